@@ -1,0 +1,1 @@
+"""Data: readers for official formats, downloads, preprocessing, splits and scenarios."""
