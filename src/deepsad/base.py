@@ -38,7 +38,8 @@ class AnomalyDetectorMixin(OutlierMixin):
 
     def decision_function(self, X) -> np.ndarray:
         """Signed distance to the threshold: negative for anomalies, positive for inliers."""
-        return self.threshold_ - self.anomaly_score(X)
+        anomaly_scores = self.anomaly_score(X)
+        return self.threshold_ - anomaly_scores
 
     def predict(self, X) -> np.ndarray:
         """+1 for inliers, -1 for anomalies, using the threshold set at fit time."""

@@ -28,6 +28,13 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
     (predict and scoring) X must have the shape seen at fit time.
     """
     X = as_numpy(X)
+    expected = " or ".join(
+        {2: "(n_samples, n_features)", 4: "(n_samples, channels, height, width)"}[d] for d in allowed_ndim
+    )
+    if not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
+        raise TypeError(f"X must be an array-like of shape {expected}; got {type(X).__name__}")
+    if np.ndim(X) not in allowed_ndim and not hasattr(X, "tocsr"):
+        raise ValueError(f"X must have shape {expected}; got an array of shape {np.shape(X)}")
     X = validate_data(
         estimator,
         X,
@@ -37,12 +44,6 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
         allow_nd=True,
         ensure_all_finite=True,
     )
-    if X.ndim not in allowed_ndim:
-        expected = " or ".join(
-            {2: "(n_samples, n_features)", 4: "(n_samples, channels, height, width)"}[d]
-            for d in allowed_ndim
-        )
-        raise ValueError(f"X must have shape {expected}; got an array of shape {X.shape}")
     if reset:
         estimator.input_shape_ = tuple(int(s) for s in X.shape[1:])
     elif tuple(X.shape[1:]) != tuple(estimator.input_shape_):

@@ -1,0 +1,120 @@
+"""One training loop for every deep method: data as tensors on the device, minibatches by
+index, Adam with weight decay, and a multi-step learning-rate schedule counted in epochs."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from deepsad.progress import progress
+
+BatchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""Maps a minibatch (inputs, semi-supervised labels) to its mean loss."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How long and how fast to train.
+
+    ``milestones`` are epoch numbers after whose updates the learning rate is multiplied
+    by ``gamma`` (the reference code stepped its scheduler before the optimizer and so
+    decayed one epoch early).
+    """
+
+    epochs: int
+    learning_rate: float
+    milestones: tuple[int, ...] = ()
+    batch_size: int = 128
+    weight_decay: float = 0.0
+    gamma: float = 0.1
+
+
+@dataclass
+class TrainingLog:
+    """Per-epoch mean loss, learning rate and wall time of one training run."""
+
+    loss: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def minibatches(n_samples: int, batch_size: int, generator: torch.Generator, device) -> list[torch.Tensor]:
+    """Shuffled index batches covering every sample once. A trailing batch of one sample is
+    merged into the one before it, because BatchNorm cannot normalise a single sample."""
+    order = torch.randperm(n_samples, generator=generator).to(device)
+    batches = list(order.split(batch_size))
+    if len(batches) > 1 and len(batches[-1]) == 1:
+        batches[-2:] = [torch.cat(batches[-2:])]
+    return batches
+
+
+def train(
+    module: nn.Module,
+    inputs: torch.Tensor,
+    labels: torch.Tensor,
+    batch_loss: BatchLoss,
+    schedule: Schedule,
+    generator: torch.Generator,
+    *,
+    description: str = "training",
+    verbose: bool = False,
+    on_epoch_end: Callable[[int], None] | None = None,
+) -> TrainingLog:
+    """Optimise ``module``'s parameters on ``batch_loss`` over ``inputs`` (already on the
+    device). ``on_epoch_end(epoch)`` runs after each epoch's updates (e.g. to re-solve R)."""
+    optimizer = torch.optim.Adam(
+        module.parameters(), lr=schedule.learning_rate, weight_decay=schedule.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(
+        optimizer, milestones=list(schedule.milestones), gamma=schedule.gamma
+    )
+    log = TrainingLog()
+    n_samples = inputs.shape[0]
+    epochs = progress(range(schedule.epochs), description=description, enabled=verbose)
+    for epoch in epochs:
+        started = time.perf_counter()
+        module.train()
+        total = torch.zeros((), device=inputs.device)
+        for batch in minibatches(n_samples, schedule.batch_size, generator, inputs.device):
+            loss = batch_loss(inputs.index_select(0, batch), labels.index_select(0, batch))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(batch)
+        epoch_loss = total.item() / n_samples
+        if not math.isfinite(epoch_loss):
+            raise TrainingDiverged(
+                f"{description}: the loss became {epoch_loss} in epoch {epoch + 1}; "
+                "lower the learning rate or check the input scale"
+            )
+        log.loss.append(epoch_loss)
+        log.learning_rate.append(optimizer.param_groups[0]["lr"])
+        scheduler.step()
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
+        log.seconds.append(time.perf_counter() - started)
+        if verbose:
+            epochs.set_postfix(loss=f"{epoch_loss:.4g}")
+    return log
+
+
+@torch.no_grad()
+def batched_forward(
+    function: Callable[[torch.Tensor], torch.Tensor],
+    inputs: torch.Tensor,
+    batch_size: int,
+    device: torch.device,
+) -> torch.Tensor:
+    """Apply ``function`` batch by batch (inputs moved to ``device`` one batch at a time) and
+    return the results concatenated on the CPU, so memory stays bounded for any input size."""
+    outputs = [function(chunk.to(device, non_blocking=True)).cpu() for chunk in inputs.split(batch_size)]
+    return torch.cat(outputs) if outputs else torch.empty(0)

@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import roc_auc_score
+
+from deepsad import Autoencoder, DeepSAD, DeepSVDD
+from tests.conftest import FAST
+
+
+def test_scores_shape_and_sklearn_conventions(blobs):
+    X, y, _ = blobs
+    model = DeepSAD(**FAST).fit(X, y)
+    scores = model.anomaly_score(X)
+    assert scores.shape == (220,) and np.all(scores >= 0)
+    np.testing.assert_allclose(model.score_samples(X), -scores)
+    np.testing.assert_allclose(model.decision_function(X), model.threshold_ - scores)
+    assert set(np.unique(model.predict(X))) <= {-1, 1}
+    assert model.center_.shape == (model.rep_dim_,)
+    assert len(model.history_["train"]["loss"]) == 3
+    assert len(model.history_["pretrain"]["loss"]) == 3
+
+
+def test_separates_clear_outliers(blobs):
+    X, y, truth = blobs
+    model = DeepSAD(epochs=30, ae_epochs=10, lr=1e-3, random_state=0).fit(X, y)
+    assert roc_auc_score(truth, model.anomaly_score(X)) > 0.95
+
+
+def test_labeled_anomalies_are_pushed_away(blobs):
+    X, y, _ = blobs
+    kwargs = dict(epochs=40, ae_epochs=5, lr=1e-3, random_state=0)
+    with_labels = DeepSAD(**kwargs).fit(X, y)
+    without = DeepSAD(**kwargs).fit(X, np.where(y == -1, 0, y))
+    known = y == -1
+    ratio = lambda m: m.anomaly_score(X[known]).mean() / m.anomaly_score(X[y == 0]).mean()
+    assert ratio(with_labels) > ratio(without)
+
+
+def test_pretrained_encoder_weights_arrive():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(100, 5)).astype(np.float32)
+    sad = DeepSAD(**{**FAST, "epochs": 0}).fit(X)
+    autoencoder = Autoencoder(**FAST).fit(X)
+    for (name, a), (_, b) in zip(sad.encoder_.state_dict().items(), autoencoder.encoder_.state_dict().items()):
+        assert torch.equal(a, b), name
+    fresh = DeepSAD(**{**FAST, "epochs": 0, "pretrain": False}).fit(X)
+    assert not torch.equal(fresh.encoder_.code.weight, sad.encoder_.code.weight)
+
+
+def test_center_is_mean_of_non_anomalies_with_small_coordinates_pushed_out(blobs):
+    X, y, _ = blobs
+    model = DeepSAD(**{**FAST, "epochs": 0}).fit(X, y)
+    model.encoder_.eval()
+    with torch.no_grad():
+        embeddings = model.encoder_(torch.from_numpy(model._transform(X[y != -1]))).double()
+    expected = embeddings.mean(0)
+    small = expected.abs() < 0.1
+    expected[small] = torch.where(expected[small] < 0, -0.1, 0.1).double()
+    torch.testing.assert_close(model.center_.double(), expected, rtol=1e-5, atol=1e-6)
+    assert torch.all(model.center_.abs() >= 0.1)
+
+
+def test_deterministic_for_fixed_random_state(blobs):
+    X, y, _ = blobs
+    a = DeepSAD(**FAST).fit(X, y).anomaly_score(X)
+    b = DeepSAD(**FAST).fit(X, y).anomaly_score(X)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_without_labels_equals_one_class_deep_svdd(blobs):
+    X, _, _ = blobs
+    sad = DeepSAD(**FAST).fit(X).anomaly_score(X)
+    svdd = DeepSVDD(**FAST).fit(X).anomaly_score(X)
+    np.testing.assert_allclose(sad, svdd, rtol=1e-5)
+
+
+def test_contamination_fraction_sets_the_threshold(blobs):
+    X, _, _ = blobs
+    model = DeepSAD(**FAST, contamination=0.1).fit(X)
+    assert (model.predict(X) == -1).mean() == pytest.approx(0.1, abs=0.01)
+
+
+def test_accepts_torch_tensor_and_dataframe(blobs):
+    import pandas as pd
+
+    X, y, _ = blobs
+    expected = DeepSAD(**FAST).fit(X, y).anomaly_score(X)
+    from_tensor = DeepSAD(**FAST).fit(torch.from_numpy(X), torch.from_numpy(y)).anomaly_score(torch.from_numpy(X))
+    np.testing.assert_allclose(from_tensor, expected, rtol=1e-6)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    from_frame = DeepSAD(**FAST).fit(frame, y).anomaly_score(frame)
+    np.testing.assert_allclose(from_frame, expected, rtol=1e-6)
+
+
+def test_images_train_with_lenet_and_score_in_batches():
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 1, 28, 28), dtype=np.float32)
+    model = DeepSAD(epochs=1, ae_epochs=1, batch_size=16, ae_batch_size=16, random_state=0).fit(X)
+    assert model.network_name_ == "mnist_lenet"
+    big = rng.random((2500, 1, 28, 28), dtype=np.float32)  # more than two scoring batches
+    scores = model.anomaly_score(big)
+    np.testing.assert_allclose(scores[:40], model.anomaly_score(big[:40]), rtol=1e-5)
+
+
+def test_user_network_with_bias_warns_and_custom_decoder_needed():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    encoder = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 3))
+    with pytest.warns(UserWarning, match="collapse"):
+        DeepSAD(network=encoder, pretrain=False, epochs=1, random_state=0).fit(X)
+    with pytest.raises(ValueError, match="decoder"):
+        DeepSAD(network=torch.nn.Linear(4, 3, bias=False), epochs=1, random_state=0).fit(X)
+    decoder = torch.nn.Linear(3, 4, bias=False)
+    model = DeepSAD(network=torch.nn.Linear(4, 3, bias=False), decoder=decoder, **FAST).fit(X)
+    assert model.rep_dim_ == 3
+
+
+def test_collapse_is_detected_and_reported():
+    class Constant(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(3))
+
+        def forward(self, x):
+            return self.weight.expand(x.shape[0], 3) + 0 * x[:, :1]
+
+    X = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
+    with pytest.warns(UserWarning, match="collapsed"):
+        model = DeepSAD(network=Constant(), pretrain=False, epochs=1, random_state=0).fit(X)
+    assert model.history_["collapsed"] is True

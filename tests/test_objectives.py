@@ -1,0 +1,84 @@
+import math
+
+import pytest
+import torch
+
+from deepsad.objectives import (
+    deep_sad_loss,
+    hsc_h,
+    hsc_loss,
+    one_class_loss,
+    reconstruction_error,
+    soft_boundary_loss,
+    soft_boundary_radius,
+    squared_distance,
+)
+
+
+def test_squared_distance_by_hand():
+    z = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
+    c = torch.tensor([1.0, 0.0])
+    assert squared_distance(z, c).tolist() == [4.0, 1.0]
+
+
+def test_deep_sad_loss_by_hand():
+    d = torch.tensor([4.0, 1.0, 2.0])
+    labels = torch.tensor([0, 1, -1], dtype=torch.int8)
+    eta, eps = 2.0, 1e-6
+    expected = (4.0 + eta * (1.0 + eps) + eta / (2.0 + eps)) / 3
+    assert deep_sad_loss(d, labels, eta, eps).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_deep_sad_without_labels_is_one_class():
+    d = torch.tensor([0.5, 1.5, 3.0])
+    labels = torch.zeros(3, dtype=torch.int8)
+    assert deep_sad_loss(d, labels, 1.0, 1e-6).item() == pytest.approx(one_class_loss(d).item())
+
+
+def test_deep_sad_anomaly_gradient_pushes_away():
+    d = torch.tensor([1.0], requires_grad=True)
+    deep_sad_loss(d, torch.tensor([-1], dtype=torch.int8), 1.0, 1e-6).backward()
+    assert d.grad.item() < 0  # larger distance lowers the loss
+
+
+def test_soft_boundary_loss_by_hand():
+    d = torch.tensor([0.5, 2.0, 5.0])
+    radius, nu = 1.0, 0.5
+    expected = 1.0 + (0 + 1.0 + 4.0) / 3 / nu
+    assert soft_boundary_loss(d, radius, nu).item() == pytest.approx(expected)
+
+
+def test_soft_boundary_radius_is_quantile():
+    d = torch.arange(1, 101, dtype=torch.float32) ** 2  # sqrt(d) = 1..100
+    radius = soft_boundary_radius(d, nu=0.1)
+    assert radius == pytest.approx(90.1, abs=1e-6)
+    outside = (d > radius**2).float().mean().item()
+    assert outside == pytest.approx(0.1)
+
+
+def test_hsc_h_by_hand():
+    z = torch.tensor([[3.0, 4.0]])
+    assert hsc_h(z, "squared").item() == 25.0
+    assert hsc_h(z, "pseudo-huber").item() == pytest.approx(math.sqrt(26) - 1)
+    with pytest.raises(ValueError, match="h must be"):
+        hsc_h(z, "cosine")
+
+
+def test_hsc_loss_by_hand():
+    h = torch.tensor([0.5, 2.0])
+    labels = torch.tensor([0, -1], dtype=torch.int8)
+    eta = 3.0
+    expected = (0.5 + eta * -math.log(1 - math.exp(-2.0))) / 2
+    assert hsc_loss(h, labels, eta, 1e-6).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_hsc_loss_is_finite_for_anomaly_at_center():
+    loss = hsc_loss(torch.tensor([0.0]), torch.tensor([-1], dtype=torch.int8), 1.0, 1e-6)
+    assert math.isfinite(loss.item())
+
+
+def test_reconstruction_error_per_sample():
+    x = torch.zeros(2, 1, 2, 2)
+    r = torch.ones(2, 1, 2, 2)
+    r[1] = 0
+    assert reconstruction_error(r, x).tolist() == [1.0, 0.0]
