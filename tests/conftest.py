@@ -1,5 +1,10 @@
 import numpy as np
 import pytest
+import torch
+
+# The test networks are tiny: intra-op threads only add synchronisation, and on a machine
+# shared with other jobs they can slow training by orders of magnitude.
+torch.set_num_threads(1)
 
 FAST = dict(epochs=3, ae_epochs=3, batch_size=32, ae_batch_size=32, random_state=0)
 

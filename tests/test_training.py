@@ -1,3 +1,4 @@
+import pytest
 import torch
 from torch import nn
 
@@ -20,7 +21,7 @@ def test_milestones_take_effect_after_that_epochs_updates():
     module, inputs, labels = _setup()
     schedule = Schedule(epochs=5, learning_rate=1.0, milestones=(2, 4), batch_size=10)
     log = train(module, inputs, labels, _loss(module), schedule, torch.Generator().manual_seed(0))
-    assert log.learning_rate == [1.0, 1.0, 0.1, 0.1, 0.01]
+    assert log.learning_rate == pytest.approx([1.0, 1.0, 0.1, 0.1, 0.01])
     assert len(log.loss) == len(log.seconds) == 5
 
 

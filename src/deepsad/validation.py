@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
@@ -31,10 +32,18 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
     expected = " or ".join(
         {2: "(n_samples, n_features)", 4: "(n_samples, channels, height, width)"}[d] for d in allowed_ndim
     )
+    if sparse.issparse(X):
+        raise TypeError("X is a sparse matrix, which is not supported; pass dense data (X.toarray())")
     if not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
         raise TypeError(f"X must be an array-like of shape {expected}; got {type(X).__name__}")
-    if np.ndim(X) not in allowed_ndim and not hasattr(X, "tocsr"):
-        raise ValueError(f"X must have shape {expected}; got an array of shape {np.shape(X)}")
+    shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
+    if len(shape) not in allowed_ndim:
+        hint = (
+            " Reshape your data: X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample."
+            if len(shape) == 1
+            else ""
+        )
+        raise ValueError(f"X must have shape {expected}; got an array of shape {tuple(shape)}.{hint}")
     X = validate_data(
         estimator,
         X,

@@ -1,0 +1,80 @@
+"""One-class SVM with an RBF kernel (Schölkopf et al., 2001), a thin wrapper over scikit-learn.
+
+With the RBF kernel, k(x, x) = 1 for every x, so the OC-SVM and kernel SVDD (Tax & Duin, 2004)
+give the same decision function: the OC-SVM with parameter ν is the SVDD whose dual box
+bound is C = 1 / (ν n) for n training samples. ``SSAD`` without labels is that SVDD.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.svm import OneClassSVM
+from sklearn.utils._param_validation import Interval
+
+from deepsad.base import AnomalyDetectorMixin
+from deepsad.baselines._common import (
+    as_vectors,
+    fit_input,
+    gamma_constraint,
+    resolve_gamma,
+    unsupervised_training_set,
+)
+
+
+class OCSVM(AnomalyDetectorMixin, BaseEstimator):
+    """One-class SVM (unsupervised) with the RBF kernel exp(−γ‖x − x'‖²).
+
+    ``nu`` ∈ (0, 1] is an upper bound on the fraction of training samples outside the
+    boundary and a lower bound on the fraction of support vectors. The anomaly score is
+    the negated SVM decision function, so the learned boundary is at 0 (the threshold with
+    ``contamination="auto"``). Labels are ignored: known anomalies (-1) are left out of
+    training and known normals (+1) count as unlabeled, with a warning. Images
+    (n, c, h, w) are flattened to pixel vectors.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from deepsad.baselines import OCSVM
+    >>> X = np.random.default_rng(0).normal(size=(200, 2))
+    >>> model = OCSVM(nu=0.1).fit(X)
+    >>> bool(model.predict([[0.0, 0.0], [6.0, 6.0]]).tolist() == [1, -1])
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "nu": [Interval(Real, 0, 1, closed="right")],
+        "gamma": gamma_constraint,
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "contamination": AnomalyDetectorMixin._contamination_constraint,
+    }
+
+    def __init__(self, *, nu=0.1, gamma="scale", tol=1e-3, contamination="auto"):
+        self.nu = nu
+        self.gamma = gamma
+        self.tol = tol
+        self.contamination = contamination
+
+    def fit(self, X, y=None):
+        """Fit on X (n, d) or (n, c, h, w); y holds semi-supervised labels (+1, 0, -1),
+        which this unsupervised method ignores apart from leaving out known anomalies."""
+        self._validate_params()
+        X, labels = fit_input(self, X, y)
+        X = unsupervised_training_set(self, X, labels)
+        self.gamma_ = resolve_gamma(self.gamma, X)
+        self.model_ = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma_, tol=self.tol).fit(X)
+        self._set_threshold(self._anomaly_score(X))
+        return self
+
+    def _anomaly_score(self, X: np.ndarray) -> np.ndarray:
+        return -self.model_.decision_function(as_vectors(X))
+
+    def _natural_threshold(self) -> float:
+        return 0.0
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags

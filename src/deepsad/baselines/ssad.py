@@ -1,0 +1,257 @@
+"""Semi-supervised anomaly detection (SSAD) of Görnitz et al., "Toward Supervised Anomaly
+Detection" (JAIR 2013): a kernel SVDD that also keeps labeled normals inside the sphere and
+pushes labeled anomalies out of it by a margin.
+
+Primal, for unlabeled samples i, labeled samples j with y_j = +1 (normal) or −1 (anomaly)
+and a feature map φ with kernel k::
+
+    min_{R², c, γ ≥ 0, ξ ≥ 0}  R² − κγ + η_u Σ_i ξ_i + η_l Σ_j ξ_j
+    s.t.  ‖φ(x_i) − c‖² ≤ R² + ξ_i                  (unlabeled: inside the sphere)
+          y_j (‖φ(x_j) − c‖² − R²) ≤ −γ + ξ_j       (normals inside, anomalies outside, by γ)
+
+(The brief and the paper's κ = 1 case write the margin as κγ in the constraint too; with
+κ = 1 the two coincide, and only the form above lets κ trade the margin against the slacks.)
+
+Dual. Give every sample a sign s (+1 unlabeled, y_j labeled), a labeled indicator ℓ
+(0 unlabeled, 1 labeled), a box bound η (η_u unlabeled, η_l labeled), and write the
+constraints as s_i (‖φ(x_i) − c‖² − R²) + ℓ_i γ ≤ ξ_i with multipliers α_i ≥ 0, β_i ≥ 0
+for ξ_i ≥ 0 and μ ≥ 0 for γ ≥ 0. Setting the Lagrangian's derivatives to zero gives
+
+    ∂R²:  Σ_i s_i α_i = 1
+    ∂γ:   Σ_i ℓ_i α_i = κ + μ ≥ κ             (the labeled samples carry dual mass ≥ κ)
+    ∂ξ_i: α_i = η_i − β_i  ⇒  0 ≤ α_i ≤ η_i
+    ∂c:   c = Σ_i s_i α_i φ(x_i)
+
+and substituting back::
+
+    max_α  Σ_i s_i α_i k(x_i, x_i) − Σ_{i,j} s_i s_j α_i α_j k(x_i, x_j)
+    s.t.   Σ_i s_i α_i = 1,  Σ_i ℓ_i α_i ≥ κ,  0 ≤ α_i ≤ η_i.
+
+With the RBF kernel k(x, x) = 1, so the linear term equals Σ s_i α_i = 1 on the feasible
+set and the dual is min_α αᵀQα with Q = (s sᵀ) ∘ K: a dense convex QP with box bounds, one
+equality and one inequality. Without labeled samples γ is dropped (it would be unbounded)
+and this is exactly the SVDD of Tax & Duin; with the RBF kernel that SVDD with box bound
+C = η_u equals the one-class SVM with ν = 1 / (n C), scores scaled by 2 / (ν n) (see
+``OCSVM``). With κ = η_u = η_l = 1, the paper's setting, no slack is ever worth paying
+for unlabeled data (a hard boundary around them), as in the reference implementation.
+
+The score of x is ‖φ(x) − c‖² − R² = 1 − 2 Σ_i s_i α_i k(x_i, x) + αᵀQα − R² (positive
+outside the sphere). R² and γ are read back from the primal: with c fixed by α, the primal
+is a linear program in (R², γ, ξ), solved exactly; no tolerance decides which support
+vectors are "on" the sphere.
+
+Solver: PIQP (a proximal interior-point QP solver, EPFL) on the dense Q. Interior-point
+time does not depend on the number of support vectors: about 25 s for n = 7000, d = 784 on
+two cores, 2.3 GB peak memory. Measured alternatives on the same problems: Clarabel,
+CVXOPT, ProxQP and OSQP were 4–8x slower at n = 3000 (ProxQP and OSQP also less accurate);
+HiGHS's active-set QP matched PIQP with few support vectors but took over 9 minutes and
+failed when most samples were support vectors (MNIST with γ = 2^-3). Memory and time grow
+as n² and n³: n = 15 000 needs about 10 GB.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Real
+
+import numpy as np
+import piqp
+from scipy import sparse
+from scipy.optimize import linprog
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics.pairwise import rbf_kernel
+from sklearn.utils import gen_batches
+from sklearn.utils._param_validation import Interval
+
+from deepsad.base import AnomalyDetectorMixin
+from deepsad.baselines._common import as_vectors, fit_input, gamma_constraint, resolve_gamma
+from deepsad.labels import ANOMALY, NORMAL, UNLABELED
+
+# Dual coefficients below this fraction of the largest are interior-point residue of
+# inactive constraints (they sit near 1e-12), not support vectors.
+SUPPORT_RELATIVE_TOLERANCE = 1e-8
+# PIQP's residual tolerances. Its defaults (1e-8, 1e-9) leave dual coefficients off by about
+# 1e-4 of C; these cost two or three more interior-point iterations and agree with libsvm's
+# OC-SVM to about 1e-6 of C.
+SOLVER_ABSOLUTE_TOLERANCE = 1e-10
+SOLVER_RELATIVE_TOLERANCE = 1e-11
+# Test samples scored per kernel block: bounds the block at 2048 × n_support doubles.
+SCORING_BATCH_SIZE = 2048
+
+
+class SSAD(AnomalyDetectorMixin, BaseEstimator):
+    """Semi-supervised anomaly detection (Görnitz et al., JAIR 2013): an RBF-kernel SVDD
+    that keeps unlabeled and known-normal samples (y = 0, +1) inside a sphere and pushes
+    known anomalies (y = −1) out of it by a margin γ, rewarded with weight ``kappa``.
+
+    ``C`` and ``C_labeled`` are the slack penalties η_u and η_l of the paper, i.e. the box
+    bounds of the dual coefficients; the paper's setting is κ = η_u = η_l = 1. Without
+    labels SSAD is the SVDD, equal to ``OCSVM`` with ν = 1 / (n C) for n training samples
+    (C ≥ 1 means a hard boundary). The dual must satisfy Σ_labeled α ≥ κ, so small
+    ``C_labeled`` with few labels needs a smaller ``kappa`` (``fit`` says when). Scores are
+    ‖φ(x) − c‖² − R², positive outside the sphere, which is the threshold with
+    ``contamination="auto"``. The kernel width is exp(−γ‖x − x'‖²) with ``gamma`` a number
+    or "scale" = 1 / (d · Var(X)). Images (n, c, h, w) are flattened to pixel vectors.
+    Fitting solves a dense QP: memory grows as n², time as n³ (about 25 s at n = 7000).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from deepsad.baselines import SSAD
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(100, 2)), rng.normal(4.0, 0.3, size=(5, 2))])
+    >>> y = np.r_[np.zeros(100), -np.ones(5)]
+    >>> model = SSAD(gamma=0.5).fit(X, y)
+    >>> model.predict([[0.0, 0.0], [4.0, 4.0]]).tolist()
+    [1, -1]
+    """
+
+    _parameter_constraints: dict = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "C_labeled": [Interval(Real, 0, None, closed="neither")],
+        "kappa": [Interval(Real, 0, None, closed="left")],
+        "gamma": gamma_constraint,
+        "contamination": AnomalyDetectorMixin._contamination_constraint,
+    }
+
+    def __init__(self, *, C=1.0, C_labeled=1.0, kappa=1.0, gamma="scale", contamination="auto"):
+        self.C = C
+        self.C_labeled = C_labeled
+        self.kappa = kappa
+        self.gamma = gamma
+        self.contamination = contamination
+
+    def fit(self, X, y=None):
+        """Fit on X (n, d) or (n, c, h, w) with semi-supervised labels y: +1 known normal,
+        0 unlabeled, -1 known anomaly (None: all unlabeled, i.e. the SVDD)."""
+        self._validate_params()
+        X, labels = fit_input(self, X, y)
+        X = X.astype(np.float64)
+        signs = np.where(labels == UNLABELED, 1.0, labels.astype(np.float64))
+        labeled = labels != UNLABELED
+        box = np.where(labeled, float(self.C_labeled), float(self.C))
+        kappa = float(self.kappa) if labeled.any() else None
+        _check_feasible(labels, box, kappa)
+
+        self.gamma_ = resolve_gamma(self.gamma, X)
+        Q = rbf_kernel(X, gamma=self.gamma_)
+        Q *= signs[:, None]
+        Q *= signs[None, :]
+        alpha = _solve_dual(Q, signs, labeled, box, kappa)
+        alpha[alpha <= SUPPORT_RELATIVE_TOLERANCE * alpha.max()] = 0.0
+
+        # (Qα)_i = s_i Σ_j s_j α_j k(x_i, x_j), so ‖φ(x_i) − c‖² = 1 − 2 s_i (Qα)_i + αᵀQα.
+        Q_alpha = Q @ alpha
+        del Q
+        self.center_norm_squared_ = float(alpha @ Q_alpha)
+        distances = 1.0 - 2.0 * signs * Q_alpha + self.center_norm_squared_
+        radius_squared, self.margin_ = _radius_and_margin(distances, signs, labeled, box, kappa)
+        self.radius_ = float(np.sqrt(max(radius_squared, 0.0)))
+
+        self.support_ = np.flatnonzero(alpha)
+        self.support_vectors_ = X[self.support_]
+        self.dual_coef_ = (signs * alpha)[self.support_]
+        self.alpha_ = alpha
+        train_scores = distances - self.radius_**2
+        self._set_threshold(train_scores[labels != ANOMALY])
+        return self
+
+    def _anomaly_score(self, X: np.ndarray) -> np.ndarray:
+        X = as_vectors(X).astype(np.float64)
+        scores = np.empty(X.shape[0])
+        for batch in gen_batches(X.shape[0], SCORING_BATCH_SIZE):
+            kernel = rbf_kernel(X[batch], self.support_vectors_, gamma=self.gamma_)
+            scores[batch] = 1.0 - 2.0 * kernel @ self.dual_coef_ + self.center_norm_squared_
+        return scores - self.radius_**2
+
+    def _natural_threshold(self) -> float:
+        return 0.0
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _check_feasible(labels: np.ndarray, box: np.ndarray, kappa: float | None) -> None:
+    """Raise a ValueError naming the parameters when no α satisfies the dual's constraints.
+
+    Let U, A, B be the total box capacity of the unlabeled, known-normal and known-anomaly
+    samples, and u, a, b their dual mass. Σ s α = 1 reads u + a − b = 1 (possible iff
+    U + A ≥ 1); the largest labeled mass a + b under it is min(A + B, 2B + 1, 2A + U − 1).
+    """
+    U = box[labels == UNLABELED].sum()
+    A = box[labels == NORMAL].sum()
+    B = box[labels == ANOMALY].sum()
+    if U + A < 1.0:
+        raise ValueError(
+            f"C={box[labels == UNLABELED][:1].tolist() or None} and C_labeled give the "
+            f"unlabeled and known-normal samples a total dual capacity of {U + A:.4g} < 1, so "
+            "no sphere exists; raise C (C ≥ 1 / n_unlabeled) or C_labeled"
+        )
+    if kappa is not None:
+        largest_labeled_mass = min(A + B, 2.0 * B + 1.0, 2.0 * A + U - 1.0)
+        if largest_labeled_mass < kappa:
+            raise ValueError(
+                f"kappa={kappa:g} is larger than the dual mass the {int((labels != UNLABELED).sum())} "
+                f"labeled samples can carry ({largest_labeled_mass:.4g} with these C and "
+                "C_labeled); lower kappa or raise C_labeled"
+            )
+
+
+def _solve_dual(
+    Q: np.ndarray, signs: np.ndarray, labeled: np.ndarray, box: np.ndarray, kappa: float | None
+) -> np.ndarray:
+    """min ½ αᵀQα s.t. sᵀα = 1, Σ_labeled α ≥ κ (if labeled), 0 ≤ α ≤ box, with PIQP."""
+    n = Q.shape[0]
+    solver = piqp.DenseSolver()
+    solver.settings.eps_abs = SOLVER_ABSOLUTE_TOLERANCE
+    solver.settings.eps_rel = SOLVER_RELATIVE_TOLERANCE
+    inequality = {}
+    if kappa is not None:
+        inequality = dict(
+            G=np.asfortranarray(labeled[None, :].astype(np.float64)),
+            h_l=np.array([kappa]),
+            h_u=np.array([np.inf]),
+        )
+    # Q is symmetric, so its transpose is the Fortran-ordered view PIQP wants, without a copy.
+    solver.setup(
+        Q.T,
+        np.zeros(n),
+        A=np.asfortranarray(signs[None, :]),
+        b=np.array([1.0]),
+        x_l=np.zeros(n),
+        x_u=box,
+        **inequality,
+    )
+    status = solver.solve()
+    if status != piqp.PIQP_SOLVED:
+        if status in (piqp.PIQP_PRIMAL_INFEASIBLE, piqp.PIQP_DUAL_INFEASIBLE):
+            raise ValueError(f"the SSAD dual has no solution for these C, C_labeled and kappa ({status})")
+        warnings.warn(
+            f"the SSAD dual QP did not converge ({status}); the model may be inaccurate",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return np.clip(solver.result.x, 0.0, box)
+
+
+def _radius_and_margin(
+    distances: np.ndarray, signs: np.ndarray, labeled: np.ndarray, box: np.ndarray, kappa: float | None
+) -> tuple[float, float]:
+    """R² and γ of the primal for the center c found by the dual: with c fixed the primal is
+    the linear program min R² − κγ + Σ η_i ξ_i over (R², γ ≥ 0, ξ ≥ 0) subject to
+    s_i (d_i − R²) + ℓ_i γ − ξ_i ≤ 0, where d_i = ‖φ(x_i) − c‖²."""
+    n = distances.shape[0]
+    cost = np.concatenate([[1.0, -(kappa or 0.0)], box])
+    constraints = sparse.hstack(
+        [sparse.csr_matrix(np.column_stack([-signs, labeled.astype(np.float64)])), -sparse.identity(n)],
+        format="csr",
+    )
+    margin_bound = (0.0, None) if kappa is not None else (0.0, 0.0)
+    bounds = [(None, None), margin_bound] + [(0.0, None)] * n
+    result = linprog(cost, A_ub=constraints, b_ub=-signs * distances, bounds=bounds, method="highs")
+    if not result.success:
+        raise RuntimeError(f"recovering the SSAD radius failed: {result.message}")
+    return float(result.x[0]), float(result.x[1])
