@@ -66,7 +66,8 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
             if X.shape[0] < self.cv:
                 raise ValueError(
                     f"bandwidth='cv' with cv={self.cv} folds needs at least {self.cv} training "
-                    f"samples; got {X.shape[0]}. Pass a numeric bandwidth or lower cv."
+                    f"samples, but X has {X.shape[0]} sample(s) to train on; pass a numeric "
+                    "bandwidth or lower cv"
                 )
             feature_scale = float(np.sqrt(np.mean(np.var(X, axis=0))))
             self.bandwidth_grid_ = BANDWIDTH_GRID_RELATIVE * (feature_scale if feature_scale > 0 else 1.0)

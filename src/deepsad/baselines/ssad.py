@@ -88,12 +88,17 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
     ``C`` and ``C_labeled`` are the slack penalties η_u and η_l of the paper, i.e. the box
     bounds of the dual coefficients; the paper's setting is κ = η_u = η_l = 1. Without
     labels SSAD is the SVDD, equal to ``OCSVM`` with ν = 1 / (n C) for n training samples
-    (C ≥ 1 means a hard boundary). The dual must satisfy Σ_labeled α ≥ κ, so small
+    (C ≥ 1: a hard boundary around all of them). The dual must satisfy Σ_labeled α ≥ κ, so small
     ``C_labeled`` with few labels needs a smaller ``kappa`` (``fit`` says when). Scores are
     ‖φ(x) − c‖² − R², positive outside the sphere, which is the threshold with
     ``contamination="auto"``. The kernel width is exp(−γ‖x − x'‖²) with ``gamma`` a number
     or "scale" = 1 / (d · Var(X)). Images (n, c, h, w) are flattened to pixel vectors.
     Fitting solves a dense QP: memory grows as n², time as n³ (about 25 s at n = 7000).
+
+    Fitted attributes: ``alpha_`` (dual coefficients, training order), ``support_``,
+    ``support_vectors_`` and ``dual_coef_`` (s_i α_i of the support vectors), ``radius_``
+    (R), ``margin_`` (γ; 0 without labels), ``center_norm_squared_`` (‖c‖²), ``gamma_``,
+    ``threshold_``.
 
     Example
     -------
@@ -103,8 +108,9 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
     >>> X = np.vstack([rng.normal(size=(100, 2)), rng.normal(4.0, 0.3, size=(5, 2))])
     >>> y = np.r_[np.zeros(100), -np.ones(5)]
     >>> model = SSAD(gamma=0.5).fit(X, y)
-    >>> model.predict([[0.0, 0.0], [4.0, 4.0]]).tolist()
-    [1, -1]
+    >>> scores = model.anomaly_score([[0.0, 0.0], [4.0, 4.0]])
+    >>> bool(scores[1] > model.margin_ > scores[0])
+    True
     """
 
     _parameter_constraints: dict = {
@@ -132,7 +138,7 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
         labeled = labels != UNLABELED
         box = np.where(labeled, float(self.C_labeled), float(self.C))
         kappa = float(self.kappa) if labeled.any() else None
-        _check_feasible(labels, box, kappa)
+        _check_feasible(labels, float(self.C), float(self.C_labeled), kappa)
 
         self.gamma_ = resolve_gamma(self.gamma, X)
         Q = rbf_kernel(X, gamma=self.gamma_)
@@ -174,29 +180,30 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
         return tags
 
 
-def _check_feasible(labels: np.ndarray, box: np.ndarray, kappa: float | None) -> None:
+def _check_feasible(labels: np.ndarray, C: float, C_labeled: float, kappa: float | None) -> None:
     """Raise a ValueError naming the parameters when no α satisfies the dual's constraints.
 
     Let U, A, B be the total box capacity of the unlabeled, known-normal and known-anomaly
     samples, and u, a, b their dual mass. Σ s α = 1 reads u + a − b = 1 (possible iff
     U + A ≥ 1); the largest labeled mass a + b under it is min(A + B, 2B + 1, 2A + U − 1).
     """
-    U = box[labels == UNLABELED].sum()
-    A = box[labels == NORMAL].sum()
-    B = box[labels == ANOMALY].sum()
+    U = C * np.sum(labels == UNLABELED)
+    A = C_labeled * np.sum(labels == NORMAL)
+    B = C_labeled * np.sum(labels == ANOMALY)
     if U + A < 1.0:
         raise ValueError(
-            f"C={box[labels == UNLABELED][:1].tolist() or None} and C_labeled give the "
-            f"unlabeled and known-normal samples a total dual capacity of {U + A:.4g} < 1, so "
-            "no sphere exists; raise C (C ≥ 1 / n_unlabeled) or C_labeled"
+            f"C={C:g} is too small: the {int(np.sum(labels == UNLABELED))} unlabeled samples (with "
+            f"{int(np.sum(labels == NORMAL))} known normals at C_labeled={C_labeled:g}) can carry a "
+            f"dual mass of only {U + A:.4g}, but the sphere's center needs 1; raise C to at least "
+            "1 / n_unlabeled (the SVDD's ν = 1 / (n C) must not exceed 1)"
         )
     if kappa is not None:
         largest_labeled_mass = min(A + B, 2.0 * B + 1.0, 2.0 * A + U - 1.0)
         if largest_labeled_mass < kappa:
             raise ValueError(
-                f"kappa={kappa:g} is larger than the dual mass the {int((labels != UNLABELED).sum())} "
-                f"labeled samples can carry ({largest_labeled_mass:.4g} with these C and "
-                "C_labeled); lower kappa or raise C_labeled"
+                f"kappa={kappa:g} is larger than the dual mass the {int(np.sum(labels != UNLABELED))} "
+                f"labeled samples can carry ({largest_labeled_mass:.4g} with C={C:g} and "
+                f"C_labeled={C_labeled:g}); lower kappa or raise C_labeled"
             )
 
 
