@@ -31,7 +31,7 @@ def main() -> None:
         warnings.simplefilter("ignore", UserWarning)
         results = run_demo(seeds=range(args.seeds), estimator_params=params)
     for method in ("Deep SVDD", "Deep SAD"):
-        per_class = [np.mean([r.auroc for r in results if r.method == method and r.normal_class == c]) for c in range(10)]
+        per_class = [float(np.mean([r.auroc for r in results if r.method == method and r.normal_class == c])) for c in range(10)]
         aurocs = [r.auroc for r in results if r.method == method]
         print(f"{method:<9} mean {100 * np.mean(aurocs):.1f}  per class {[round(100 * a, 1) for a in per_class]}")
     print(f"overrides {params}, {args.seeds} seeds, {time.perf_counter() - started:.0f} s")
