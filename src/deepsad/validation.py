@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import validate_data
@@ -99,3 +101,17 @@ def check_has_normal_data(labels: np.ndarray) -> None:
             "y labels every sample as a known anomaly (-1); at least one unlabeled (0) or "
             "known normal (+1) sample is needed to describe normal data"
         )
+
+
+def unsupervised_training_set(estimator, X: np.ndarray, labels: np.ndarray, use_instead: str) -> np.ndarray:
+    """The samples an unsupervised method trains on: unlabeled and known normal, never known
+    anomalies. Warns when labels were given, since they are otherwise ignored."""
+    if np.any(labels != UNLABELED):
+        warnings.warn(
+            f"{type(estimator).__name__} is unsupervised and ignores labels: the samples labeled "
+            "-1 are left out of training and those labeled +1 are used as unlabeled data. "
+            f"Use {use_instead} to learn from the labels.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return X[labels != ANOMALY]

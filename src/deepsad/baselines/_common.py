@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from deepsad.labels import ANOMALY, UNLABELED
 from deepsad.validation import check_has_normal_data, check_input, check_labels
 
 gamma_constraint = [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")]
@@ -25,20 +23,6 @@ def fit_input(estimator, X, y) -> tuple[np.ndarray, np.ndarray]:
 def as_vectors(X: np.ndarray) -> np.ndarray:
     """The shallow methods see an image as its raw pixel vector, as in the paper's baselines."""
     return X.reshape(X.shape[0], -1)
-
-
-def unsupervised_training_set(estimator, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The samples an unsupervised method trains on: unlabeled and known normal, never known
-    anomalies. Warns once when labels were given, since they are otherwise ignored."""
-    if np.any(labels != UNLABELED):
-        warnings.warn(
-            f"{type(estimator).__name__} is unsupervised and ignores labels: the samples labeled "
-            "-1 are left out of training and those labeled +1 are used as unlabeled data. "
-            "Use SSAD to learn from the labels.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return X[labels != ANOMALY]
 
 
 def resolve_gamma(gamma, X: np.ndarray) -> float:

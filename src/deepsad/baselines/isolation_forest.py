@@ -10,7 +10,8 @@ from sklearn.ensemble import IsolationForest as _SklearnIsolationForest
 from sklearn.utils._param_validation import Interval
 
 from deepsad.base import AnomalyDetectorMixin
-from deepsad.baselines._common import as_vectors, fit_input, unsupervised_training_set
+from deepsad.baselines._common import as_vectors, fit_input
+from deepsad.validation import unsupervised_training_set
 
 # Liu et al.: scores well above 0.5 are anomalies, scores well below are normal.
 ISOLATION_SCORE_BOUNDARY = 0.5
@@ -57,7 +58,7 @@ class IsolationForest(AnomalyDetectorMixin, BaseEstimator):
         which this unsupervised method ignores apart from leaving out known anomalies."""
         self._validate_params()
         X, labels = fit_input(self, X, y)
-        X = unsupervised_training_set(self, X, labels)
+        X = unsupervised_training_set(self, X, labels, use_instead="SSAD")
         self.model_ = _SklearnIsolationForest(
             n_estimators=self.n_estimators,
             max_samples=min(self.max_samples, X.shape[0]),
@@ -72,8 +73,3 @@ class IsolationForest(AnomalyDetectorMixin, BaseEstimator):
 
     def _natural_threshold(self) -> float:
         return ISOLATION_SCORE_BOUNDARY
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags

@@ -11,7 +11,8 @@ from sklearn.neighbors import KernelDensity
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from deepsad.base import AnomalyDetectorMixin
-from deepsad.baselines._common import as_vectors, fit_input, unsupervised_training_set
+from deepsad.baselines._common import as_vectors, fit_input
+from deepsad.validation import unsupervised_training_set
 
 # Candidate bandwidths, as multiples of the data's mean per-feature standard deviation.
 # On the paper's data sets scaled to [0, 1] (MNIST, arrhythmia, cardio, satellite, thyroid)
@@ -61,7 +62,7 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
         which this unsupervised method ignores apart from leaving out known anomalies."""
         self._validate_params()
         X, labels = fit_input(self, X, y)
-        X = unsupervised_training_set(self, X, labels).astype(np.float64)
+        X = unsupervised_training_set(self, X, labels, use_instead="SSAD").astype(np.float64)
         if self.bandwidth == "cv":
             if X.shape[0] < self.cv:
                 raise ValueError(
@@ -87,8 +88,3 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
 
     def _anomaly_score(self, X: np.ndarray) -> np.ndarray:
         return -self.model_.score_samples(as_vectors(X).astype(np.float64))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags

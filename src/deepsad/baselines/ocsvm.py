@@ -20,8 +20,8 @@ from deepsad.baselines._common import (
     fit_input,
     gamma_constraint,
     resolve_gamma,
-    unsupervised_training_set,
 )
+from deepsad.validation import unsupervised_training_set
 
 
 class OCSVM(AnomalyDetectorMixin, BaseEstimator):
@@ -62,7 +62,7 @@ class OCSVM(AnomalyDetectorMixin, BaseEstimator):
         which this unsupervised method ignores apart from leaving out known anomalies."""
         self._validate_params()
         X, labels = fit_input(self, X, y)
-        X = unsupervised_training_set(self, X, labels)
+        X = unsupervised_training_set(self, X, labels, use_instead="SSAD")
         self.gamma_ = resolve_gamma(self.gamma, X)
         self.model_ = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma_, tol=self.tol).fit(X)
         self._set_threshold(self._anomaly_score(X))
@@ -73,8 +73,3 @@ class OCSVM(AnomalyDetectorMixin, BaseEstimator):
 
     def _natural_threshold(self) -> float:
         return 0.0
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags

@@ -174,10 +174,6 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
     def _natural_threshold(self) -> float:
         return 0.0
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
 
 
 def _check_feasible(labels: np.ndarray, C: float, C_labeled: float, kappa: float | None) -> None:

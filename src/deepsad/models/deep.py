@@ -21,12 +21,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.data.preprocessing import StandardMinMaxScaler
-from deepsad.labels import ANOMALY, UNLABELED
+from deepsad.labels import ANOMALY
 from deepsad.models.device import draw_seed, resolve_device
 from deepsad.networks import auto_network_name, available_networks, build_network, collapse_risks
 from deepsad.objectives import reconstruction_error
 from deepsad.training import Schedule, TrainingLog, batched_forward, train
-from deepsad.validation import check_has_normal_data, check_input, check_labels
+from deepsad.validation import check_has_normal_data, check_input, check_labels, unsupervised_training_set
 
 # Inference needs no gradients, so larger batches than in training are cheap and faster.
 SCORING_BATCH_SIZE = 1024
@@ -123,7 +123,8 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         labels = check_labels(y, X.shape[0])
         check_has_normal_data(labels)
         if not self._uses_labels:
-            X, labels = self._drop_labels(X, labels)
+            X = unsupervised_training_set(self, X, labels, use_instead="DeepSAD")
+            labels = np.zeros(X.shape[0], dtype=labels.dtype)
         if X.shape[0] < 2:
             raise ValueError(
                 f"X has {X.shape[0]} sample(s); at least 2 are needed (BatchNorm and the "
@@ -147,18 +148,6 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
     # Unsupervised methods set this to False: they train on the unlabeled and known-normal
     # samples as if all were unlabeled, and leave the known anomalies out.
     _uses_labels = True
-
-    def _drop_labels(self, X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if np.any(labels != UNLABELED):
-            warnings.warn(
-                f"{type(self).__name__} is unsupervised and ignores labels: the samples labeled "
-                "-1 are left out of training and those labeled +1 are used as unlabeled data. "
-                "Use DeepSAD to learn from the labels.",
-                UserWarning,
-                stacklevel=3,
-            )
-        keep = labels != ANOMALY
-        return X[keep], np.zeros(int(keep.sum()), dtype=labels.dtype)
 
     def _fit_scaler(self, X: np.ndarray) -> None:
         self.scaler_ = None
@@ -331,10 +320,6 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
     def _eval_mode(self) -> None:
         self.encoder_.eval()
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
 
 
 def shared_parameters(init):
