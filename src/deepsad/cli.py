@@ -48,3 +48,135 @@ def demo(normal_classes, seeds, ratio_known_anomaly, device) -> None:
         aurocs = [100 * r.auroc for r in results if r.method == method]
         click.echo(f"  {method:<9}  {np.mean(aurocs):5.1f} ± {np.std(aurocs):.1f}")
     click.echo(f"total time {time.perf_counter() - started:.1f} s")
+
+
+def _data_options(function):
+    """Options shared by every command that reads data and trains models."""
+    options = [
+        click.option("--data-root", type=click.Path(file_okay=False), envvar="DEEPSAD_DATA", default=None,
+                     help="Folder with the datasets (downloaded there when missing). "
+                          "Default: $DEEPSAD_DATA, else the user cache folder."),
+        click.option("--download/--no-download", default=True,
+                     help="Download missing dataset files from their official sources."),
+        click.option("--device", default=None,
+                     help="Device of the deep methods: 'auto' (CUDA when present), 'cpu', 'cuda[:N]'. "
+                          "Default: the method's own setting ('auto')."),
+        click.option("--threads", type=click.IntRange(1), default=1,
+                     help="Torch threads per process; small networks run fastest on one."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _fail(error: Exception) -> None:
+    raise click.ClickException(str(error))
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="TOML or YAML file in the sweep format describing one experiment; flags override it.")
+@click.option("--dataset", default=None, help="digits, mnist, fashion-mnist, cifar10, or an ODDS set "
+              "(arrhythmia, cardio, satellite, satimage-2, shuttle, thyroid).")
+@click.option("--method", default=None, help="deepsad, deepsvdd, hsc, ae, ocsvm, iforest, kde or ssad.")
+@click.option("--seed", type=click.IntRange(0), default=None, help="Seed of the split, scenario and model. [default: 0]")
+@click.option("--normal-class", type=click.IntRange(0, 9), default=None,
+              help="Normal class of a one-vs-rest dataset (the other classes are anomalies).")
+@click.option("--known-anomaly-class", "known_classes", type=click.IntRange(0, 9), multiple=True,
+              help="Class the labeled anomalies come from (repeatable). Default: drawn at random.")
+@click.option("--n-known-classes", type=click.IntRange(0), default=None,
+              help="Number of known anomaly classes drawn at random (kl). [default: 1]")
+@click.option("--ratio-known-normal", type=float, default=None, help="Fraction of the training set labeled normal. [default: 0]")
+@click.option("--ratio-known-anomaly", type=float, default=None, help="γl: fraction of the training set that are labeled anomalies. [default: 0]")
+@click.option("--ratio-pollution", type=float, default=None, help="γp: fraction of the unlabeled training data that are anomalies. [default: 0]")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Estimator parameter, e.g. --param epochs=30 --param hidden_sizes=[64,32] (repeatable).")
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="Write the JSON record here instead of standard output.")
+@click.option("--model-out", type=click.Path(dir_okay=False), default=None,
+              help="Save the fitted model (deep methods) to this file.")
+@_data_options
+def run(config_path, dataset, method, seed, normal_class, known_classes, n_known_classes, ratio_known_normal,
+        ratio_known_anomaly, ratio_pollution, params, output, model_out, data_root, download, device, threads) -> None:
+    """Run one experiment and print its JSON record (AUROC, AUPRC, F1, threshold, sizes,
+    train/test times, per-epoch losses).
+
+    Example: deepsad run --dataset cardio --method deepsad --ratio-known-anomaly 0.01 --seed 0
+    """
+    import json
+
+    import torch
+
+    from deepsad.experiments.cli_support import single_experiment
+    from deepsad.experiments.runner import run_experiment
+    from deepsad.files import write_atomically
+
+    flags = dict(dataset=dataset, method=method, normal_class=normal_class, n_known_classes=n_known_classes,
+                 ratio_known_normal=ratio_known_normal, ratio_known_anomaly=ratio_known_anomaly,
+                 ratio_pollution=ratio_pollution)
+    torch.set_num_threads(threads)
+    try:
+        experiment = single_experiment(config_path, flags, seed, known_classes, params)
+        click.echo(f"running {experiment.describe()}", err=True)
+        record, _ = run_experiment(experiment, root=data_root, download=download, device=device, model_path=model_out)
+    except (ValueError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    metrics = record["metrics"]
+    click.echo(f"AUROC {100 * metrics['auroc']:.2f}  AUPRC {100 * metrics['auprc']:.2f}  F1 {100 * metrics['f1']:.2f}  "
+               f"train {record['seconds']['train']:.1f} s", err=True)
+    text = json.dumps(record, indent=2)
+    if output:
+        write_atomically(output, text + "\n")
+        click.echo(f"record written to {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
+@click.option("--store", type=click.Path(dir_okay=False), default="results.sqlite",
+              help="SQLite results store; experiments already in it are skipped (resume).")
+@click.option("--workers", type=click.IntRange(1), default=1, help="Experiments run in parallel, one process each.")
+@click.option("--retry-failed/--skip-failed", default=True,
+              help="Run experiments again that failed in an earlier sweep, or leave them failed.")
+@click.option("--dry-run", is_flag=True, help="List how many experiments the grid has and how many are left; run nothing.")
+@_data_options
+def sweep(config_path, store, workers, retry_failed, dry_run, data_root, download, device, threads) -> None:
+    """Run the grid of experiments in CONFIG (TOML or YAML) and store every result.
+
+    Each finished experiment is committed to the store at once; a killed sweep resumes where
+    it stopped when run again; a failing experiment is stored with its error and the others
+    go on. See docs/results.md for the configurations of the paper's tables.
+    """
+    from deepsad.experiments.config import ConfigError, expand, read_config
+    from deepsad.experiments.store import ResultsStore
+    from deepsad.experiments.sweep import RunSettings, pending, run_sweep
+
+    try:
+        experiments = expand(read_config(config_path))
+        results = ResultsStore(store)
+    except (ConfigError, ValueError) as error:
+        _fail(error)
+    left = pending(experiments, results, retry_failed)
+    click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}, "
+               f"{len(left)} to run on {workers} worker(s)")
+    if dry_run:
+        return
+    settings = RunSettings(root=data_root, download=download, device=device, threads=threads)
+
+    def report_failure(experiment, error):
+        tqdm_write(f"FAILED {experiment.describe()}: {error.splitlines()[0]}")
+
+    summary = run_sweep(experiments, results, workers=workers, settings=settings, retry_failed=retry_failed,
+                        on_failure=report_failure)
+    click.echo(f"done: {summary.succeeded} succeeded, {summary.failed} failed, {summary.skipped} skipped, "
+               f"wall time {summary.seconds:.0f} s")
+    if summary.failed:
+        click.echo("errors are stored with the experiments (deepsad report lists them)", err=True)
+        raise SystemExit(1)
+
+
+def tqdm_write(message: str) -> None:
+    from tqdm import tqdm
+
+    tqdm.write(message)

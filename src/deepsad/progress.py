@@ -9,6 +9,18 @@ from tqdm.auto import tqdm
 T = TypeVar("T")
 
 
-def progress(iterable: Iterable[T], *, description: str, enabled: bool, total: int | None = None):
-    """Wrap ``iterable`` in a progress bar when ``enabled`` (e.g. an estimator's ``verbose``)."""
-    return tqdm(iterable, desc=description, total=total, disable=not enabled, leave=False, dynamic_ncols=True)
+def progress(
+    iterable: Iterable[T] | None = None,
+    *,
+    description: str,
+    enabled: bool,
+    total: int | None = None,
+    initial: int = 0,
+    leave: bool = False,
+):
+    """A progress bar (over ``iterable``, or updated by hand) when ``enabled``; tqdm shows the
+    rate and the time left."""
+    return tqdm(
+        iterable, desc=description, total=total, initial=initial, disable=not enabled, leave=leave,
+        dynamic_ncols=True,
+    )

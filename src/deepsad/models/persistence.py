@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import safetensors.torch
 import torch
 
 from deepsad._version import MODEL_FORMAT_VERSION, __version__
+from deepsad.files import write_atomically
 
 METADATA_KEY = "deepsad"
 CUSTOM_MODULE = "custom nn.Module"
@@ -58,17 +57,7 @@ def save_model(estimator, path) -> None:
         "tensor_sha256": _tensor_digest(tensors),
     }
     payload = safetensors.torch.save(tensors, metadata={METADATA_KEY: json.dumps(metadata)})
-    path = Path(path)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
-        temporary = Path(handle.name)
-        try:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-    os.replace(temporary, path)
+    write_atomically(path, payload)
 
 
 def read_model_file(path) -> tuple[dict, dict[str, torch.Tensor]]:

@@ -1,0 +1,151 @@
+"""Run many experiments with a pool of worker processes, storing each result as it finishes.
+
+Re-running a sweep skips the experiments already in the store, so a killed sweep resumes where
+it stopped. An experiment that raises is stored with its error and the others go on; a worker
+that dies outright (e.g. killed for memory) fails only the experiments it had in hand.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from deepsad.experiments.runner import run_experiment
+from deepsad.experiments.spec import Experiment
+from deepsad.experiments.store import ResultsStore
+from deepsad.progress import progress
+
+
+MAX_WORKER_DEATHS = 2
+WORKER_DIED = (
+    "WorkerDied: the worker process running this experiment died without an error "
+    "(killed, out of memory, or a crash in native code)"
+)
+
+
+@dataclass
+class SweepSummary:
+    total: int
+    skipped: int
+    succeeded: int
+    failed: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How experiments run (not what they compute): data location, device, threads."""
+
+    root: str | None = None
+    download: bool = True
+    device: str | None = None
+    threads: int = 1
+
+
+def _start_worker(threads: int) -> None:
+    import torch
+
+    # Small networks gain nothing from intra-op threads, and several workers with several
+    # threads each oversubscribe the cores (measured: 100x slower; docs/benchmarks.md).
+    torch.set_num_threads(threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+
+
+def run_one(experiment_dict: dict, settings: RunSettings) -> tuple[str, dict | None, bytes | None, str | None]:
+    """Worker entry point: (key, record, test outcome as bytes, error text). Never raises for a
+    failing experiment, so one failure cannot stop a sweep."""
+    experiment = Experiment.from_dict(experiment_dict)
+    try:
+        record, outcome = run_experiment(
+            experiment, root=settings.root, download=settings.download, device=settings.device
+        )
+        return experiment.key, record, outcome.to_bytes(), None
+    except Exception as error:  # noqa: BLE001 - recorded in the store, shown in the summary
+        details = "".join(traceback.format_exception(error, limit=-8))
+        return experiment.key, None, None, f"{type(error).__name__}: {error}\n{details}"
+
+
+def pending(experiments: Sequence[Experiment], store: ResultsStore, retry_failed: bool = True) -> list[Experiment]:
+    """The experiments not yet in the store (failed ones count as not done when ``retry_failed``)."""
+    done = store.keys(status="ok") if retry_failed else store.keys()
+    return [e for e in experiments if e.key not in done]
+
+
+def run_sweep(
+    experiments: Sequence[Experiment],
+    store: ResultsStore,
+    *,
+    workers: int = 1,
+    settings: RunSettings = RunSettings(),
+    retry_failed: bool = True,
+    show_progress: bool = True,
+    on_failure: Callable[[Experiment, str], None] | None = None,
+    worker: Callable = run_one,
+) -> SweepSummary:
+    """Run every experiment that is not yet in ``store`` on ``workers`` processes.
+
+    ``on_failure(experiment, error)`` is called for each failure; ``worker`` is the function
+    run in the worker processes (``run_one``; replaceable for testing).
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    started = time.perf_counter()
+    todo = pending(experiments, store, retry_failed)
+    summary = SweepSummary(total=len(experiments), skipped=len(experiments) - len(todo), succeeded=0, failed=0, seconds=0.0)
+    bar = progress(total=len(experiments), initial=summary.skipped, description="sweep", enabled=show_progress, leave=True)
+
+    def finish(experiment: Experiment, record, outcome, error) -> None:
+        if error is None:
+            store.add_result(record, outcome)
+            summary.succeeded += 1
+        else:
+            store.add_failure(experiment.key, experiment.to_dict(), error)
+            summary.failed += 1
+            if on_failure is not None:
+                on_failure(experiment, error)
+        bar.update(1)
+        bar.set_postfix(failed=summary.failed)
+
+    queue = list(reversed(todo))
+    crashes: dict[str, int] = {}
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+    while queue:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings.threads,)) as pool:
+            running: dict[Future, Experiment] = {}
+            broken = False
+            while (queue or running) and not broken:
+                while queue and len(running) < workers and not broken:
+                    experiment = queue.pop()
+                    try:
+                        running[pool.submit(worker, experiment.to_dict(), settings)] = experiment
+                    except BrokenProcessPool:
+                        queue.append(experiment)
+                        broken = True
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    experiment = running.pop(future)
+                    try:
+                        finish(experiment, *future.result()[1:])
+                    except BrokenProcessPool:
+                        running[future] = experiment
+                        broken = True
+            # A worker died without raising (killed for memory, a native crash): the pool is
+            # unusable and any experiment in it may be the cause. Each gets one more try in a
+            # fresh pool; one that is in flight at a second death is recorded as failed.
+            for experiment in running.values():
+                crashes[experiment.key] = crashes.get(experiment.key, 0) + 1
+                if crashes[experiment.key] >= MAX_WORKER_DEATHS:
+                    finish(experiment, None, None, WORKER_DIED)
+                else:
+                    queue.append(experiment)
+    bar.close()
+    summary.seconds = time.perf_counter() - started
+    return summary

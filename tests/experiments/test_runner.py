@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+
+import deepsad
+from deepsad.experiments.runner import evaluate, run_experiment
+from deepsad.experiments.spec import Experiment
+from tests.experiments.conftest import TINY
+
+
+def test_record_of_a_deep_method(tmp_path):
+    experiment = Experiment("digits", "deepsad", seed=0, normal_class=0, ratio_known_anomaly=0.05, params=TINY)
+    record, outcome = run_experiment(experiment, device="cpu", model_path=str(tmp_path / "model.safetensors"))
+    assert record["key"] == experiment.key
+    assert record["experiment"] == experiment.to_dict()
+    assert set(record["metrics"]) == {"auroc", "auprc", "f1"}
+    assert all(0.0 <= v <= 1.0 for v in record["metrics"].values())
+    assert record["metrics"]["auroc"] > 0.8  # digit 0 against the rest, even after two epochs
+    assert record["sizes"]["test"] == len(outcome.scores) == len(outcome.truth) == 719
+    sizes = record["sizes"]
+    assert sizes["known_anomaly"] == round(0.05 * sizes["unlabeled_normal"] / 0.95) > 0
+    assert len(record["history"]["pretrain"]["loss"]) == 2 and len(record["history"]["train"]["loss"]) == 2
+    assert record["seconds"]["train"] > 0 and record["environment"]["device"] == "cpu"
+    # The saved model reproduces the scores the record was computed from.
+    from deepsad.experiments.tasks import build_task
+
+    task = build_task(experiment)
+    reloaded = deepsad.load(tmp_path / "model.safetensors", device="cpu")
+    assert np.allclose(reloaded.anomaly_score(task.X_test), outcome.scores, rtol=1e-5, atol=1e-6)
+
+
+def test_record_of_a_shallow_method_and_its_warnings():
+    experiment = Experiment("digits", "iforest", seed=1, normal_class=4, ratio_known_anomaly=0.05)
+    record, outcome = run_experiment(experiment)
+    assert record["metrics"]["auroc"] > 0.8
+    assert record["history"] == {}
+    assert any("label" in warning for warning in record["warnings"])  # unsupervised: labels ignored
+
+
+def test_same_experiment_same_result():
+    experiment = Experiment("digits", "deepsvdd", seed=2, normal_class=1, params=TINY)
+    first, first_outcome = run_experiment(experiment, device="cpu")
+    second, second_outcome = run_experiment(experiment, device="cpu")
+    assert first["metrics"] == second["metrics"]
+    assert np.array_equal(first_outcome.scores, second_outcome.scores)
+
+
+def test_shallow_methods_cannot_be_saved(tmp_path):
+    with pytest.raises(ValueError, match="cannot be saved"):
+        run_experiment(Experiment("digits", "iforest", normal_class=0), model_path=str(tmp_path / "m"))
+
+
+def test_evaluate_metrics_on_known_values():
+    truth = np.array([0, 0, 1, 1])
+    metrics = evaluate(truth, np.array([0.1, 0.4, 0.35, 0.8]), np.array([False, True, False, True]))
+    assert metrics["auroc"] == pytest.approx(0.75)
+    assert metrics["auprc"] == pytest.approx((1 + 2 / 3) / 2)
+    assert metrics["f1"] == pytest.approx(0.5)
+
+
+def test_evaluate_refuses_meaningless_input():
+    with pytest.raises(ValueError, match="non-finite"):
+        evaluate(np.array([0, 1]), np.array([0.0, np.nan]), np.array([False, True]))
+    with pytest.raises(ValueError, match="both normal and anomalous"):
+        evaluate(np.array([0, 0]), np.array([0.0, 1.0]), np.array([False, True]))

@@ -1,0 +1,56 @@
+import pytest
+
+from deepsad.experiments.spec import Experiment
+
+
+def test_key_is_stable_and_covers_every_field():
+    base = Experiment("cardio", "deepsad", seed=1, ratio_known_anomaly=0.01, params={"epochs": 3})
+    assert base.key == Experiment("cardio", "deepsad", seed=1, ratio_known_anomaly=0.01, params={"epochs": 3}).key
+    assert len(base.key) == 16
+    variants = [
+        Experiment("cardio", "deepsad", seed=2, ratio_known_anomaly=0.01, params={"epochs": 3}),
+        Experiment("cardio", "deepsvdd", seed=1, ratio_known_anomaly=0.01, params={"epochs": 3}),
+        Experiment("cardio", "deepsad", seed=1, ratio_known_anomaly=0.05, params={"epochs": 3}),
+        Experiment("cardio", "deepsad", seed=1, ratio_known_anomaly=0.01, params={"epochs": 4}),
+        Experiment("thyroid", "deepsad", seed=1, ratio_known_anomaly=0.01, params={"epochs": 3}),
+    ]
+    assert len({base.key, *(v.key for v in variants)}) == 6
+
+
+def test_integer_ratios_and_float_ratios_give_the_same_key():
+    assert Experiment("cardio", "deepsad", ratio_pollution=0).key == Experiment("cardio", "deepsad", ratio_pollution=0.0).key
+
+
+def test_dict_round_trip():
+    experiment = Experiment("mnist", "deepsad", seed=3, normal_class=2, known_anomaly_classes=(1, 7),
+                            ratio_known_anomaly=0.05, ratio_pollution=0.1, params={"eta": 2.0})
+    values = experiment.to_dict()
+    assert values["known_anomaly_classes"] == [1, 7]
+    assert Experiment.from_dict(values) == experiment
+    assert Experiment.from_dict(values).key == experiment.key
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (dict(dataset="imagenet", method="deepsad"), "dataset must be one of"),
+        (dict(dataset="cardio", method="svm"), "method must be one of"),
+        (dict(dataset="cardio", method="deepsad", params={"epoch": 3}), "has no parameter"),
+        (dict(dataset="cardio", method="deepsad", seed=-1), "seed must be"),
+        (dict(dataset="mnist", method="deepsad"), "normal_class must be one of 0..9"),
+        (dict(dataset="mnist", method="deepsad", normal_class=10), "normal_class must be one of 0..9"),
+        (dict(dataset="mnist", method="deepsad", normal_class=1, known_anomaly_classes=(1,)), "other than the normal class"),
+        (dict(dataset="cardio", method="deepsad", normal_class=0), "leave normal_class"),
+        (dict(dataset="cardio", method="deepsad", ratio_known_anomaly=1.0), "ratio_known_anomaly must be a number in [0, 1)"),
+        (dict(dataset="cardio", method="deepsad", ratio_pollution=-0.1), "ratio_pollution must be"),
+        (dict(dataset="cardio", method="deepsad", n_known_classes=-1), "n_known_classes must be"),
+    ],
+)
+def test_invalid_definitions_are_refused_with_the_reason(fields, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
+        Experiment(**fields)
+
+
+def test_from_dict_names_unknown_fields():
+    with pytest.raises(ValueError, match="unknown experiment field"):
+        Experiment.from_dict({"dataset": "cardio", "method": "deepsad", "colour": "red"})

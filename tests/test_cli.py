@@ -1,0 +1,108 @@
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from deepsad.cli import main
+from deepsad.experiments.store import ResultsStore
+
+TINY_FLAGS = ["--param", "epochs=2", "--param", "ae_epochs=2", "--param", "lr_milestones=[1]", "--param", "ae_lr_milestones=[1]"]
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["sweep"]])
+def test_help_explains_every_option_with_its_default(cli, command):
+    result = cli(*command, "--help")
+    assert result.exit_code == 0
+    if command in (["run"], ["sweep"]):
+        assert "--data-root" in result.output and "DEEPSAD_DATA" in result.output
+        assert "[default: 1; x>=1]" in result.output  # --threads
+
+
+def test_demo_prints_both_methods(cli):
+    result = cli("demo", "--normal-class", "0", "--device", "cpu")
+    assert result.exit_code == 0
+    assert "Deep SVDD" in result.output and "Deep SAD" in result.output and "total time" in result.output
+
+
+def test_run_prints_a_json_record(cli):
+    result = CliRunner().invoke(main, ["run", "--dataset", "digits", "--normal-class", "2", "--method", "deepsad",
+                                       "--ratio-known-anomaly", "0.05", "--seed", "1", "--device", "cpu", *TINY_FLAGS])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert record["experiment"]["normal_class"] == 2 and record["experiment"]["seed"] == 1
+    assert record["experiment"]["params"]["lr_milestones"] == [1]
+    assert 0.5 < record["metrics"]["auroc"] <= 1.0
+    assert "AUROC" in result.stderr
+
+
+def test_run_writes_record_and_model_files(cli, tmp_path):
+    config = tmp_path / "one.toml"
+    config.write_text('datasets = ["digits"]\nmethods = ["deepsvdd"]\nnormal_classes = [5]\n'
+                      '[params]\nepochs = 2\nae_epochs = 2\n')
+    result = CliRunner().invoke(main, ["run", "--config", str(config), "--seed", "3", "--output", str(tmp_path / "r.json"),
+                                       "--model-out", str(tmp_path / "m.safetensors"), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "r.json").read_text())
+    assert record["experiment"]["method"] == "deepsvdd" and record["experiment"]["seed"] == 3
+    assert (tmp_path / "m.safetensors").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--dataset", "mnist", "--method", "deepsad"], "give --normal-class"),
+        (["--dataset", "digits", "--normal-class", "0", "--method", "svm"], "methods: 'svm'"),
+        (["--dataset", "digits", "--normal-class", "0", "--method", "deepsad", "--param", "epochs"], "KEY=VALUE"),
+        (["--dataset", "digits", "--normal-class", "0", "--method", "deepsad", "--param", "epoch=3"], "has no parameter"),
+        (["--dataset", "thyroid", "--method", "deepsad", "--no-download", "--data-root", "{tmp}"], "thyroid.mat"),
+        (["--dataset", "digits", "--normal-class", "0", "--method", "deepsad", "--ratio-known-anomaly", "2"], "ratio_known_anomaly"),
+    ],
+)
+def test_run_errors_are_messages_not_tracebacks(tmp_path, args, message):
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = CliRunner().invoke(main, ["run", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sweep_dry_run_then_run_then_resume(tmp_path):
+    config = tmp_path / "grid.yaml"
+    config.write_text("datasets: [digits]\nmethods: [deepsvdd]\nnormal_classes: [0, 1]\nseeds: 1\n"
+                      "params: {epochs: 2, ae_epochs: 2}\n")
+    store = str(tmp_path / "results.sqlite")
+    runner = CliRunner()
+    dry = runner.invoke(main, ["sweep", str(config), "--store", store, "--dry-run"])
+    assert dry.exit_code == 0 and "2 experiments in the grid, 0 already" in dry.output
+    assert ResultsStore(store).keys() == set()
+    first = runner.invoke(main, ["sweep", str(config), "--store", store, "--workers", "2", "--device", "cpu"])
+    assert first.exit_code == 0, first.output
+    assert "2 succeeded, 0 failed, 0 skipped" in first.output
+    again = runner.invoke(main, ["sweep", str(config), "--store", store])
+    assert "0 succeeded, 0 failed, 2 skipped" in again.output
+
+
+def test_sweep_with_failures_exits_nonzero(tmp_path):
+    config = tmp_path / "grid.toml"
+    config.write_text('datasets = ["arrhythmia"]\nmethods = ["iforest"]\n')
+    result = CliRunner().invoke(main, ["sweep", str(config), "--store", str(tmp_path / "r.sqlite"),
+                                       "--no-download", "--data-root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "0 succeeded, 1 failed" in result.output and "arrhythmia" in result.output
+
+
+def test_sweep_refuses_a_bad_configuration(tmp_path):
+    config = tmp_path / "grid.toml"
+    config.write_text('datasets = ["cardio"]\nmethods = ["deepsad"]\nepochs = 3\n')
+    result = CliRunner().invoke(main, ["sweep", str(config), "--store", str(tmp_path / "r.sqlite")])
+    assert result.exit_code != 0 and "unknown setting" in result.output and "Traceback" not in result.output
