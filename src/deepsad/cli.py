@@ -180,3 +180,48 @@ def tqdm_write(message: str) -> None:
     from tqdm import tqdm
 
     tqdm.write(message)
+
+
+@main.command()
+@click.argument("store", type=click.Path(dir_okay=False, exists=True))
+@click.option("--output-dir", type=click.Path(file_okay=False), default="report",
+              help="Folder for summary.md, summary.csv, records.csv, failures.md and figures/ (created if missing).")
+@click.option("--group-by", default="dataset,normal_class,method",
+              help="Comma-separated experiment fields that form the groups (dataset, method, seed, normal_class, "
+                   "known_anomaly_classes, n_known_classes, ratio_known_normal, ratio_known_anomaly, ratio_pollution, "
+                   "params); runs differing only in other fields are averaged together. Fields empty for every "
+                   "experiment, like normal_class when only ODDS sets ran, are left out.")
+@click.option("--metric", type=click.Choice(["auroc", "auprc", "f1"]), default="auroc",
+              help="Metric summarised, in percent.")
+@click.option("--pivot", default=None, metavar="COLUMN",
+              help="Group column whose values become the table's columns, e.g. method for the ODDS table. "
+                   "Default: none, one row per group.")
+@click.option("--plots/--no-plots", default=True,
+              help="Also draw the metric against γl, γp and kl, ROC curves, and image grids of the most normal and "
+                   "most anomalous test images.")
+@click.option("--data-root", type=click.Path(file_okay=False), envvar="DEEPSAD_DATA", default=None,
+              help="Folder with the image datasets for the image grids (never downloaded; grids of missing "
+                   "datasets are skipped). Default: $DEEPSAD_DATA, else the user cache folder.")
+def report(store, output_dir, group_by, metric, pivot, plots, data_root) -> None:
+    """Tables and figures from the results STORE of 'deepsad sweep'.
+
+    Prints the summary table (mean ± std of the metric over the runs of each group, in percent)
+    and writes it with the full records and the figures to --output-dir.
+
+    Example: deepsad report results.sqlite --group-by dataset,method --pivot method
+    """
+    from pathlib import Path
+
+    from deepsad.experiments.report import write_report
+
+    columns = [column.strip() for column in group_by.split(",") if column.strip()]
+    try:
+        paths = write_report(store, output_dir, columns, metric, pivot, plots, data_root,
+                             notify=lambda note: click.echo(note, err=True))
+    except (ValueError, OSError) as error:
+        _fail(error)
+    click.echo(Path(output_dir, "summary.md").read_text(encoding="utf-8"))
+    click.echo(f"{len(paths)} files written to {output_dir}:", err=True)
+    for path in paths:
+        click.echo(f"  {path}", err=True)
+

@@ -1,4 +1,8 @@
 import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -70,3 +74,39 @@ def test_run_one_turns_exceptions_into_error_text(tmp_path):
 def test_workers_must_be_positive(tmp_path, workers):
     with pytest.raises(ValueError, match="workers"):
         run_sweep(digits_grid(), ResultsStore(tmp_path / "r.sqlite"), workers=workers, show_progress=False)
+
+
+def test_killing_a_sweep_stops_its_workers(tmp_path):
+    config = tmp_path / "grid.toml"
+    config.write_text('datasets = ["digits"]\nmethods = ["deepsvdd"]\nnormal_classes = [0, 1]\n'
+                      "[params]\nepochs = 100000\npretrain = false\n")  # runs until killed
+    sweep = subprocess.Popen([sys.executable, "-m", "deepsad", "sweep", str(config), "--store",
+                              str(tmp_path / "r.sqlite"), "--workers", "2", "--device", "cpu"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = []
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        workers = children_of(sweep.pid)
+    assert len(workers) == 2, "the sweep did not start its workers"
+    sweep.kill()
+    sweep.wait()
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not any(alive(pid) for pid in workers)
+
+
+def children_of(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if not children.exists():
+        pytest.skip("needs Linux /proc to find the worker processes")
+    return [int(p) for p in children.read_text().split() if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from deepsad.progress import progress
 
 
 MAX_WORKER_DEATHS = 2
+PARENT_CHECK_SECONDS = 1.0
 WORKER_DIED = (
     "WorkerDied: the worker process running this experiment died without an error "
     "(killed, out of memory, or a crash in native code)"
@@ -48,13 +50,24 @@ class RunSettings:
     threads: int = 1
 
 
-def _start_worker(threads: int) -> None:
+def _start_worker(threads: int, parent: int) -> None:
     import torch
 
     # Small networks gain nothing from intra-op threads, and several workers with several
     # threads each oversubscribe the cores (measured: 100x slower; docs/benchmarks.md).
     torch.set_num_threads(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    # The parent's pid comes from the parent: read here, it could already be that of the
+    # process that adopted an orphan, if the sweep was killed while this worker started.
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed sweep must not leave workers behind training (or idling) on their own: a worker
+    whose parent is gone (it is re-parented) exits."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 def run_one(experiment_dict: dict, settings: RunSettings) -> tuple[str, dict | None, bytes | None, str | None]:
@@ -116,7 +129,7 @@ def run_sweep(
     crashes: dict[str, int] = {}
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
     while queue:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings.threads,)) as pool:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings.threads, os.getpid())) as pool:
             running: dict[Future, Experiment] = {}
             broken = False
             while (queue or running) and not broken:

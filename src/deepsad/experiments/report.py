@@ -1,0 +1,260 @@
+"""Tables from a results store: one row per experiment, and mean ± std of a metric per group.
+
+``write_report`` is what ``deepsad report`` runs: it writes ``summary.md``, ``summary.csv``,
+``records.csv``, ``failures.md`` (when experiments failed) and the figures of
+``deepsad.experiments.plots``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from deepsad.experiments.plots import image_grids, metric_vs_setting_figures, roc_figures
+from deepsad.experiments.spec import Experiment
+from deepsad.experiments.store import ResultsStore
+from deepsad.files import write_atomically
+
+logger = logging.getLogger(__name__)
+
+METRICS = ("auroc", "auprc", "f1")
+DEFINITION_COLUMNS = (
+    "dataset", "method", "seed", "normal_class", "known_anomaly_classes", "n_known_classes",
+    "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution", "params",
+)  # fmt: skip
+"""The columns that define an experiment: what a summary can group by."""
+FRAME_COLUMNS = (
+    "key", *DEFINITION_COLUMNS[:-1], "auroc", "auprc", "f1", "train_seconds", "test_seconds",
+    "n_train", "n_test", "params",
+)  # fmt: skip
+
+
+def results_frame(store: ResultsStore) -> pd.DataFrame:
+    """One row per successful experiment with flat columns (``FRAME_COLUMNS``).
+
+    ``known_anomaly_classes`` are the classes the labeled anomalies were drawn from in that run
+    (``"1,3"``; ``""`` when none); ``params`` is canonical JSON, so runs that differ only in
+    their parameters stay apart; ``normal_class`` is missing (``<NA>``) for ODDS datasets.
+    """
+    rows = [_flat_row(record) for record in store.records()]
+    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
+    frame["normal_class"] = frame["normal_class"].astype("Int64")
+    return frame
+
+
+def _flat_row(record: dict) -> dict:
+    experiment, metrics = record["experiment"], record["metrics"]
+    return {
+        "key": record["key"],
+        **{column: experiment.get(column) for column in DEFINITION_COLUMNS if column != "params"},
+        "known_anomaly_classes": ",".join(str(c) for c in record.get("known_anomaly_classes") or []),
+        **{metric: metrics.get(metric, np.nan) for metric in METRICS},
+        "train_seconds": record.get("seconds", {}).get("train"),
+        "test_seconds": record.get("seconds", {}).get("test"),
+        "n_train": record.get("sizes", {}).get("train"),
+        "n_test": record.get("sizes", {}).get("test"),
+        "params": json.dumps(experiment.get("params", {}), sort_keys=True, separators=(",", ":")),
+    }
+
+
+@dataclass(frozen=True, eq=False)
+class Summary:
+    """Mean, standard deviation (ddof=1) and number of runs of one metric, in percent, per group.
+
+    ``table`` is numeric: the ``rows`` columns, then ``mean``, ``std``, ``n`` — or, with a
+    ``pivot``, ``"<value> mean"``, ``"<value> std"``, ``"<value> n"`` for each of the pivot
+    column's values (``columns``). ``dropped`` are group columns left out because they are empty
+    for every experiment; ``pooled`` are definition columns (with their number of values) that
+    vary inside a group, so their runs are averaged together.
+
+    Example
+    -------
+    >>> summary = summary_table(frame, ["dataset", "method"], pivot="method")  # doctest: +SKIP
+    >>> print(summary.to_markdown())  # doctest: +SKIP
+    """
+
+    table: pd.DataFrame
+    metric: str
+    rows: tuple[str, ...]
+    pivot: str | None
+    columns: tuple[str, ...]
+    dropped: tuple[str, ...]
+    pooled: tuple[tuple[str, int], ...]
+
+    def to_csv(self) -> str:
+        return self.table.to_csv(index=False)
+
+    def to_markdown(self) -> str:
+        name = self.metric.upper()
+        cells = [[_label(value) for value in row] for row in self.table[list(self.rows)].itertuples(index=False)]
+        if self.pivot is None:
+            header = [*self.rows, f"{name} (%)", "n"]
+            for row, (mean, std, n) in zip(cells, self.table[["mean", "std", "n"]].itertuples(index=False)):
+                row += [_mean_std(mean, std), str(int(n))]
+            notes = []
+        else:
+            header = [*self.rows, *self.columns]
+            counts = self.table[[f"{c} n" for c in self.columns]].to_numpy()
+            uniform = len(np.unique(counts[counts > 0])) == 1
+            for row, (_, values) in zip(cells, self.table.iterrows()):
+                for column in self.columns:
+                    mean, std, n = (values[f"{column} {stat}"] for stat in ("mean", "std", "n"))
+                    cell = "" if n == 0 else _mean_std(mean, std)
+                    # n goes into the cells only where it varies, to keep the common table short
+                    row.append(cell if uniform or not cell else f"{cell} (n={int(n)})")
+            notes = [f"n per cell: {counts[counts > 0][0]}."] if uniform else []
+        lines = [
+            f"{name} in %: mean ± std (ddof=1) over the runs of each group; '–' where a group has one run.",
+            "",
+            _markdown_table(header, cells),
+            "",
+            *notes,
+        ]
+        if self.pooled:
+            lines.append("Pooled within each group: " + ", ".join(f"{c} ({k} values)" for c, k in self.pooled) + ".")
+        if self.dropped:
+            lines.append("Group column(s) empty for every experiment, left out: " + ", ".join(self.dropped) + ".")
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def summary_table(frame: pd.DataFrame, group_by: Sequence[str], metric: str = "auroc", pivot: str | None = None) -> Summary:
+    """Group the experiments of ``results_frame`` by ``group_by`` (plus ``pivot``) and summarise
+    ``metric`` per group; with ``pivot="method"`` the methods become columns (the paper's ODDS
+    table: rows = datasets). Group columns empty for every experiment (``normal_class`` when
+    only ODDS sets were run) are dropped; the standard deviation is over all runs of a group —
+    over seeds when every other varying definition column is grouped by (see ``Summary.pooled``).
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {list(METRICS)}; got {metric!r}")
+    if frame.empty:
+        raise ValueError("there are no successful experiments to summarise")
+    keys, dropped = _group_keys(frame, list(group_by), pivot)
+    rows = tuple(c for c in keys if c != pivot)
+    groups = frame.groupby(keys, dropna=False, sort=True)
+    stats = 100 * groups[metric].agg(["mean", "std"])
+    stats["n"] = groups[metric].count()
+    pooled = tuple((c, int(frame[c].nunique())) for c in DEFINITION_COLUMNS
+                   if c not in keys and groups[c].nunique(dropna=False).max() > 1)
+    if pivot is None:
+        return Summary(stats.reset_index(), metric, rows, None, (), dropped, pooled)
+    values = sorted(frame[pivot].unique())
+    columns = tuple(_label(value) for value in values)
+    wide = stats.unstack(pivot).reindex(columns=pd.MultiIndex.from_product([["mean", "std", "n"], values]))
+    wide.columns = [f"{_label(value)} {stat}" for stat, value in wide.columns]
+    counts = [f"{c} n" for c in columns]
+    wide[counts] = wide[counts].fillna(0).astype(int)
+    table = wide[[f"{c} {stat}" for c in columns for stat in ("mean", "std", "n")]].reset_index()
+    return Summary(table, metric, rows, pivot, columns, dropped, pooled)
+
+
+def _group_keys(frame: pd.DataFrame, group_by: list[str], pivot: str | None) -> tuple[list[str], tuple[str, ...]]:
+    """The columns to group by (``group_by``, then ``pivot``) without those empty for every
+    experiment, and those left out."""
+    wanted = list(dict.fromkeys(group_by + ([pivot] if pivot is not None else [])))
+    unknown = [c for c in wanted if c not in DEFINITION_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown column(s) {unknown} to group by; choose from {list(DEFINITION_COLUMNS)}")
+    dropped = tuple(c for c in wanted if _is_empty(frame[c]))
+    keys = [c for c in wanted if c not in dropped]
+    if pivot is not None:
+        if frame[pivot].isna().any():
+            extent = "every experiment" if pivot in dropped else "some experiments (ODDS sets have no normal class)"
+            raise ValueError(f"pivot column {pivot!r} is empty for {extent}")
+        if len(keys) < 2:
+            raise ValueError(f"pivot {pivot!r} needs another group column for the rows")
+    if not keys:
+        raise ValueError("group_by must name at least one column that is not empty for every experiment")
+    return keys, dropped
+
+
+def _is_empty(column: pd.Series) -> bool:
+    return bool(column.isna().all() or (column.astype(str) == "").all())
+
+
+def _label(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        return f"{value:g}"
+    return str(value).replace("|", "\\|")
+
+
+def _mean_std(mean: float, std: float) -> str:
+    return f"{mean:.1f} ± {'–' if pd.isna(std) else f'{std:.1f}'}"
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def failures_markdown(failures: list[tuple[dict, str]]) -> str:
+    """A markdown list of failed experiments with the first line of each error."""
+    lines = [f"# Failed experiments ({len(failures)})", ""]
+    for experiment, error in failures:
+        lines.append(f"- {_describe(experiment)}: {_first_line(error)}")
+    return "\n".join(lines) + "\n"
+
+
+def _first_line(error: str | None) -> str:
+    lines = (error or "").strip().splitlines()
+    return lines[0] if lines else "(no error text)"
+
+
+def _describe(experiment: dict) -> str:
+    try:
+        return Experiment.from_dict(experiment).describe()
+    except (TypeError, ValueError):
+        return json.dumps(experiment, sort_keys=True)
+
+
+def write_report(
+    store_path: str | Path,
+    output_dir: str | Path,
+    group_by: Sequence[str] = ("dataset", "normal_class", "method"),
+    metric: str = "auroc",
+    pivot: str | None = None,
+    plots: bool = True,
+    data_root: str | Path | None = None,
+    notify: Callable[[str], None] = logger.warning,
+) -> list[Path]:
+    """Write ``summary.md``, ``summary.csv`` (numeric mean, std, n), ``records.csv`` (the whole
+    ``results_frame``), ``failures.md`` (only when experiments failed; a stale one is removed)
+    and, with ``plots``, the figures under ``figures/`` into ``output_dir``, each atomically.
+
+    Nothing is written when the store is missing or empty or the arguments are wrong.
+    ``notify`` receives notes such as skipped image grids. Returns the paths written.
+    """
+    store_path = Path(store_path)
+    if not store_path.is_file():
+        raise FileNotFoundError(f"results store {store_path} does not exist")
+    store = ResultsStore(store_path)
+    frame, failures = results_frame(store), store.failures()
+    if frame.empty:
+        detail = f"; {len(failures)} failed, e.g. {_first_line(failures[0][1])}" if failures else ""
+        raise ValueError(f"results store {store_path} holds no successful experiments{detail}")
+    summary = summary_table(frame, group_by, metric, pivot)
+
+    output_dir = Path(output_dir)
+    counts = f"{len(frame)} successful experiments" + (f", {len(failures)} failed (see failures.md)" if failures else "")
+    files: dict[str, bytes | str] = {
+        "summary.md": f"# {metric.upper()} of {store_path.name}\n\n{counts}.\n\n{summary.to_markdown()}",
+        "summary.csv": summary.to_csv(),
+        "records.csv": frame.to_csv(index=False),
+    }
+    if failures:
+        files["failures.md"] = failures_markdown(failures)
+    else:
+        (output_dir / "failures.md").unlink(missing_ok=True)
+    if plots:
+        figures = {**metric_vs_setting_figures(frame, metric), **roc_figures(frame, store),
+                   **image_grids(frame, store, data_root, notify)}
+        files.update({f"figures/{name}": png for name, png in figures.items()})
+    return [write_atomically(output_dir / name, payload) for name, payload in files.items()]

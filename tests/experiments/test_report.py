@@ -1,0 +1,228 @@
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from deepsad.cli import main
+from deepsad.experiments.outcome import ExperimentOutcome
+from deepsad.experiments.report import FRAME_COLUMNS, results_frame, summary_table, write_report
+from deepsad.experiments.spec import Experiment
+from deepsad.experiments.store import ResultsStore
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def add(store, dataset="cardio", method="deepsad", seed=0, auroc=0.9, normal_class=None, known=(1,),
+        n_test=20, params=None, **settings):
+    """Store a hand-made record whose outcome has n_test scores, the last quarter anomalous."""
+    experiment = Experiment(dataset, method, seed=seed, normal_class=normal_class, params=params or {}, **settings)
+    truth = (np.arange(n_test) >= 3 * n_test // 4).astype(int)
+    scores = truth + np.random.default_rng(seed).normal(0, 0.8, n_test)
+    record = {
+        "record_version": 1, "key": experiment.key, "experiment": experiment.to_dict(),
+        "metrics": {"auroc": auroc, "auprc": auroc / 2, "f1": 0.5}, "threshold": 1.0,
+        "sizes": {"train": 100, "test": n_test}, "known_anomaly_classes": list(known),
+        "seconds": {"data": 0.1, "train": 2.5, "test": 0.25},
+    }
+    store.add_result(record, ExperimentOutcome(scores, truth, np.arange(n_test) * 3))
+    return experiment
+
+
+@pytest.fixture
+def odds_store(tmp_path):
+    """cardio: deepsad 0.9 / 0.8 on seeds 0, 1, deepsvdd 0.7; thyroid: deepsad 0.6."""
+    store = ResultsStore(tmp_path / "results.sqlite")
+    add(store, auroc=0.9, seed=0, ratio_known_anomaly=0.01)
+    add(store, auroc=0.8, seed=1, ratio_known_anomaly=0.01)
+    add(store, method="deepsvdd", auroc=0.7, known=())
+    add(store, dataset="thyroid", auroc=0.6, ratio_known_anomaly=0.01)
+    return store
+
+
+def test_frame_has_one_flat_row_per_experiment(odds_store):
+    frame = results_frame(odds_store)
+    assert list(frame.columns) == list(FRAME_COLUMNS)
+    assert len(frame) == 4
+    first = frame.iloc[0]
+    assert (first.dataset, first.method, first.seed, first.auroc, first.auprc) == ("cardio", "deepsad", 0, 0.9, 0.45)
+    assert (first.ratio_known_anomaly, first.train_seconds, first.test_seconds, first.n_train, first.n_test) == (
+        0.01, 2.5, 0.25, 100, 20)
+    assert first.known_anomaly_classes == "1" and frame.iloc[2].known_anomaly_classes == ""
+    assert pd.isna(first.normal_class)
+    assert first.params == "{}" and first.key == Experiment("cardio", "deepsad", ratio_known_anomaly=0.01).key
+
+
+def test_params_are_canonical_json(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    add(store, params={"eta": 2.0, "epochs": 3})
+    assert results_frame(store).params[0] == '{"epochs":3,"eta":2.0}'
+
+
+def test_mean_std_n_in_percent(odds_store):
+    summary = summary_table(results_frame(odds_store), ["dataset", "normal_class", "method"])
+    table = summary.table
+    assert list(table.columns) == ["dataset", "method", "mean", "std", "n"]
+    assert summary.dropped == ("normal_class",)
+    cardio = table[(table.dataset == "cardio") & (table.method == "deepsad")].iloc[0]
+    assert cardio["mean"] == pytest.approx(85.0) and cardio["std"] == pytest.approx(7.0711, abs=1e-4)
+    assert cardio["n"] == 2
+    assert table[table.method == "deepsvdd"]["std"].isna().all()
+    markdown = summary.to_markdown()
+    assert "| cardio | deepsad | 85.0 ± 7.1 | 2 |" in markdown
+    assert "| cardio | deepsvdd | 70.0 ± – | 1 |" in markdown
+    assert "left out: normal_class" in markdown
+    assert "Pooled within each group: seed (2 values).\n" in markdown
+    by_dataset = summary_table(results_frame(odds_store), ["dataset"])
+    assert by_dataset.pooled == (("method", 2), ("seed", 2), ("known_anomaly_classes", 2), ("ratio_known_anomaly", 2))
+    assert by_dataset.table["mean"].tolist() == pytest.approx([80.0, 60.0])
+
+
+def test_pivot_puts_methods_in_columns(odds_store):
+    summary = summary_table(results_frame(odds_store), ["dataset", "method"], pivot="method")
+    table = summary.table
+    assert summary.columns == ("deepsad", "deepsvdd")
+    assert list(table.columns) == ["dataset", "deepsad mean", "deepsad std", "deepsad n",
+                                   "deepsvdd mean", "deepsvdd std", "deepsvdd n"]
+    assert table.dataset.tolist() == ["cardio", "thyroid"]
+    assert table["deepsad mean"].tolist() == pytest.approx([85.0, 60.0])
+    assert table["deepsvdd n"].tolist() == [1, 0]
+    markdown = summary.to_markdown()
+    assert "| dataset | deepsad | deepsvdd |" in markdown
+    # n differs between cells, so each cell shows it; thyroid has no deepsvdd run
+    assert "| cardio | 85.0 ± 7.1 (n=2) | 70.0 ± – (n=1) |" in markdown
+    assert "| thyroid | 60.0 ± – (n=1) |  |" in markdown
+
+
+def test_other_metrics_and_bad_arguments(odds_store):
+    frame = results_frame(odds_store)
+    auprc = summary_table(frame, ["dataset", "method"], metric="auprc").table
+    assert auprc["mean"].tolist()[0] == pytest.approx(42.5)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        summary_table(frame, ["dataset"], metric="accuracy")
+    with pytest.raises(ValueError, match=r"unknown column\(s\) \['datset'\]"):
+        summary_table(frame, ["datset"])
+    with pytest.raises(ValueError, match="at least one column that is not empty"):
+        summary_table(frame, ["normal_class"])
+    with pytest.raises(ValueError, match="pivot column 'normal_class' is empty for every experiment"):
+        summary_table(frame, ["dataset"], pivot="normal_class")
+    with pytest.raises(ValueError, match="pivot 'method' needs another group column"):
+        summary_table(frame, ["method"], pivot="method")
+
+
+def test_write_report_files_round_trip(odds_store, tmp_path):
+    odds_store.add_failure("bad", {"dataset": "cardio", "method": "ocsvm"}, "ValueError: boom\nTraceback ...")
+    paths = write_report(odds_store.path, tmp_path / "out", ["dataset", "method"], plots=False)
+    assert sorted(p.name for p in paths) == ["failures.md", "records.csv", "summary.csv", "summary.md"]
+    summary = pd.read_csv(tmp_path / "out" / "summary.csv")
+    assert summary[["dataset", "method", "n"]].values.tolist() == [
+        ["cardio", "deepsad", 2], ["cardio", "deepsvdd", 1], ["thyroid", "deepsad", 1]]
+    assert summary["mean"].tolist() == pytest.approx([85.0, 70.0, 60.0])
+    assert summary["std"].isna().tolist() == [False, True, True]
+    records = pd.read_csv(tmp_path / "out" / "records.csv")
+    assert records.auroc.tolist() == [0.9, 0.8, 0.7, 0.6]
+    assert "85.0 ± 7.1" in (tmp_path / "out" / "summary.md").read_text()
+    failures = (tmp_path / "out" / "failures.md").read_text()
+    assert failures.splitlines()[0] == "# Failed experiments (1)"
+    assert "- cardio ocsvm γl=0 γp=0 seed=0: ValueError: boom\n" in failures and "Traceback" not in failures
+
+
+def test_figures_are_pngs(odds_store, tmp_path):
+    paths = write_report(odds_store.path, tmp_path / "out", ["dataset", "method"])
+    figures = {p.name: p.read_bytes() for p in paths if p.parent.name == "figures"}
+    # γl takes two values (0 for deepsvdd, 0.01 for deepsad); γp and kl take one
+    assert set(figures) == {"auroc_vs_ratio_known_anomaly.png", "roc_cardio__ratio_known_anomaly=0.png",
+                            "roc_cardio__ratio_known_anomaly=0.01.png", "roc_thyroid.png"}
+    assert all(png.startswith(PNG_SIGNATURE) and len(png) > 1000 for png in figures.values())
+
+
+def test_image_grids_for_digits_and_skipped_without_mnist_files(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    add(store, dataset="digits", normal_class=3, known=(1,), n_test=40, ratio_known_anomaly=0.05)
+    add(store, dataset="digits", normal_class=3, seed=1, known=(2,), n_test=40, ratio_known_anomaly=0.05)
+    add(store, dataset="mnist", normal_class=0, known=(1,), n_test=40, ratio_known_anomaly=0.05)
+    notes = []
+    paths = write_report(store.path, tmp_path / "out", ["dataset", "method"], data_root=tmp_path / "empty",
+                         notify=notes.append)
+    names = {p.name for p in paths}
+    assert "images_digits_class3_deepsad.png" in names
+    assert not any(name.startswith("images_mnist") for name in names)
+    assert len(notes) == 1 and notes[0].startswith("skipped the image grids of mnist") and "missing" in notes[0]
+    grid = (tmp_path / "out" / "figures" / "images_digits_class3_deepsad.png").read_bytes()
+    assert grid.startswith(PNG_SIGNATURE)
+    assert "roc_digits.png" in names and "roc_mnist.png" in names
+
+
+def test_write_report_refuses_missing_and_empty_stores(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_report(tmp_path / "none.sqlite", tmp_path / "out")
+    assert not (tmp_path / "none.sqlite").exists()
+    store = ResultsStore(tmp_path / "empty.sqlite")
+    with pytest.raises(ValueError, match="no successful experiments$"):
+        write_report(store.path, tmp_path / "out")
+    store.add_failure("k", {"dataset": "cardio"}, "OSError: no file")
+    with pytest.raises(ValueError, match="1 failed, e.g. OSError: no file"):
+        write_report(store.path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_prints_the_summary_and_lists_files(odds_store, tmp_path):
+    output = tmp_path / "report"
+    result = CliRunner().invoke(main, ["report", str(odds_store.path), "--output-dir", str(output),
+                                       "--group-by", "dataset,method", "--pivot", "method", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "| cardio | 85.0 ± 7.1 (n=2) | 70.0 ± – (n=1) |" in result.stdout
+    assert str(output / "summary.csv") in result.output
+    assert {p.name for p in output.iterdir()} == {"summary.md", "summary.csv", "records.csv"}
+
+
+def test_cli_defaults_drop_the_empty_normal_class(odds_store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["report", str(odds_store.path), "--metric", "auprc", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "| cardio | deepsad | 42.5 ± 3.5 | 2 |" in result.stdout
+    assert (tmp_path / "report" / "summary.md").is_file()
+
+
+def test_cli_help_names_every_option_with_its_default():
+    result = CliRunner().invoke(main, ["report", "--help"])
+    assert result.exit_code == 0
+    output = " ".join(result.output.split())
+    for text in ("--output-dir", "[default: report]", "--group-by", "[default: dataset,normal_class,method]",
+                 "--metric", "[default: auroc]", "--pivot", "--plots / --no-plots", "[default: plots]",
+                 "--data-root", "DEEPSAD_DATA"):
+        assert text in output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["{tmp}/missing.sqlite"], "does not exist"),
+        (["{empty}"], "holds no successful experiments"),
+        (["{store}", "--metric", "accuracy"], "'accuracy' is not one of"),
+        (["{store}", "--group-by", "dataset,colour"], "unknown column(s) ['colour']"),
+        (["{store}", "--pivot", "colour"], "unknown column(s) ['colour']"),
+        (["{tmp}/not-a-store.sqlite"], "not a deepsad results store"),
+    ],
+)
+def test_cli_errors_are_messages_not_tracebacks(odds_store, tmp_path, args, message):
+    ResultsStore(tmp_path / "empty.sqlite")
+    (tmp_path / "not-a-store.sqlite").write_text("a,b\n")
+    args = [a.format(tmp=tmp_path, empty=tmp_path / "empty.sqlite", store=odds_store.path) for a in args]
+    result = CliRunner().invoke(main, ["report", *args, "--output-dir", str(tmp_path / "out"), "--no-plots"])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "out").exists()
+
+
+def test_line_labels_name_only_the_parameters_that_differ_within_a_dataset():
+    import pandas as pd
+
+    from deepsad.experiments.plots import _line_labels
+
+    frame = pd.DataFrame({
+        "dataset": ["cardio", "thyroid", "thyroid", "thyroid"],
+        "method": ["deepsad", "deepsad", "deepsad", "deepsvdd"],
+        "params": ['{"eta": 1.0, "rep_dim": 8}', '{"eta": 1.0, "rep_dim": 4}', '{"eta": 10.0, "rep_dim": 4}', "{}"],
+    })
+    assert _line_labels(frame).tolist() == ["deepsad", "deepsad eta=1.0", "deepsad eta=10.0", "deepsvdd"]
