@@ -14,17 +14,19 @@ Example
 
 from deepsad._version import __version__
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
-from deepsad.models import HSC, Autoencoder, DeepSAD, DeepSVDD
+from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
 from deepsad.models.persistence import load_model as load
 
 __all__ = [
     "ANOMALY",
     "HSC",
+    "SSDGM",
     "NORMAL",
     "UNLABELED",
     "Autoencoder",
     "DeepSAD",
     "DeepSVDD",
+    "SupervisedClassifier",
     "__version__",
     "load",
 ]

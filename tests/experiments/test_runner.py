@@ -62,3 +62,22 @@ def test_evaluate_refuses_meaningless_input():
         evaluate(np.array([0, 1]), np.array([0.0, np.nan]), np.array([False, True]))
     with pytest.raises(ValueError, match="both normal and anomalous"):
         evaluate(np.array([0, 0]), np.array([0.0, 1.0]), np.array([False, True]))
+
+
+@pytest.mark.parametrize("method", ["supervised", "ssdgm", "hybrid-ocsvm", "hybrid-iforest", "hybrid-kde", "hybrid-ssad"])
+def test_every_method_runs_by_name(method):
+    # digits has ~120 training samples: the deep baselines' default 150 epochs take a second.
+    tiny = {} if method in ("supervised", "ssdgm") else {"autoencoder__ae_epochs": 20}
+    experiment = Experiment("digits", method, seed=0, normal_class=0, ratio_known_anomaly=0.05, params=tiny)
+    record, outcome = run_experiment(experiment, device="cpu")
+    assert record["metrics"]["auroc"] > 0.6 and len(outcome.scores) == 719
+
+
+def test_the_seed_and_device_reach_nested_estimators():
+    from deepsad.experiments.methods import make_estimator
+
+    hybrid = make_estimator("hybrid-iforest", {"detector__n_estimators": 10}, seed=4, device="cpu")
+    params = hybrid.get_params(deep=True)
+    assert params["autoencoder__random_state"] == 4 and params["detector__random_state"] == 4
+    assert params["autoencoder__device"] == "cpu" and params["detector__n_estimators"] == 10
+    assert make_estimator("deepsad", {"random_state": 9}, seed=4).random_state == 9

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import yaml
 
-from deepsad.experiments.methods import METHODS, check_method_params
+from deepsad.experiments.methods import METHODS, accepted_params, check_method_params
 from deepsad.experiments.spec import ALL_DATASETS, CLASS_DATASETS, Experiment
 
 GRID_KEYS = {
@@ -105,13 +105,13 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
         shared.append((f"dataset_params.{dataset}", params))
     for table, params in shared:
         for key in params:
-            if not any(key in METHODS[m]().get_params() for m in methods):
+            if not any(key in accepted_params(m) for m in methods):
                 raise ConfigError(f"{table}: no selected method {methods} has a parameter {key!r}")
 
 
 def method_params(config: dict, dataset: str, method: str) -> dict:
     """The parameters of ``method`` on ``dataset``: shared, then per dataset, then per method."""
-    accepted = METHODS[method]().get_params()
+    accepted = accepted_params(method)
     params = {}
     for table in (config.get("params", {}), config.get("dataset_params", {}).get(dataset, {})):
         params.update({k: v for k, v in table.items() if k in accepted})

@@ -4,7 +4,9 @@ from deepsad.models.autoencoder import Autoencoder
 from deepsad.models.deep_sad import DeepSAD
 from deepsad.models.deep_svdd import DeepSVDD
 from deepsad.models.hsc import HSC
+from deepsad.models.ssdgm import SSDGM
+from deepsad.models.supervised import SupervisedClassifier
 
-ESTIMATORS = {cls.__name__: cls for cls in (DeepSAD, DeepSVDD, HSC, Autoencoder)}
+ESTIMATORS = {cls.__name__: cls for cls in (DeepSAD, DeepSVDD, HSC, Autoencoder, SupervisedClassifier, SSDGM)}
 
-__all__ = ["Autoencoder", "DeepSAD", "DeepSVDD", "ESTIMATORS", "HSC"]
+__all__ = ["Autoencoder", "DeepSAD", "DeepSVDD", "ESTIMATORS", "HSC", "SSDGM", "SupervisedClassifier"]

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 
-from deepsad.models.deep import DeepDetector, _with_prefix
+from deepsad.models.deep import SCORING_BATCH_SIZE, DeepDetector, _with_prefix
 from deepsad.objectives import reconstruction_error
+from deepsad.training import batched_forward
+from deepsad.validation import check_input
 
 
 class Autoencoder(DeepDetector):
     """The pretraining autoencoder of the deep methods, used as a detector: the anomaly score
     is the mean squared reconstruction error. Unsupervised: samples labeled -1 are left out of
     training, with a warning. Its stage uses the ``ae_*`` parameters (epochs, lr, ...);
-    ``pretrain`` and the main-stage parameters do not apply.
+    ``pretrain`` and the main-stage parameters do not apply. ``encode(X)`` returns the
+    bottleneck codes φ(x), on which ``deepsad.baselines.Hybrid`` fits a shallow detector.
 
     Example
     -------
@@ -29,6 +34,15 @@ class Autoencoder(DeepDetector):
         self.encoder_, self.decoder_ = encoder, decoder
         log = self._train_autoencoder(encoder, decoder, inputs, labels, generator, "Autoencoder")
         self.history_["train"] = vars(log)
+
+    def encode(self, X) -> np.ndarray:
+        """The bottleneck codes φ(x) of X, shape (n_samples, rep_dim_), computed batch by
+        batch in eval mode after the same scaling as at fit time."""
+        check_is_fitted(self)
+        X = check_input(self, X, reset=False)
+        self._eval_mode()
+        inputs = torch.from_numpy(self._transform(X))
+        return batched_forward(self.encoder_, inputs, SCORING_BATCH_SIZE, self.device_).numpy()
 
     def _score_batch(self, batch):
         return reconstruction_error(self.decoder_(self.encoder_(batch)), batch)

@@ -1,0 +1,268 @@
+"""The semi-supervised deep generative model M2 of Kingma et al. ("Semi-supervised Learning
+with Deep Generative Models", NeurIPS 2014) with two classes, normal and anomalous: the
+SS-DGM baseline of Ruff et al. (ICLR 2020).
+
+Generative model: p(y) uniform over the two classes, p(z) = N(0, I), and p(x | y, z) a
+product of Bernoullis whose logits a decoder computes from (z, y). Inference model: a
+classifier q(y | x) and a Gaussian encoder q(z | x, y) = N(μ(x, y), diag σ²(x, y)). With
+
+    −ELBO(x, y) = −E_q(z|x,y)[log p(x | y, z)] − log p(y) + KL(q(z | x, y) ‖ p(z))
+
+(one reparameterised sample of z; the Gaussian KL in closed form), the loss of a labeled
+sample is −ELBO(x, y) − α/N_l · log q(y | x) and that of an unlabeled sample is
+Σ_y q(y | x) (−ELBO(x, y)) − H(q(y | x)). Summed over the data set this is Kingma's
+J^α = Σ_l L(x, y) + Σ_u U(x) + α · E_labeled[−log q(y | x)], whose classification term
+is a mean over the N_l labeled samples.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import torch
+import torch.nn.functional as F
+from sklearn.utils._param_validation import Interval, StrOptions
+from torch import nn
+
+from deepsad.labels import ANOMALY, UNLABELED
+from deepsad.models.deep import DeepDetector, _with_prefix, shared_parameters
+from deepsad.networks.layers import leaky_relu
+from deepsad.networks.mlp import auto_mlp_sizes
+from deepsad.training import train
+
+NORMAL_CLASS, ANOMALOUS_CLASS = 0, 1
+N_CLASSES = 2
+# −log p(y) under the uniform class prior.
+NEGATIVE_LOG_PRIOR = math.log(N_CLASSES)
+# Kingma et al. set α = 0.1 · N (N training samples) in all their experiments.
+ALPHA_PER_SAMPLE = 0.1
+# Room for rounding when checking that the training inputs lie in [0, 1].
+UNIT_RANGE_TOLERANCE = 1e-5
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    """Linear layers of the given widths with leaky ReLU between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for index, (width_in, width_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(width_in, width_out))
+        if index < len(sizes) - 2:
+            layers.append(leaky_relu())
+    return nn.Sequential(*layers)
+
+
+class Classifier(nn.Module):
+    """q(y | x): class logits (normal, anomalous) of the flattened input."""
+
+    def __init__(self, n_features: int, hidden_sizes: tuple[int, ...]):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Flatten(), _mlp([n_features, *hidden_sizes, N_CLASSES]))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class GaussianEncoder(nn.Module):
+    """q(z | x, y): the mean and log-variance of a diagonal Gaussian over z."""
+
+    def __init__(self, n_features: int, hidden_sizes: tuple[int, ...], latent_dim: int):
+        super().__init__()
+        self.layers = _mlp([n_features + N_CLASSES, *hidden_sizes, 2 * latent_dim])
+
+    def forward(self, x_flat, y_one_hot):
+        mean, log_variance = self.layers(torch.cat([x_flat, y_one_hot], dim=1)).chunk(2, dim=1)
+        return mean, log_variance
+
+
+class BernoulliDecoder(nn.Module):
+    """p(x | y, z): Bernoulli logits of the flattened input, the encoder's widths reversed."""
+
+    def __init__(self, n_features: int, hidden_sizes: tuple[int, ...], latent_dim: int):
+        super().__init__()
+        self.layers = _mlp([latent_dim + N_CLASSES, *reversed(hidden_sizes), n_features])
+
+    def forward(self, z, y_one_hot):
+        return self.layers(torch.cat([z, y_one_hot], dim=1))
+
+
+def gaussian_kl(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
+    """KL(N(mean, diag exp(log_variance)) ‖ N(0, I)) of each row, in closed form."""
+    return 0.5 * (mean**2 + log_variance.exp() - 1.0 - log_variance).sum(dim=1)
+
+
+def negative_elbos(encoder: GaussianEncoder, decoder: BernoulliDecoder, x: torch.Tensor) -> torch.Tensor:
+    """−ELBO(x, y) of each sample for y = normal and y = anomalous: shape (n, 2). One
+    reparameterised sample of z per sample and class, drawn from torch's global generator."""
+    x_flat = x.flatten(1)
+    n = x_flat.shape[0]
+    classes = torch.arange(N_CLASSES, device=x.device).repeat_interleave(n)
+    y_one_hot = F.one_hot(classes, N_CLASSES).to(x_flat.dtype)
+    x_repeated = x_flat.repeat(N_CLASSES, 1)
+    mean, log_variance = encoder(x_repeated, y_one_hot)
+    z = mean + torch.exp(0.5 * log_variance) * torch.randn_like(mean)
+    reconstruction_logits = decoder(z, y_one_hot)
+    negative_log_likelihood = F.binary_cross_entropy_with_logits(
+        reconstruction_logits, x_repeated, reduction="none"
+    ).sum(dim=1)
+    per_class = negative_log_likelihood + gaussian_kl(mean, log_variance) + NEGATIVE_LOG_PRIOR
+    return per_class.view(N_CLASSES, n).T
+
+
+def m2_loss(
+    class_logits: torch.Tensor,
+    negative_elbo: torch.Tensor,
+    labels: torch.Tensor,
+    classification_weight: float,
+) -> torch.Tensor:
+    """Mean of Kingma's M2 loss over a minibatch with semi-supervised labels (+1, 0, -1).
+
+    Labeled: −ELBO(x, y) + w · (−log q(y | x)); unlabeled: the expected −ELBO minus the
+    entropy of q(y | x), Σ_y q(y | x) (−ELBO(x, y) + log q(y | x)). ``negative_elbo`` is
+    (n, 2): −ELBO(x, normal) and −ELBO(x, anomalous).
+    """
+    log_q = F.log_softmax(class_logits, dim=1)
+    unlabeled_term = (log_q.exp() * (negative_elbo + log_q)).sum(dim=1)
+    classes = torch.where(labels == ANOMALY, ANOMALOUS_CLASS, NORMAL_CLASS).long()[:, None]
+    labeled_term = negative_elbo.gather(1, classes) - classification_weight * log_q.gather(1, classes)
+    labeled_term = labeled_term.squeeze(1)
+    return torch.where(labels != UNLABELED, labeled_term, unlabeled_term).mean()
+
+
+class SSDGM(DeepDetector):
+    """Semi-supervised deep generative model (Kingma et al.'s M2) with the classes normal
+    and anomalous; labels -1 are anomalous, +1 normal, 0 unlabeled. The anomaly score is the
+    classifier's log-odds log q(anomalous | x) − log q(normal | x): a monotone map of the
+    class probability q(y = anomalous | x) = sigmoid(score) that does not saturate at 0 or 1
+    in floating point. Needs at least one labeled anomaly.
+
+    ``contamination="auto"`` leaves 5% of the training data above the threshold rather than
+    using q = 0.5: with a uniform class prior and labels for a few anomalies only, q(y | x)
+    ranks well but is not calibrated (on a toy blob data set it put half or more of the
+    normal samples past 0.5).
+
+    The three networks are MLPs with leaky ReLU: the classifier x → hidden → 2, the encoder
+    (x, y) → hidden → (μ, log σ²) and the decoder (z, y) → reversed hidden → x. Images
+    (n, c, h, w) are flattened to vectors. ``hidden_sizes`` and ``rep_dim`` (the dimension
+    of z) default by input width, as the deep methods' MLPs: 128-64 and 32 above 40
+    features, 32-16 and 8 otherwise.
+
+    The decoder's likelihood is Bernoulli (binary cross-entropy), which needs inputs in
+    [0, 1]: images scaled to [0, 1] (e.g. ``ImageScaler``) and tabular data min-max scaled
+    by the default ``scaler="auto"`` (training data land in [0, 1] exactly). Training data
+    outside [0, 1] are refused.
+
+    Training follows the paper's schedule (the shared ``epochs``, ``lr``, ``lr_milestones``,
+    ``batch_size``, ``weight_decay``); ``network`` can only be "auto" or "mlp", and
+    ``decoder``, ``pretrain`` and the ``ae_*`` parameters do not apply (M2 has no
+    pretraining stage).
+
+    Parameters
+    ----------
+    alpha : "auto" or float, default="auto"
+        Weight α of the classification loss in Kingma's J^α = Σ_labeled −ELBO +
+        Σ_unlabeled U + α · mean_labeled(−log q(y | x)). "auto" is Kingma et al.'s
+        α = 0.1 · N for N training samples.
+    **kwargs
+        The shared deep-detector parameters (see ``DeepSAD``).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from deepsad.models import SSDGM
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(200, 4)), rng.normal(4, 1, size=(10, 4))])
+    >>> y = np.r_[np.zeros(200), -np.ones(10)]
+    >>> model = SSDGM(epochs=5, lr=1e-3, random_state=0).fit(X, y)
+    >>> model.anomaly_score(X).shape
+    (210,)
+    """
+
+    _parameter_constraints = {
+        **DeepDetector._parameter_constraints,
+        "network": [StrOptions({"auto", "mlp"})],
+        "decoder": [None],
+        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+    }
+
+    _fitted_scalar_names = (*DeepDetector._fitted_scalar_names, "alpha_")
+
+    @shared_parameters
+    def __init__(self, *, alpha="auto", **kwargs):
+        super().__init__(**kwargs)
+        self.alpha = alpha
+
+    def _build_networks(self):
+        """The encoder q(z | x, y) and decoder p(x | y, z); the classifier q(y | x) is set
+        as ``classifier_``. All three are built under fit's seeded random state."""
+        n_features = math.prod(self.input_shape_)
+        auto_hidden, auto_latent = auto_mlp_sizes(n_features)
+        hidden = auto_hidden if self.hidden_sizes == "auto" else tuple(int(h) for h in self.hidden_sizes)
+        latent_dim = auto_latent if self.rep_dim == "auto" else int(self.rep_dim)
+        if any(h <= 0 for h in hidden):
+            raise ValueError(f"hidden_sizes must be positive; got {hidden}")
+        self.network_name_ = "mlp"
+        self.network_options_ = {"rep_dim": latent_dim, "hidden_sizes": list(hidden)}
+        self.rep_dim_ = latent_dim
+        self.classifier_ = Classifier(n_features, hidden).to(self.device_)
+        encoder = GaussianEncoder(n_features, hidden, latent_dim).to(self.device_)
+        decoder = BernoulliDecoder(n_features, hidden, latent_dim).to(self.device_)
+        return encoder, decoder
+
+    def _fit_network(self, encoder, decoder, inputs, labels, generator) -> None:
+        if not bool((labels == ANOMALY).any()):
+            raise ValueError(
+                "SSDGM needs labeled anomalies: y has no -1 label, so the class 'anomalous' of "
+                "its classifier q(y | x) is never observed. Label some anomalies (-1), or use "
+                "DeepSAD/DeepSVDD, which learn from unlabeled data alone."
+            )
+        if inputs.min() < -UNIT_RANGE_TOLERANCE or inputs.max() > 1 + UNIT_RANGE_TOLERANCE:
+            raise ValueError(
+                "SSDGM's Bernoulli decoder needs inputs in [0, 1]; the training inputs span "
+                f"[{float(inputs.min()):.4g}, {float(inputs.max()):.4g}]. Scale images to [0, 1] "
+                "(e.g. deepsad.data.preprocessing.ImageScaler) and keep scaler='auto' for tabular data."
+            )
+        self.encoder_, self.decoder_ = encoder, decoder
+        n_samples = inputs.shape[0]
+        self.alpha_ = ALPHA_PER_SAMPLE * n_samples if self.alpha == "auto" else float(self.alpha)
+        classification_weight = self.alpha_ / int((labels != UNLABELED).sum())
+        model = nn.ModuleDict({"classifier": self.classifier_, "encoder": encoder, "decoder": decoder})
+
+        def batch_loss(batch, batch_labels):
+            return m2_loss(
+                self.classifier_(batch), negative_elbos(encoder, decoder, batch), batch_labels,
+                classification_weight,
+            )
+
+        # The reparameterisation noise comes from torch's global generator: seed it from the
+        # fit's generator (and restore it afterwards) so that random_state fixes the result.
+        noise_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        cuda_devices = [self.device_] if self.device_.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda_devices):
+            torch.manual_seed(noise_seed)
+            log = train(
+                model, inputs, labels, batch_loss, self._schedule(), generator,
+                description="SSDGM", verbose=self.verbose,
+            )
+        self.history_["train"] = vars(log)
+
+    def _score_batch(self, batch):
+        class_logits = self.classifier_(batch)
+        return class_logits[:, ANOMALOUS_CLASS] - class_logits[:, NORMAL_CLASS]
+
+    def _eval_mode(self) -> None:
+        for network in (self.classifier_, self.encoder_, self.decoder_):
+            network.eval()
+
+    # -------------------------------------------------------- persistence
+    def _state_tensors(self) -> dict[str, torch.Tensor]:
+        tensors = super()._state_tensors()
+        for name in ("classifier", "decoder"):
+            network = getattr(self, f"{name}_")
+            tensors.update({f"{name}.{k}": v for k, v in network.state_dict().items()})
+        return tensors
+
+    def _load_networks(self, encoder, decoder, tensors) -> None:
+        super()._load_networks(encoder, decoder, tensors)
+        self.decoder_ = decoder
+        self.decoder_.load_state_dict(_with_prefix(tensors, "decoder."))
+        self.classifier_.load_state_dict(_with_prefix(tensors, "classifier."))

@@ -1,0 +1,212 @@
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import estimator_checks_generator, parametrize_with_checks
+
+from deepsad.baselines import KDE, OCSVM, SSAD, Hybrid, IsolationForest
+from deepsad.models import Autoencoder
+from tests.baselines.test_baselines_sklearn_checks import CHECKS_PASSING_TARGETS_AS_Y, REASON
+
+
+def small_autoencoder(**overrides):
+    return Autoencoder(**{"ae_epochs": 3, "ae_batch_size": 32, "random_state": 0, **overrides})
+
+
+def hybrid(detector=None, **overrides):
+    return Hybrid(SSAD() if detector is None else detector, autoencoder=small_autoencoder(), **overrides)
+
+
+def test_verbs_have_the_right_shapes_and_signs(blobs):
+    X, y, _ = blobs
+    model = hybrid().fit(X, y)
+    scores = model.anomaly_score(X)
+    assert scores.shape == (220,)
+    np.testing.assert_array_equal(model.score_samples(X), -scores)
+    np.testing.assert_allclose(model.decision_function(X), model.threshold_ - scores)
+    assert set(np.unique(model.predict(X))) == {-1, 1}
+    assert model.n_features_in_ == 6
+
+
+def test_the_detector_sees_the_autoencoder_codes(blobs):
+    X, y, _ = blobs
+    model = hybrid().fit(X, y)
+    assert model.detector_.n_features_in_ == model.autoencoder_.rep_dim_ == 8
+    codes = model.autoencoder_.encode(X)
+    np.testing.assert_array_equal(model.anomaly_score(X), model.detector_.anomaly_score(codes))
+
+
+def test_autoencoder_trains_without_the_known_anomalies(blobs):
+    X, y, _ = blobs
+    model = hybrid().fit(X, y)
+    alone = small_autoencoder().fit(X[y != -1])
+    np.testing.assert_array_equal(model.autoencoder_.encode(X), alone.encode(X))
+
+
+@pytest.mark.parametrize(
+    "detector",
+    [OCSVM(), SSAD(), KDE(random_state=0), IsolationForest(random_state=0)],
+    ids=lambda detector: type(detector).__name__,
+)
+def test_separates_the_anomaly_cluster(blobs, detector):
+    X, y, truth = blobs
+    autoencoder = small_autoencoder(ae_epochs=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = Hybrid(detector, autoencoder=autoencoder).fit(X, y)
+    assert roc_auc_score(truth, model.anomaly_score(X)) > 0.9
+
+
+def test_ssad_hybrid_uses_the_labels(blobs):
+    X, y, _ = blobs
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labeled = hybrid(SSAD()).fit(X, y)
+    unlabeled = hybrid(SSAD()).fit(X)
+    # The labels reach SSAD: a margin pushes the known anomalies' codes out of the sphere.
+    assert labeled.detector_.margin_ > 0 and unlabeled.detector_.margin_ == 0
+    assert np.all(labeled.predict(X[y == -1]) == -1)
+    assert not np.array_equal(labeled.anomaly_score(X), unlabeled.anomaly_score(X))
+
+
+def test_unsupervised_detector_says_it_ignores_labels(blobs):
+    X, y, _ = blobs
+    with pytest.warns(UserWarning, match="OCSVM is unsupervised and ignores labels"):
+        hybrid(OCSVM()).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hybrid(OCSVM()).fit(X)
+
+
+def test_same_settings_same_scores(blobs):
+    X, y, _ = blobs
+    first = hybrid().fit(X, y).anomaly_score(X)
+    second = hybrid().fit(X, y).anomaly_score(X)
+    other_seed = hybrid().set_params(autoencoder__random_state=1).fit(X, y).anomaly_score(X)
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, other_seed)
+
+
+# -------------------------------------------------------------- threshold
+def test_auto_threshold_is_the_detectors(blobs):
+    X, y, _ = blobs
+    model = hybrid(KDE(random_state=0, contamination=0.2)).fit(X[y != -1])
+    assert model.threshold_ == model.detector_.threshold_
+    assert np.mean(model.predict(X[y != -1]) == -1) == pytest.approx(0.2, abs=0.01)
+
+
+@pytest.mark.parametrize("contamination", [0.1, 0.25])
+def test_contamination_sets_the_training_flag_rate(blobs, contamination):
+    X, y, _ = blobs
+    model = hybrid(contamination=contamination).fit(X, y)
+    flagged = np.mean(model.predict(X[y != -1]) == -1)
+    assert abs(flagged - contamination) <= 0.01
+
+
+# ----------------------------------------------------- scikit-learn conventions
+def test_nested_parameters_and_clone():
+    model = Hybrid(OCSVM(nu=0.1), autoencoder=Autoencoder(rep_dim=4))
+    params = model.get_params()
+    assert params["detector__nu"] == 0.1 and params["autoencoder__rep_dim"] == 4
+    model.set_params(detector__nu=0.3, autoencoder__ae_epochs=7)
+    copy = clone(model)
+    assert copy.detector is not model.detector and copy.detector.nu == 0.3
+    assert copy.autoencoder.ae_epochs == 7
+
+
+def test_fit_leaves_the_given_components_unfitted(blobs):
+    X, y, _ = blobs
+    detector, autoencoder = SSAD(), small_autoencoder()
+    model = Hybrid(detector, autoencoder=autoencoder).fit(X, y)
+    assert not hasattr(detector, "alpha_") and not hasattr(autoencoder, "encoder_")
+    assert model.detector_ is not detector and model.autoencoder_ is not autoencoder
+
+
+def test_defaults_are_an_ocsvm_on_a_fresh_autoencoder():
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    model = Hybrid().fit(X)
+    assert type(model.detector_) is OCSVM and type(model.autoencoder_) is Autoencoder
+    assert model.autoencoder_.get_params() == Autoencoder().get_params()
+
+
+def test_images_are_encoded_by_the_autoencoder():
+    images = np.random.default_rng(0).random((40, 1, 4, 4)).astype(np.float32)
+    model = hybrid(OCSVM()).fit(images)
+    assert model.input_shape_ == (1, 4, 4)
+    assert model.anomaly_score(images).shape == (40,)
+    assert model.detector_.n_features_in_ == model.autoencoder_.rep_dim_
+
+
+# --------------------------------------------------------------- bad input
+def test_bad_input_is_rejected(blobs):
+    X, y, _ = blobs
+    with pytest.raises(NotFittedError):
+        hybrid().predict(X)
+    with pytest.raises(ValueError, match="X must have shape"):
+        hybrid().fit(X[:, 0])
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        hybrid().fit(X_nan, y)
+    with pytest.raises(ValueError, match="y must contain only"):
+        hybrid().fit(X, np.where(y == 1, 2, y))
+    with pytest.raises(ValueError, match="^y labels every sample"):
+        hybrid().fit(X, -np.ones(len(X)))
+    with pytest.raises(ValueError, match="'detector' parameter"):
+        Hybrid(detector="ocsvm").fit(X)
+    with pytest.raises(ValueError, match="'contamination' parameter"):
+        hybrid(contamination=0.7).fit(X)
+    model = hybrid().fit(X, y)
+    with pytest.raises(ValueError, match="X has 5 features"):
+        model.predict(X[:, :5])
+
+
+# ------------------------------------------------- scikit-learn's own checks
+# As for the other baselines (test_baselines_sklearn_checks.py): the checks that pass class
+# or regression targets as y are expected to fail and run again on a copy whose fit drops y.
+def _small_hybrid(cls=Hybrid):
+    return cls(OCSVM(), autoencoder=Autoencoder(ae_epochs=2, ae_batch_size=64, random_state=0))
+
+
+class HybridWithoutTargets(Hybrid):
+    def fit(self, X, y=None):
+        return super().fit(X)
+
+
+# The checks fit with y = 0/1 and the OC-SVM rightly warns that it ignores labels.
+IGNORE_LABEL_WARNING = "ignore:.*ignores labels:UserWarning"
+
+
+@pytest.mark.filterwarnings(IGNORE_LABEL_WARNING)
+@parametrize_with_checks(
+    [_small_hybrid()],
+    expected_failed_checks=lambda estimator: {name: REASON for name in CHECKS_PASSING_TARGETS_AS_Y},
+    xfail_strict=True,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# The network's float32 codes of a sample can differ in the last bits with the number of rows
+# in its batch (the matrix-multiply kernel changes), and the OC-SVM's decision carries that
+# above the check's 1e-7 tolerance. Not strict: other hardware may agree to the last bit.
+NUMERICAL_FAILURES = {
+    "check_methods_subset_invariance": "float32 codes vary in the last bits with the batch size",
+}
+
+
+def _target_checks():
+    for estimator, check in estimator_checks_generator(_small_hybrid(HybridWithoutTargets)):
+        name = getattr(check, "func", check).__name__
+        if name in CHECKS_PASSING_TARGETS_AS_Y:
+            marks = [pytest.mark.xfail(reason=NUMERICAL_FAILURES[name])] if name in NUMERICAL_FAILURES else []
+            yield pytest.param(estimator, check, id=name, marks=marks)
+
+
+@pytest.mark.filterwarnings(IGNORE_LABEL_WARNING)
+@pytest.mark.parametrize("estimator, check", list(_target_checks()))
+def test_target_passing_checks_without_targets(estimator, check):
+    check(estimator)
