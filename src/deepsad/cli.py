@@ -78,7 +78,7 @@ def _fail(error: Exception) -> None:
               help="TOML or YAML file in the sweep format describing one experiment; flags override it.")
 @click.option("--dataset", default=None, help="digits, mnist, fashion-mnist, cifar10, or an ODDS set "
               "(arrhythmia, cardio, satellite, satimage-2, shuttle, thyroid).")
-@click.option("--method", default=None, help="deepsad, deepsvdd, hsc, ae, supervised, ssdgm, ocsvm, iforest, kde, ssad, "
+@click.option("--method", default=None, help="deepsad, deepsvdd, deepsvdd-soft, hsc, ae, supervised, ssdgm, ocsvm, iforest, kde, ssad, "
                    "hybrid-ocsvm, hybrid-iforest, hybrid-kde or hybrid-ssad.")
 @click.option("--seed", type=click.IntRange(0), default=None, help="Seed of the split, scenario and model. [default: 0]")
 @click.option("--normal-class", type=click.IntRange(0, 9), default=None,

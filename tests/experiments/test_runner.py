@@ -64,6 +64,13 @@ def test_evaluate_refuses_meaningless_input():
         evaluate(np.array([0, 0]), np.array([0.0, 1.0]), np.array([False, True]))
 
 
+def test_soft_boundary_deep_svdd_by_name():
+    experiment = Experiment("digits", "deepsvdd-soft", seed=0, normal_class=0, params=TINY)
+    record, _ = run_experiment(experiment, device="cpu")
+    assert record["history"]["radius"] and record["history"]["radius"][-1] > 0
+    assert record["experiment"]["params"] == TINY  # the objective comes with the name
+
+
 @pytest.mark.parametrize("method", ["supervised", "ssdgm", "hybrid-ocsvm", "hybrid-iforest", "hybrid-kde", "hybrid-ssad"])
 def test_every_method_runs_by_name(method):
     # digits has ~120 training samples: the deep baselines' default 150 epochs take a second.

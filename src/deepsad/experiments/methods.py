@@ -10,6 +10,7 @@ from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, Supervise
 METHODS: dict[str, Callable[[], object]] = {
     "deepsad": DeepSAD,
     "deepsvdd": DeepSVDD,
+    "deepsvdd-soft": lambda: DeepSVDD(objective="soft-boundary"),
     "hsc": HSC,
     "ae": Autoencoder,
     "supervised": SupervisedClassifier,
