@@ -64,6 +64,12 @@ def test_hsc_h_by_hand():
         hsc_h(z, "cosine")
 
 
+def test_pseudo_huber_is_accurate_near_the_center():
+    # sqrt(1 + 1e-6) - 1 in float32 is off by ~10%; the exact value is 1e-6/2 - 1e-12/8.
+    z = torch.tensor([[1e-3, 0.0]], dtype=torch.float32)
+    assert hsc_h(z, "pseudo-huber").item() == pytest.approx(0.5e-6 - 1.25e-13, rel=1e-6)
+
+
 def test_hsc_loss_by_hand():
     h = torch.tensor([0.5, 2.0])
     labels = torch.tensor([0, -1], dtype=torch.int8)
