@@ -15,6 +15,7 @@ RUN_FLAGS = {
     "ratio_known_normal": "ratio_known_normal",
     "ratio_known_anomaly": "ratio_known_anomaly",
     "ratio_pollution": "ratio_pollution",
+    "selection": "selection",
 }
 
 

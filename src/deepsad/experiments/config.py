@@ -13,6 +13,9 @@ A configuration names the grid; every list is one axis, a single value is a one-
                                               # "each": every other class in turn (scenario i);
                                               # or a list of classes
     n_known_classes = 1                       # kl
+    selection = ["paper", "honest"]           # how the shallow methods' γ (and ν) are chosen
+                                              # (deepsad.experiments.selection); default: not at
+                                              # all, the parameters are taken as given
 
     [params]                  # every method that has the parameter
     epochs = 150
@@ -22,7 +25,9 @@ A configuration names the grid; every list is one axis, a single value is a one-
     rep_dim = 4
 
 A key in ``params`` or ``dataset_params`` that no selected method has is an error, so a typo
-cannot silently change nothing.
+cannot silently change nothing. ``selection`` applies to the methods with parameters to select
+(OC-SVM, SSAD and their hybrids); the others run once without it, and a selection none of the
+methods can use is an error.
 """
 
 from __future__ import annotations
@@ -34,11 +39,12 @@ from pathlib import Path
 import yaml
 
 from deepsad.experiments.methods import METHODS, accepted_params, check_method_params
+from deepsad.experiments.selection import PAPER_GRIDS
 from deepsad.experiments.spec import ALL_DATASETS, CLASS_DATASETS, Experiment
 
 GRID_KEYS = {
     "datasets", "methods", "seeds", "ratio_known_anomaly", "ratio_pollution", "ratio_known_normal",
-    "normal_classes", "known_anomaly_classes", "n_known_classes",
+    "normal_classes", "known_anomaly_classes", "n_known_classes", "selection",
 }  # fmt: skip
 PARAM_KEYS = {"params", "method_params", "dataset_params"}
 
@@ -140,6 +146,7 @@ def expand(config: dict) -> list[Experiment]:
         _axis(config, "n_known_classes", 1),
     ))  # fmt: skip
     known_setting = config.get("known_anomaly_classes", "random")
+    selections = _selections(config, methods)
     experiments = []
     for dataset in datasets:
         normal_classes = _normal_classes(config, dataset)
@@ -151,14 +158,26 @@ def expand(config: dict) -> list[Experiment]:
                         known, kl = None, 0
                     for seed in seeds:
                         for method in methods:
-                            experiments.append(_experiment(
-                                dataset=dataset, method=method, seed=seed, normal_class=normal_class,
-                                known_anomaly_classes=known, n_known_classes=kl,
-                                ratio_known_normal=rkn, ratio_known_anomaly=rka, ratio_pollution=rp,
-                                params=method_params(config, dataset, method),
-                            ))  # fmt: skip
-    unique = {e.key: e for e in experiments}  # e.g. γl = 0 under several known-class settings
+                            for selection in selections if method in PAPER_GRIDS else [None]:
+                                experiments.append(_experiment(
+                                    dataset=dataset, method=method, seed=seed, normal_class=normal_class,
+                                    known_anomaly_classes=known, n_known_classes=kl,
+                                    ratio_known_normal=rkn, ratio_known_anomaly=rka, ratio_pollution=rp,
+                                    params=method_params(config, dataset, method), selection=selection,
+                                ))  # fmt: skip
+    # e.g. γl = 0 under several known-class settings, or a method with nothing to select
+    unique = {e.key: e for e in experiments}
     return list(unique.values())
+
+
+def _selections(config: dict, methods: list) -> list:
+    selections = _axis(config, "selection", None)
+    if selections != [None] and not any(method in PAPER_GRIDS for method in methods):
+        raise ConfigError(
+            f"selection {selections} needs a method with parameters to select ({list(PAPER_GRIDS)}); "
+            f"the methods are {methods}"
+        )
+    return selections
 
 
 def _experiment(**fields) -> Experiment:

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from deepsad.data.datasets import DATASETS, IMAGE_DATASETS, ODDS_DATASETS
 from deepsad.experiments.methods import check_method_params
+from deepsad.experiments.selection import check_selection
 
 BUNDLED_DATASETS = ("digits",)
 """Datasets that ship with a dependency (scikit-learn's 8×8 digits) and need no download."""
@@ -30,7 +31,9 @@ class Experiment:
     left as None, ``n_known_classes`` of them are drawn at random with the seed. ODDS sets
     have one anomaly class (their outliers) and no ``normal_class``. The ratios are the
     paper's: known normals and known anomalies (γl) as fractions of the training set,
-    pollution (γp) as a fraction of the unlabeled data.
+    pollution (γp) as a fraction of the unlabeled data. ``selection`` ("paper" or "honest",
+    see ``deepsad.experiments.selection``) chooses a shallow method's kernel parameters
+    instead of taking them from ``params``; None runs ``params`` as they are.
     """
 
     dataset: str
@@ -43,11 +46,14 @@ class Experiment:
     ratio_known_anomaly: float = 0.0
     ratio_pollution: float = 0.0
     params: dict = field(default_factory=dict, hash=False)
+    selection: str | None = None
 
     def __post_init__(self) -> None:
         if self.dataset not in ALL_DATASETS:
             raise ValueError(f"dataset must be one of {list(ALL_DATASETS)}; got {self.dataset!r}")
         check_method_params(self.method, self.params)
+        if self.selection is not None:
+            check_selection(self.method, self.selection, self.params)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
         if self.dataset in CLASS_DATASETS:
@@ -85,6 +91,10 @@ class Experiment:
         values = asdict(self)
         if values["known_anomaly_classes"] is not None:
             values["known_anomaly_classes"] = list(values["known_anomaly_classes"])
+        # Left out when unset, so the keys (and records) of experiments defined before the
+        # field existed stay what they were.
+        if values["selection"] is None:
+            del values["selection"]
         return values
 
     @classmethod
@@ -109,4 +119,6 @@ class Experiment:
         if self.normal_class is not None:
             parts.append(f"normal={self.normal_class}")
         parts += [self.method, f"γl={self.ratio_known_anomaly:g}", f"γp={self.ratio_pollution:g}", f"seed={self.seed}"]
+        if self.selection is not None:
+            parts.append(f"selection={self.selection}")
         return " ".join(parts)
