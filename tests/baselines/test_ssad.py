@@ -5,8 +5,18 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from deepsad.baselines import OCSVM, SSAD
+from deepsad.baselines import ssad as ssad_module
 
 TOLERANCE = 1e-6
+
+
+@pytest.fixture(params=["whole QP", "working set"])
+def solver(request, monkeypatch):
+    """Run a test with the dual solved at once (the small problems fit in the first working
+    set) and by growing working sets from 10 unlabeled samples."""
+    if request.param == "working set":
+        monkeypatch.setattr(ssad_module, "INITIAL_WORKING_SET_SIZE", 10)
+    return request.param
 
 
 def small_labeled_problem(seed=0):
@@ -32,7 +42,7 @@ def primal_quantities(model, X, y):
 
 
 @pytest.mark.parametrize("C, kappa", [(1.0, 1.0), (0.05, 0.3), (0.05, 0.1)])
-def test_dual_solution_satisfies_kkt(C, kappa):
+def test_dual_solution_satisfies_kkt(C, kappa, solver):
     X, y = small_labeled_problem()
     model = SSAD(C=C, C_labeled=C if C < 1 else 1.0, kappa=kappa, gamma=0.5).fit(X, y)
     alpha = model.alpha_
@@ -57,7 +67,7 @@ def test_dual_solution_satisfies_kkt(C, kappa):
 
 
 @pytest.mark.parametrize("C, kappa", [(1.0, 1.0), (0.05, 0.3)])
-def test_zero_duality_gap_certifies_optimality(C, kappa):
+def test_zero_duality_gap_certifies_optimality(C, kappa, solver):
     """Any feasible primal point costs at least any feasible dual point; equal costs prove
     both optimal. Dual cost with the RBF kernel: 1 − ‖c‖²."""
     X, y = small_labeled_problem()
@@ -70,7 +80,7 @@ def test_zero_duality_gap_certifies_optimality(C, kappa):
 
 
 @pytest.mark.parametrize("nu", [0.05, 0.2, 0.5])
-def test_unlabeled_ssad_is_the_one_class_svm(nu):
+def test_unlabeled_ssad_is_the_one_class_svm(nu, solver):
     """With the RBF kernel, SVDD with C = 1/(νn) is the OC-SVM with ν: same boundary, and
     ‖φ(x) − c‖² − R² = −(2 / (νn)) · f_OCSVM(x)."""
     rng = np.random.default_rng(1)
@@ -167,3 +177,50 @@ def test_feasibility_rule_matches_a_linear_program():
         outcomes.add(feasible)
     assert len(agreements) > 150 and all(agreements)
     assert outcomes == {True, False}
+
+
+def blob_with_outliers(n, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(n, 3)), rng.normal(3.0, 0.5, size=(n // 50, 3))])
+    y = np.zeros(len(X), dtype=int)
+    y[-(n // 100):] = -1
+    y[:5] = 1
+    return X, y
+
+
+@pytest.mark.parametrize("C", [1.0, 0.01])
+def test_working_sets_reach_the_whole_qps_solution(monkeypatch, C):
+    X, y = blob_with_outliers(600)
+    X_test = np.random.default_rng(1).normal(scale=2.0, size=(200, 3))
+    whole = SSAD(C=C, kappa=0.5, gamma=0.3).fit(X, y)
+    assert whole.working_set_size_ == len(X)
+    monkeypatch.setattr(ssad_module, "INITIAL_WORKING_SET_SIZE", 50)
+    rounds = []
+    real_solve = ssad_module._solve_dual
+    monkeypatch.setattr(ssad_module, "_solve_dual", lambda Q, *args: rounds.append(len(Q)) or real_solve(Q, *args))
+    grown = SSAD(C=C, kappa=0.5, gamma=0.3).fit(X, y)
+    assert len(rounds) > 1, "the first working set already held every support vector"
+    assert rounds == sorted(rounds) and all(b <= 2 * a for a, b in zip(rounds, rounds[1:]))
+    assert grown.working_set_size_ == rounds[-1] < len(X)
+    np.testing.assert_allclose(grown.anomaly_score(X_test), whole.anomaly_score(X_test), atol=1e-6)
+    np.testing.assert_allclose(grown.radius_, whole.radius_, atol=1e-6)
+    np.testing.assert_allclose(grown.margin_, whole.margin_, atol=1e-6)
+    np.testing.assert_array_equal(grown.predict(X_test), whole.predict(X_test))
+
+
+def test_working_set_holds_every_support_vector_and_no_sample_outside_violates(monkeypatch):
+    monkeypatch.setattr(ssad_module, "INITIAL_WORKING_SET_SIZE", 30)
+    X, y = blob_with_outliers(400, seed=3)
+    model = SSAD(gamma=0.5).fit(X, y)
+    signs, labeled, _, _, constraint = primal_quantities(model, X, y)
+    assert np.all(constraint[model.alpha_ == 0] <= 1e-6)
+    assert model.working_set_size_ < len(X)
+
+
+def test_small_C_needs_more_than_the_first_working_set(monkeypatch):
+    """C = 0.01 needs the box capacity of at least 100 unlabeled samples for Σα = 1; a first
+    working set of 30 cannot carry it, so the whole set is used."""
+    monkeypatch.setattr(ssad_module, "INITIAL_WORKING_SET_SIZE", 30)
+    X, y = blob_with_outliers(300)
+    model = SSAD(C=0.01, C_labeled=0.01, kappa=0.05, gamma=0.5).fit(X, y)
+    assert model.working_set_size_ == len(X)
