@@ -57,6 +57,35 @@ def test_parameters_layer_shared_then_dataset_then_method():
     assert method_params(config, "thyroid", "iforest") == {"contamination": 0.2}
 
 
+def test_tables_of_unselected_methods_and_datasets_are_allowed():
+    """One file can be narrowed to fewer datasets or methods by editing its axes alone."""
+    config = grid(
+        datasets=["cardio"], methods=["deepsad"],
+        method_params={"deepsvdd": {"nu": 0.1}}, dataset_params={"thyroid": {"rep_dim": 4}},
+    )  # fmt: skip
+    assert [e.params for e in expand(config)] == [{}]
+
+
+def test_hybrids_autoencoders_take_the_shared_network_parameters():
+    config = grid(
+        datasets=["thyroid"], methods=["ae", "hybrid-ocsvm"],
+        params={"ae_epochs": 7, "contamination": 0.1},
+        dataset_params={"thyroid": {"hidden_sizes": [32, 16], "rep_dim": 4}},
+    )  # fmt: skip
+    experiments = expand(config)
+    assert method_params(config, "thyroid", "ae") == {
+        "ae_epochs": 7, "contamination": 0.1, "hidden_sizes": [32, 16], "rep_dim": 4,
+    }  # fmt: skip
+    hybrid = method_params(config, "thyroid", "hybrid-ocsvm")
+    assert hybrid == {
+        "autoencoder__ae_epochs": 7, "contamination": 0.1,
+        "autoencoder__hidden_sizes": [32, 16], "autoencoder__rep_dim": 4,
+    }  # fmt: skip
+    assert next(e for e in experiments if e.method == "hybrid-ocsvm").params == hybrid
+    # A key only a hybrid's autoencoder has is not a typo.
+    expand(grid(datasets=["thyroid"], methods=["hybrid-kde"], params={"hidden_sizes": [8]}))
+
+
 @pytest.mark.parametrize(
     "config, message",
     [
@@ -66,8 +95,8 @@ def test_parameters_layer_shared_then_dataset_then_method():
         (grid(epochs=3), "unknown setting"),
         (grid(params={"epoch": 3}), "params: no selected method"),
         (grid(method_params={"deepsad": {"epoch": 3}}), "method_params.deepsad"),
-        (grid(method_params={"deepsvdd": {"nu": 0.1}}), "not among the methods"),
-        (grid(dataset_params={"thyroid": {"rep_dim": 4}}), "not among the datasets"),
+        (grid(method_params={"deepsvd": {"nu": 0.1}}), "method_params.deepsvd: 'deepsvd' is not one of"),
+        (grid(dataset_params={"thyroids": {"rep_dim": 4}}), "dataset_params.thyroids: 'thyroids' is not one of"),
         (grid(ratio_known_anomaly=1.5), "ratio_known_anomaly"),
         (grid(datasets=["mnist"], known_anomaly_classes="some"), "known_anomaly_classes must be"),
         (grid(params=[1]), "params must be a table"),

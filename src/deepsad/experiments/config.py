@@ -17,8 +17,8 @@ A configuration names the grid; every list is one axis, a single value is a one-
                                               # (deepsad.experiments.selection); default: not at
                                               # all, the parameters are taken as given
 
-    [params]                  # every method that has the parameter
-    epochs = 150
+    [params]                  # every method that has the parameter (a hybrid's autoencoder
+    epochs = 150              # takes the autoencoder's: hidden_sizes → autoencoder__hidden_sizes)
     [method_params.deepsad]   # one method (an unknown key is an error)
     eta = 1.0
     [dataset_params.thyroid]  # one dataset, every method that has the parameter
@@ -97,32 +97,50 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
     for name in PARAM_KEYS:
         if not isinstance(config.get(name, {}), dict):
             raise ConfigError(f"{name} must be a table")
+    # Tables of known methods and datasets that are not selected stay allowed, so a grid can be
+    # narrowed by editing its axes alone; unknown names are typos.
     for method, params in config.get("method_params", {}).items():
-        if method not in methods:
-            raise ConfigError(f"method_params.{method}: {method!r} is not among the methods {methods}")
+        if method not in METHODS:
+            raise ConfigError(f"method_params.{method}: {method!r} is not one of {sorted(METHODS)}")
         try:
             check_method_params(method, params)
         except ValueError as error:
             raise ConfigError(f"method_params.{method}: {error}") from None
     shared = [("params", config.get("params", {}))]
     for dataset, params in config.get("dataset_params", {}).items():
-        if dataset not in datasets:
-            raise ConfigError(f"dataset_params.{dataset}: {dataset!r} is not among the datasets {datasets}")
-        shared.append((f"dataset_params.{dataset}", params))
+        if dataset not in ALL_DATASETS:
+            raise ConfigError(f"dataset_params.{dataset}: {dataset!r} is not one of {list(ALL_DATASETS)}")
+        if dataset in datasets:
+            shared.append((f"dataset_params.{dataset}", params))
     for table, params in shared:
         for key in params:
-            if not any(key in accepted_params(m) for m in methods):
+            if not any(_parameter_name(key, accepted_params(m)) for m in methods):
                 raise ConfigError(f"{table}: no selected method {methods} has a parameter {key!r}")
 
 
 def method_params(config: dict, dataset: str, method: str) -> dict:
-    """The parameters of ``method`` on ``dataset``: shared, then per dataset, then per method."""
+    """The parameters of ``method`` on ``dataset``: shared, then per dataset, then per method.
+
+    A shared or per-dataset key the method lacks but its autoencoder has (a hybrid's) goes to
+    the autoencoder, so one ``hidden_sizes`` shapes the deep methods' networks and the
+    hybrids' autoencoders alike."""
     accepted = accepted_params(method)
     params = {}
     for table in (config.get("params", {}), config.get("dataset_params", {}).get(dataset, {})):
-        params.update({k: v for k, v in table.items() if k in accepted})
+        for key, value in table.items():
+            name = _parameter_name(key, accepted)
+            if name is not None:
+                params[name] = value
     params.update(config.get("method_params", {}).get(method, {}))
     return params
+
+
+def _parameter_name(key: str, accepted: dict) -> str | None:
+    """``key`` if the method has it, else its autoencoder's ``autoencoder__key``, else None."""
+    for name in (key, f"autoencoder__{key}"):
+        if name in accepted:
+            return name
+    return None
 
 
 def expand(config: dict) -> list[Experiment]:
