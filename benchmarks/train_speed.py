@@ -2,10 +2,12 @@
 
 For each network at the paper's data sizes, fits DeepSAD (pretraining + main stage) and reads
 the per-epoch wall times from ``history_``, then times a bare loop (randperm, index, forward,
-loss, backward, Adam step) over an identical network on the same data. Ours and bare runs
-alternate so drift on the machine affects both. Prints a markdown table.
+loss, backward, Adam step) over an identical network on the same data. A measurement is
+``--repeats`` rounds of (our fit, bare pretraining, bare main stage), so drift on the machine
+affects both sides; each side's epoch time is the median over every round's epochs except
+each run's first (allocator and kernel warm-up). Prints a markdown table.
 
-    python benchmarks/train_speed.py [--epochs 3] [--threads N] [--only mlp]
+    python benchmarks/train_speed.py [--epochs 4] [--repeats 3] [--threads N] [--only mlp]
 """
 
 from __future__ import annotations
@@ -67,31 +69,38 @@ def ours_epoch_seconds(name, inputs, epochs) -> dict[str, list[float]]:
     return {"pretrain": model.history_["pretrain"]["seconds"], "train": model.history_["train"]["seconds"]}
 
 
-def steady(seconds: list[float]) -> float:
-    """Median epoch time, leaving out the first epoch (allocator and kernel warm-up)."""
-    return statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
+def steady(runs: list[list[float]]) -> float:
+    """Median epoch time over several runs, leaving out each run's first epoch."""
+    return statistics.median(t for seconds in runs for t in (seconds[1:] if len(seconds) > 1 else seconds))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=4, help="epochs per measurement (first is dropped)")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating rounds of ours and bare")
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--only", choices=sorted(CASES), action="append", help="run only these networks")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "
-          f"torch {torch.__version__}, CPU\n")
+          f"torch {torch.__version__}, CPU, {args.epochs} epochs x {args.repeats} rounds\n")
     print("| network | samples | stage | deepsad s/epoch | bare loop s/epoch | ratio | deepsad samples/s |")
     print("|---|---|---|---|---|---|---|")
     for name in args.only or CASES:
         n, shape = CASES[name]
         inputs = torch.from_numpy(np.random.default_rng(0).random((n, *shape), dtype=np.float32))
-        ours = ours_epoch_seconds(name, inputs, args.epochs)
+        ours = {"pretrain": [], "train": []}
+        bare = {"pretrain": [], "train": []}
+        for _ in range(args.repeats):
+            for stage, seconds in ours_epoch_seconds(name, inputs, args.epochs).items():
+                ours[stage].append(seconds)
+            for stage in bare:
+                bare[stage].append(bare_epoch_seconds(name, inputs, args.epochs, stage))
         for stage in ("pretrain", "train"):
-            bare = steady(bare_epoch_seconds(name, inputs, args.epochs, stage))
-            mine = steady(ours[stage])
-            print(f"| {name} | {n} | {stage} | {mine:.3f} | {bare:.3f} | {mine / bare:.2f} | {n / mine:,.0f} |", flush=True)
+            mine, bare_time = steady(ours[stage]), steady(bare[stage])
+            print(f"| {name} | {n} | {stage} | {mine:.3f} | {bare_time:.3f} | {mine / bare_time:.2f} | {n / mine:,.0f} |",
+                  flush=True)
 
 
 if __name__ == "__main__":
