@@ -3,12 +3,17 @@
 The reference code drew the training and the test set from two separate 60:40 splits that
 shared one random state, so most test rows were also training rows (labeled anomalies
 included), and scaled the test rows with scalers fitted on another subset. This script fits
-Deep SAD with the paper's settings (those of configs/odds.toml) on both:
+one method with the paper's settings (those of configs/odds.toml and configs/odds_baselines.toml)
+on both:
 
 - "disjoint": deepsad's protocol (test = exact complement of the training split);
 - "overlapping": the reference code's two-split construction, rebuilt here for comparison.
 
+OC-SVM and SSAD (``--selection paper``) choose their kernel on a random 10% of each test set
+and are scored on the other 90%, the same samples under both constructions.
+
     python benchmarks/odds_split_overlap.py --data-root DIR [--dataset satimage-2] [--seeds 10]
+    python benchmarks/odds_split_overlap.py --data-root DIR --dataset satellite --method ocsvm --selection paper
 """
 
 from __future__ import annotations
@@ -26,10 +31,11 @@ from deepsad.data.preprocessing import StandardMinMaxScaler
 from deepsad.data.scenario import make_scenario
 from deepsad.experiments.config import method_params, read_config
 from deepsad.experiments.methods import make_estimator
+from deepsad.experiments.selection import paper_protocol
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import build_task, cached_dataset
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "odds.toml"
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 def overlapping_task(X, y, seed: int, ratio_known_anomaly: float):
@@ -47,26 +53,39 @@ def overlapping_task(X, y, seed: int, ratio_known_anomaly: float):
     return X_train, np.asarray(scenario.semi_supervised_labels, dtype=np.int64), X_test, y[test_b], overlap
 
 
+def test_auroc(method, params, seed, selection, X_train, y_train, X_test, truth) -> float:
+    if selection == "paper":
+        chosen = paper_protocol(method, params, X_train, y_train, X_test, truth, seed=seed, device="cpu")
+        model = chosen.estimator.fit(X_train, y_train)
+        keep = chosen.report_mask
+        return roc_auc_score(truth[keep], model.anomaly_score(X_test[keep]))
+    model = make_estimator(method, params, seed, "cpu").fit(X_train, y_train)
+    return roc_auc_score(truth, model.anomaly_score(X_test))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", required=True)
     parser.add_argument("--dataset", default="satimage-2")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--method", default="deepsad", help="a runner method name [default: deepsad]")
+    parser.add_argument("--selection", choices=["paper"], default=None,
+                        help="choose OC-SVM's or SSAD's kernel by the paper's protocol")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    params = method_params(read_config(CONFIG), args.dataset, "deepsad")
+    config = "odds.toml" if args.method in ("deepsad", "deepsvdd") else "odds_baselines.toml"
+    params = method_params(read_config(CONFIGS / config), args.dataset, args.method)
     data = cached_dataset(args.dataset, args.data_root, False)
     disjoint, overlapping, overlaps = [], [], []
     print("| seed | test rows also in training | AUROC disjoint | AUROC overlapping |\n|---|---|---|---|")
     for seed in range(args.seeds):
-        experiment = Experiment(args.dataset, "deepsad", seed=seed, ratio_known_anomaly=0.01, params=params)
+        experiment = Experiment(args.dataset, args.method, seed=seed, ratio_known_anomaly=0.01, params=params)
         task = build_task(experiment, root=args.data_root, download=False)
-        model = make_estimator("deepsad", params, seed, "cpu").fit(task.X_train, task.y_train)
-        disjoint.append(roc_auc_score(task.test_truth, model.anomaly_score(task.X_test)))
+        disjoint.append(test_auroc(args.method, params, seed, args.selection,
+                                   task.X_train, task.y_train, task.X_test, task.test_truth))
         X_train, y_train, X_test, truth, overlap = overlapping_task(data.X, data.y, seed, 0.01)
-        model = make_estimator("deepsad", params, seed, "cpu").fit(X_train, y_train)
-        overlapping.append(roc_auc_score(truth, model.anomaly_score(X_test)))
+        overlapping.append(test_auroc(args.method, params, seed, args.selection, X_train, y_train, X_test, truth))
         overlaps.append(overlap)
         print(f"| {seed} | {100 * overlap:.0f}% | {100 * disjoint[-1]:.1f} | {100 * overlapping[-1]:.1f} |", flush=True)
     print(f"| mean ± std | {100 * np.mean(overlaps):.0f}% | {100 * np.mean(disjoint):.1f} ± {100 * np.std(disjoint, ddof=1):.1f} "
