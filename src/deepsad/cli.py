@@ -96,14 +96,17 @@ def _fail(error: Exception) -> None:
               help="Choose the kernel γ (and ν) of ocsvm, ssad and their hybrids: 'paper' tunes on 10% of the "
                    "test set and reports on the other 90%; 'honest' uses the training set only. "
                    "Default: the method's parameters as given.")
+@click.option("--preprocessing", type=click.Choice(["gcn"]), default=None,
+              help="Image datasets: 'gcn' is Deep SVDD's (ICML 2018) global contrast normalization with "
+                   "min-max scaling. Default: pixels scaled to [0, 1], as in the Deep SAD paper.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
               help="Write the JSON record here instead of standard output.")
 @click.option("--model-out", type=click.Path(dir_okay=False), default=None,
               help="Save the fitted model (deep methods) to this file.")
 @_data_options
 def run(config_path, dataset, method, seed, normal_class, known_classes, n_known_classes, ratio_known_normal,
-        ratio_known_anomaly, ratio_pollution, params, selection, output, model_out, data_root, download, device,
-        threads) -> None:
+        ratio_known_anomaly, ratio_pollution, params, selection, preprocessing, output, model_out, data_root, download,
+        device, threads) -> None:
     """Run one experiment and print its JSON record (AUROC, AUPRC, F1, threshold, sizes,
     train/test times, per-epoch losses).
 
@@ -119,7 +122,7 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
 
     flags = dict(dataset=dataset, method=method, normal_class=normal_class, n_known_classes=n_known_classes,
                  ratio_known_normal=ratio_known_normal, ratio_known_anomaly=ratio_known_anomaly,
-                 ratio_pollution=ratio_pollution, selection=selection)
+                 ratio_pollution=ratio_pollution, selection=selection, preprocessing=preprocessing)
     torch.set_num_threads(threads)
     try:
         experiment = single_experiment(config_path, flags, seed, known_classes, params)

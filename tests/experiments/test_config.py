@@ -164,3 +164,10 @@ def test_repository_configurations_expand():
     sizes = {path.name: len(expand(read_config(path))) for path in sorted(root.glob("*.toml"))}
     assert sizes["odds.toml"] == 6 * 2 * 10
     assert sizes["mnist_deepsvdd.toml"] == 10 * 3
+
+
+def test_preprocessing_is_an_axis_of_image_grids():
+    experiments = expand(grid(datasets=["mnist"], normal_classes=[0], methods=["deepsvdd"], preprocessing=[None, "gcn"]))
+    assert sorted(str(e.preprocessing) for e in experiments) == ["None", "gcn"]
+    with pytest.raises(ConfigError, match="applies to the image datasets"):
+        expand(grid(preprocessing="gcn"))

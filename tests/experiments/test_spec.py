@@ -44,11 +44,22 @@ def test_dict_round_trip():
         (dict(dataset="cardio", method="deepsad", ratio_known_anomaly=1.0), "ratio_known_anomaly must be a number in [0, 1)"),
         (dict(dataset="cardio", method="deepsad", ratio_pollution=-0.1), "ratio_pollution must be"),
         (dict(dataset="cardio", method="deepsad", n_known_classes=-1), "n_known_classes must be"),
+        (dict(dataset="mnist", method="deepsad", normal_class=0, preprocessing="zca"), "preprocessing must be one of ['gcn']"),
+        (dict(dataset="cardio", method="deepsad", preprocessing="gcn"), "applies to the image datasets"),
+        (dict(dataset="digits", method="deepsad", normal_class=0, preprocessing="gcn"), "the dataset is 'digits'"),
     ],
 )
 def test_invalid_definitions_are_refused_with_the_reason(fields, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         Experiment(**fields)
+
+
+def test_preprocessing_is_part_of_the_key_only_when_set():
+    default = Experiment("mnist", "deepsvdd", normal_class=0)
+    gcn = Experiment("mnist", "deepsvdd", normal_class=0, preprocessing="gcn")
+    assert "preprocessing" not in default.to_dict() and gcn.to_dict()["preprocessing"] == "gcn"
+    assert default.key != gcn.key and Experiment.from_dict(gcn.to_dict()) == gcn
+    assert gcn.describe().endswith("preprocessing=gcn")
 
 
 def test_from_dict_names_unknown_fields():

@@ -1,3 +1,4 @@
+import gzip
 import warnings
 
 import numpy as np
@@ -74,3 +75,49 @@ def test_missing_data_without_download_names_the_file(tmp_path):
 def test_impossible_scenarios_report_what_is_available(odds_root):
     with pytest.raises(ValueError, match="available"):
         odds_task(odds_root, ratio_known_anomaly=0.5)
+
+
+@pytest.fixture
+def mnist_root(tmp_path):
+    """A data root with MNIST-format files: 100 training and 50 test images of 28×28, classes
+    0..9 in turn, each image a random pattern with its own brightness and contrast."""
+    rng = np.random.default_rng(0)
+
+    def images(n):
+        pattern = rng.random((n, 28, 28))
+        return np.clip(rng.uniform(20, 60, (n, 1, 1)) + rng.uniform(50, 190, (n, 1, 1)) * pattern, 0, 255).astype(np.uint8)
+
+    def write(name, array):
+        header = bytes([0, 0, 0x08, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+        (tmp_path / "MNIST" / "raw" / name).write_bytes(gzip.compress(header + array.tobytes()))
+
+    (tmp_path / "MNIST" / "raw").mkdir(parents=True)
+    write("train-images-idx3-ubyte.gz", images(100))
+    write("train-labels-idx1-ubyte.gz", (np.arange(100) % 10).astype(np.uint8))
+    write("t10k-images-idx3-ubyte.gz", images(50))
+    write("t10k-labels-idx1-ubyte.gz", (np.arange(50) % 10).astype(np.uint8))
+    return tmp_path
+
+
+def mnist_task(root, **fields):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ChecksumWarning)
+        return build_task(Experiment("mnist", "deepsvdd", normal_class=3, **fields), root=str(root), download=False)
+
+
+def test_images_are_scaled_to_the_unit_interval_by_default(mnist_root):
+    task = mnist_task(mnist_root)
+    raw = cached_dataset("mnist", str(mnist_root), False)
+    np.testing.assert_allclose(task.X_test, raw.X_test.astype(np.float32) / 255.0)
+    assert task.X_train.shape == (10, 1, 28, 28)
+
+
+def test_gcn_preprocessing_normalizes_each_image_and_scales_with_the_training_range(mnist_root):
+    task = mnist_task(mnist_root, preprocessing="gcn")
+    assert task.X_train.min() == pytest.approx(0.0, abs=1e-6) and task.X_train.max() == pytest.approx(1.0, abs=1e-6)
+    # Contrast normalization: every image ends with the same mean absolute deviation (in the
+    # scaled units), whatever its brightness and contrast.
+    deviation = np.abs(task.X_test - task.X_test.mean(axis=(1, 2, 3), keepdims=True)).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(deviation, deviation[0], rtol=1e-4)
+    raw = cached_dataset("mnist", str(mnist_root), False)
+    assert np.std(raw.X_test.astype(float).std(axis=(1, 2, 3))) > 5  # the raw images differ in contrast

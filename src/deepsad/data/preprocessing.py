@@ -55,3 +55,44 @@ class ImageScaler(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.requires_fit = False
         return tags
+
+
+class GlobalContrastScaler(TransformerMixin, BaseEstimator):
+    """Global contrast normalization of each image, then min-max scaling with training
+    statistics: the image preprocessing of Deep SVDD (Ruff et al., ICML 2018).
+
+    Each image x becomes (x − mean(x)) / mean(|x − mean(x)|) (the L1 scale, the paper's
+    choice); ``fit`` records the smallest and largest normalized pixel value over the training
+    images, and ``transform`` maps that range to [0, 1] (test images may fall slightly
+    outside it). A constant image has no contrast and maps to the normalized value 0.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> images = np.array([[[[0, 255], [255, 255]]], [[[0, 0], [0, 255]]]], dtype=np.uint8)
+    >>> scaler = GlobalContrastScaler().fit(images)
+    >>> scaled = scaler.transform(images)
+    >>> float(scaled.min()), float(scaled.max())
+    (0.0, 1.0)
+    """
+
+    def fit(self, X, y=None):
+        normalized = _global_contrast_normalized(X)
+        self.min_ = float(normalized.min())
+        span = float(normalized.max()) - self.min_
+        self.range_ = span if span > 0 else 1.0
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self)
+        return ((_global_contrast_normalized(X) - self.min_) / self.range_).astype(np.float32)
+
+
+def _global_contrast_normalized(X) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim < 2 or X.shape[0] == 0:
+        raise ValueError(f"X must hold at least one image, shape (n, ...); got shape {X.shape}")
+    axes = tuple(range(1, X.ndim))
+    centered = X - X.mean(axis=axes, keepdims=True)
+    scale = np.abs(centered).mean(axis=axes, keepdims=True)
+    return np.divide(centered, scale, out=np.zeros_like(centered), where=scale > 0)

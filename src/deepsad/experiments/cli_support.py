@@ -16,6 +16,7 @@ RUN_FLAGS = {
     "ratio_known_anomaly": "ratio_known_anomaly",
     "ratio_pollution": "ratio_pollution",
     "selection": "selection",
+    "preprocessing": "preprocessing",
 }
 
 

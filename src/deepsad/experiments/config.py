@@ -16,6 +16,8 @@ A configuration names the grid; every list is one axis, a single value is a one-
     selection = ["paper", "honest"]           # how the shallow methods' γ (and ν) are chosen
                                               # (deepsad.experiments.selection); default: not at
                                               # all, the parameters are taken as given
+    preprocessing = "gcn"                     # images: Deep SVDD's global contrast normalization
+                                              # (default: pixels scaled to [0, 1])
 
     [params]                  # every method that has the parameter (a hybrid's autoencoder
     epochs = 150              # takes the autoencoder's: hidden_sizes → autoencoder__hidden_sizes)
@@ -44,7 +46,7 @@ from deepsad.experiments.spec import ALL_DATASETS, CLASS_DATASETS, Experiment
 
 GRID_KEYS = {
     "datasets", "methods", "seeds", "ratio_known_anomaly", "ratio_pollution", "ratio_known_normal",
-    "normal_classes", "known_anomaly_classes", "n_known_classes", "selection",
+    "normal_classes", "known_anomaly_classes", "n_known_classes", "selection", "preprocessing",
 }  # fmt: skip
 PARAM_KEYS = {"params", "method_params", "dataset_params"}
 
@@ -165,6 +167,7 @@ def expand(config: dict) -> list[Experiment]:
     ))  # fmt: skip
     known_setting = config.get("known_anomaly_classes", "random")
     selections = _selections(config, methods)
+    preprocessings = _axis(config, "preprocessing", None)
     experiments = []
     for dataset in datasets:
         normal_classes = _normal_classes(config, dataset)
@@ -174,15 +177,15 @@ def expand(config: dict) -> list[Experiment]:
                     known = known_choice
                     if rka == 0:  # no labeled anomalies: which classes they would come from is moot
                         known, kl = None, 0
-                    for seed in seeds:
-                        for method in methods:
-                            for selection in selections if method in PAPER_GRIDS else [None]:
-                                experiments.append(_experiment(
-                                    dataset=dataset, method=method, seed=seed, normal_class=normal_class,
-                                    known_anomaly_classes=known, n_known_classes=kl,
-                                    ratio_known_normal=rkn, ratio_known_anomaly=rka, ratio_pollution=rp,
-                                    params=method_params(config, dataset, method), selection=selection,
-                                ))  # fmt: skip
+                    for seed, method, preprocessing in itertools.product(seeds, methods, preprocessings):
+                        for selection in selections if method in PAPER_GRIDS else [None]:
+                            experiments.append(_experiment(
+                                dataset=dataset, method=method, seed=seed, normal_class=normal_class,
+                                known_anomaly_classes=known, n_known_classes=kl,
+                                ratio_known_normal=rkn, ratio_known_anomaly=rka, ratio_pollution=rp,
+                                params=method_params(config, dataset, method), selection=selection,
+                                preprocessing=preprocessing,
+                            ))  # fmt: skip
     # e.g. γl = 0 under several known-class settings, or a method with nothing to select
     unique = {e.key: e for e in experiments}
     return list(unique.values())

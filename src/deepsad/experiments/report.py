@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 METRICS = ("auroc", "auprc", "f1")
 DEFINITION_COLUMNS = (
     "dataset", "method", "seed", "normal_class", "known_anomaly_classes", "n_known_classes",
-    "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution", "selection", "params",
+    "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution", "selection", "preprocessing", "params",
 )  # fmt: skip
 """The columns that define an experiment: what a summary can group by."""
 FRAME_COLUMNS = (
@@ -41,7 +41,8 @@ def results_frame(store: ResultsStore) -> pd.DataFrame:
     ``known_anomaly_classes`` are the classes the labeled anomalies were drawn from in that run
     (``"1,3"``; ``""`` when none); ``params`` is canonical JSON, so runs that differ only in
     their parameters stay apart; ``normal_class`` is missing (``<NA>``) for ODDS datasets;
-    ``selection`` is the protocol that chose the parameters (``""`` when none did).
+    ``selection`` is the protocol that chose the parameters (``""`` when none did);
+    ``preprocessing`` is ``""`` for the default.
     """
     rows = [_flat_row(record) for record in store.records()]
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
@@ -56,6 +57,7 @@ def _flat_row(record: dict) -> dict:
         **{column: experiment.get(column) for column in DEFINITION_COLUMNS if column != "params"},
         "known_anomaly_classes": ",".join(str(c) for c in record.get("known_anomaly_classes") or []),
         "selection": experiment.get("selection") or "",
+        "preprocessing": experiment.get("preprocessing") or "",
         **{metric: metrics.get(metric, np.nan) for metric in METRICS},
         "train_seconds": record.get("seconds", {}).get("train"),
         "test_seconds": record.get("seconds", {}).get("test"),

@@ -17,6 +17,11 @@ from deepsad.experiments.selection import check_selection
 BUNDLED_DATASETS = ("digits",)
 """Datasets that ship with a dependency (scikit-learn's 8×8 digits) and need no download."""
 
+PREPROCESSINGS = ("gcn",)
+"""Non-default image preprocessing (``deepsad.experiments.tasks``): "gcn" is Deep SVDD's (ICML
+2018) global contrast normalization with min-max scaling; the default (None) scales pixels to
+[0, 1] as the Deep SAD paper does."""
+
 ALL_DATASETS = BUNDLED_DATASETS + DATASETS
 CLASS_DATASETS = BUNDLED_DATASETS + IMAGE_DATASETS
 """Datasets with ten classes, used one-vs-rest: one class normal, the others anomalies."""
@@ -34,6 +39,8 @@ class Experiment:
     pollution (γp) as a fraction of the unlabeled data. ``selection`` ("paper" or "honest",
     see ``deepsad.experiments.selection``) chooses a shallow method's kernel parameters
     instead of taking them from ``params``; None runs ``params`` as they are.
+    ``preprocessing`` ("gcn", image datasets only) replaces the default [0, 1] pixel scaling
+    by Deep SVDD's global contrast normalization (see ``PREPROCESSINGS``).
     """
 
     dataset: str
@@ -47,6 +54,7 @@ class Experiment:
     ratio_pollution: float = 0.0
     params: dict = field(default_factory=dict, hash=False)
     selection: str | None = None
+    preprocessing: str | None = None
 
     def __post_init__(self) -> None:
         if self.dataset not in ALL_DATASETS:
@@ -54,6 +62,14 @@ class Experiment:
         check_method_params(self.method, self.params)
         if self.selection is not None:
             check_selection(self.method, self.selection, self.params)
+        if self.preprocessing is not None:
+            if self.preprocessing not in PREPROCESSINGS:
+                raise ValueError(f"preprocessing must be one of {list(PREPROCESSINGS)} or None; got {self.preprocessing!r}")
+            if self.dataset not in IMAGE_DATASETS:
+                raise ValueError(
+                    f"preprocessing={self.preprocessing!r} applies to the image datasets {list(IMAGE_DATASETS)}; "
+                    f"the dataset is {self.dataset!r}"
+                )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
         if self.dataset in CLASS_DATASETS:
@@ -93,8 +109,9 @@ class Experiment:
             values["known_anomaly_classes"] = list(values["known_anomaly_classes"])
         # Left out when unset, so the keys (and records) of experiments defined before the
         # field existed stay what they were.
-        if values["selection"] is None:
-            del values["selection"]
+        for name in ("selection", "preprocessing"):
+            if values[name] is None:
+                del values[name]
         return values
 
     @classmethod
@@ -121,4 +138,6 @@ class Experiment:
         parts += [self.method, f"γl={self.ratio_known_anomaly:g}", f"γp={self.ratio_pollution:g}", f"seed={self.seed}"]
         if self.selection is not None:
             parts.append(f"selection={self.selection}")
+        if self.preprocessing is not None:
+            parts.append(f"preprocessing={self.preprocessing}")
         return " ".join(parts)

@@ -4,7 +4,8 @@ labelled test set, following the paper's protocol (MISSION §5).
 - Class datasets (digits, MNIST, Fashion-MNIST, CIFAR-10), one-vs-rest: the training pool is
   the official training split (for digits, a seeded stratified 60:40 split); the scenario
   builder draws the training set from it; the test set is the whole test split, anomalous
-  where the class is not the normal one. Images are scaled to [0, 1].
+  where the class is not the normal one. Images are scaled to [0, 1], or with
+  ``preprocessing="gcn"`` contrast-normalized and min-max scaled with the training set's range.
 - ODDS: a seeded stratified 60:40 split; the scenario is drawn from the training rows (normal
   class 0, anomaly class 1); the test set is the exact complement. Features are standardized
   and min-max scaled with statistics of the training set the model sees, nothing else.
@@ -20,7 +21,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from deepsad.data.datasets import ImageDataset, load_dataset
-from deepsad.data.preprocessing import ImageScaler, StandardMinMaxScaler
+from deepsad.data.preprocessing import GlobalContrastScaler, ImageScaler, StandardMinMaxScaler
 from deepsad.data.scenario import Scenario, choose_known_classes, make_scenario
 from deepsad.data.splits import odds_split
 from deepsad.experiments.spec import Experiment
@@ -73,7 +74,7 @@ def build_task(experiment: Experiment, root: str | None = None, download: bool =
         data: ImageDataset = cached_dataset(experiment.dataset, root, download)
         X_pool, pool_classes, X_test, test_classes = data.X_train, data.y_train, data.X_test, data.y_test
         test_indices = np.arange(len(X_test))
-        scaler = ImageScaler()
+        scaler = GlobalContrastScaler() if experiment.preprocessing == "gcn" else ImageScaler()
     normal = experiment.normal_class
     anomaly_classes = [c for c in range(10) if c != normal]
     known = _known_classes(experiment, anomaly_classes, rng)
