@@ -28,6 +28,13 @@ def test_help_explains_every_option_with_its_default(cli, command):
         assert "[default: 1; x>=1]" in result.output  # --threads
 
 
+def test_report_help_names_every_column_it_can_group_by(cli):
+    from deepsad.experiments.report import DEFINITION_COLUMNS
+
+    output = " ".join(cli("report", "--help").output.split())
+    assert all(column in output for column in DEFINITION_COLUMNS)
+
+
 def test_demo_prints_both_methods(cli):
     result = cli("demo", "--normal-class", "0", "--device", "cpu")
     assert result.exit_code == 0

@@ -202,7 +202,7 @@ def tqdm_write(message: str) -> None:
 @click.option("--group-by", default="dataset,normal_class,method",
               help="Comma-separated experiment fields that form the groups (dataset, method, seed, normal_class, "
                    "known_anomaly_classes, n_known_classes, ratio_known_normal, ratio_known_anomaly, ratio_pollution, "
-                   "params); runs differing only in other fields are averaged together. Fields empty for every "
+                   "selection, preprocessing, params); runs differing only in other fields are averaged together. Fields empty for every "
                    "experiment, like normal_class when only ODDS sets ran, are left out.")
 @click.option("--metric", type=click.Choice(["auroc", "auprc", "f1"]), default="auroc",
               help="Metric summarised, in percent.")
