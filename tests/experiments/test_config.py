@@ -164,6 +164,9 @@ def test_repository_configurations_expand():
     sizes = {path.name: len(expand(read_config(path))) for path in sorted(root.glob("*.toml"))}
     assert sizes["odds.toml"] == 6 * 2 * 10
     assert sizes["mnist_deepsvdd.toml"] == 10 * 3
+    assert sizes["mnist_deepsvdd_gcn.toml"] == 10 * 3
+    # 4 methods with a kernel to select, each under two protocols, and 7 others.
+    assert sizes["odds_baselines.toml"] == 6 * 10 * (4 * 2 + 7)
 
 
 def test_preprocessing_is_an_axis_of_image_grids():
