@@ -19,7 +19,7 @@ def cli():
     return invoke
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["sweep"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["run"], ["sweep"], ["fit"], ["score"]])
 def test_help_explains_every_option_with_its_default(cli, command):
     result = cli(*command, "--help")
     assert result.exit_code == 0
@@ -113,3 +113,60 @@ def test_sweep_refuses_a_bad_configuration(tmp_path):
     config.write_text('datasets = ["cardio"]\nmethods = ["deepsad"]\nepochs = 3\n')
     result = CliRunner().invoke(main, ["sweep", str(config), "--store", str(tmp_path / "r.sqlite")])
     assert result.exit_code != 0 and "unknown setting" in result.output and "Traceback" not in result.output
+
+
+def _write_sensor_files(folder):
+    """train.csv with a label column (five known anomalies, other cells empty), new.csv without."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(200, 3)), rng.normal(6, 1, size=(10, 3))])
+    label = np.full(len(X), np.nan)
+    label[200:205] = -1
+    table = pd.DataFrame(X, columns=["temp", "pressure", "flow"])
+    table.assign(label=label).to_csv(folder / "train.csv", index=False)
+    table.to_csv(folder / "new.csv", index=False)
+
+
+def test_fit_then_score_own_data(tmp_path):
+    import pandas as pd
+
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "sensors.safetensors"
+    fitted = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out",
+                                       str(model), "--device", "cpu", "--param", "epochs=10", "--param", "ae_epochs=10"])
+    assert fitted.exit_code == 0, fitted.output
+    assert "5 known anomalies, 0 known normal, 205 unlabeled" in fitted.stderr and model.exists()
+    scored = CliRunner().invoke(main, ["score", str(model), str(tmp_path / "new.csv"), "--output", str(tmp_path / "s.csv"),
+                                       "--device", "cpu"])
+    assert scored.exit_code == 0, scored.output
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert list(scores.columns) == ["anomaly_score", "prediction"] and len(scores) == 210
+    assert set(scores["prediction"]) <= {-1, 1}
+    assert scores["anomaly_score"][200:].min() > scores["anomaly_score"][:200].median()
+    to_stdout = CliRunner().invoke(main, ["score", str(model), str(tmp_path / "train.csv"), "--label-column", "label",
+                                          "--device", "cpu"])
+    assert to_stdout.stdout.splitlines()[0] == "anomaly_score,prediction,label"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--label-column", "target"], "no label column 'target'"),
+    (["--label-column", "label", "--method", "iforest"], "method must be one of"),
+    (["--label-column", "label", "--param", "epochs"], "--param expects KEY=VALUE"),
+])
+def test_fit_errors_are_messages_not_tracebacks(tmp_path, args, message):
+    _write_sensor_files(tmp_path)
+    result = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--model-out", str(tmp_path / "m.safetensors"),
+                                       *args])
+    assert result.exit_code != 0 and message in result.output
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_score_refuses_a_table_with_the_label_column_left_in(tmp_path):
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "m.safetensors"
+    CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out", str(model),
+                              "--device", "cpu", *TINY_FLAGS], catch_exceptions=False)
+    result = CliRunner().invoke(main, ["score", str(model), str(tmp_path / "train.csv"), "--device", "cpu"])
+    assert result.exit_code != 0 and "feature names" in result.output.lower()

@@ -238,3 +238,102 @@ def report(store, output_dir, group_by, metric, pivot, plots, data_root) -> None
     for path in paths:
         click.echo(f"  {path}", err=True)
 
+
+
+def _label_options(function):
+    """Where a data file's labels are: a column of a table, or a file beside an array."""
+    options = [
+        click.option("--label-column", default=None, metavar="COLUMN",
+                     help="Tables: the column holding the labels (+1 known normal, 0 or empty unlabeled, "
+                          "-1 known anomaly); every other column is a feature. Default: no labels."),
+        click.option("--labels", "labels_path", type=click.Path(dir_okay=False, exists=True), default=None,
+                     help=".npy/.npz arrays: a file with one label per sample (.npy, .npz or one integer per line)."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@main.command()
+@click.argument("data_path", metavar="DATA", type=click.Path(dir_okay=False, exists=True))
+@click.option("--model-out", type=click.Path(dir_okay=False), required=True,
+              help="Where to save the fitted model (a safetensors file; load it with deepsad.load or 'deepsad score').")
+@click.option("--method", default="deepsad",
+              help="Detector to fit: deepsad, deepsvdd, deepsvdd-soft, hsc, ae, supervised or ssdgm.")
+@_label_options
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Estimator parameter, e.g. --param epochs=30 --param contamination=0.01 (repeatable).")
+@click.option("--seed", type=click.IntRange(0), default=0, help="Seed of the network's initialisation and minibatches.")
+@click.option("--device", default=None, help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'. Default: 'auto'.")
+@click.option("--threads", type=click.IntRange(1), default=1,
+              help="Torch threads; small networks run fastest on one.")
+def fit(data_path, model_out, method, label_column, labels_path, params, seed, device, threads) -> None:
+    """Fit a detector on your own DATA file and save it.
+
+    DATA is a table (.csv, .tsv, optionally compressed, or .parquet; numeric feature columns),
+    an array (.npy/.npz of shape (n, d) or (n, c, h, w); uint8 images are scaled to [0, 1]) or an
+    ODDS-style .mat file. Tables are standardized and min-max scaled with the training
+    statistics, which the model keeps. Labels follow the Deep SAD paper and are optional.
+
+    Example: deepsad fit sensors.csv --label-column label --model-out sensors.safetensors
+    """
+    import torch
+
+    from deepsad.experiments.cli_support import parse_param
+    from deepsad.experiments.config import ConfigError
+    from deepsad.experiments.user_data import fit_model, label_summary, read_data_file, semi_supervised_labels
+
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    try:
+        settings = dict(parse_param(p) for p in params)
+        data = read_data_file(data_path, label_column=label_column, labels_path=labels_path)
+        labels = semi_supervised_labels(data, f"label column {label_column!r}" if label_column else f"labels file {labels_path}")
+        click.echo(f"{data_path}: {label_summary(labels, len(data.features))}", err=True)
+        model = fit_model(method, data, labels, settings, seed, device)
+        model.save(model_out)
+    except (ConfigError, ValueError, TypeError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    click.echo(f"fitted {type(model).__name__} in {time.perf_counter() - started:.1f} s; "
+               f"threshold {model.threshold_:.6g} (anomaly score above it: predicted anomaly)", err=True)
+    if model.history_.get("collapsed"):
+        click.echo("warning: the embedding collapsed; the scores carry no information (see the warning above)", err=True)
+    click.echo(f"model saved to {model_out}", err=True)
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, exists=True))
+@click.argument("data_path", metavar="DATA", type=click.Path(dir_okay=False, exists=True))
+@click.option("--output", type=click.Path(dir_okay=False), default=None,
+              help="CSV file for the scores. Default: standard output.")
+@_label_options
+@click.option("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'.")
+def score(model_path, data_path, output, label_column, labels_path, device) -> None:
+    """Score DATA with the model in MODEL (written by 'deepsad fit' or model.save).
+
+    Writes CSV with one row per sample, in the file's order: anomaly_score (higher = more
+    anomalous) and prediction (+1 normal, -1 anomaly, at the model's threshold). A label column
+    is left out of the features and copied to the output. A table must have the feature columns
+    the model was fitted on.
+
+    Example: deepsad score sensors.safetensors new_readings.csv --output scores.csv
+    """
+    from deepsad.experiments.user_data import read_data_file, score_data
+    from deepsad.files import write_atomically
+    from deepsad.models.persistence import load_model
+
+    try:
+        model = load_model(model_path, device=device)
+        data = read_data_file(data_path, label_column=label_column, labels_path=labels_path)
+        table = score_data(model, data)
+    except (ValueError, TypeError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    if data.labels is not None:
+        table[label_column or "label"] = data.labels
+    text = table.to_csv(index=False)
+    if output:
+        write_atomically(output, text)
+        n_anomalies = int((table["prediction"] == -1).sum())
+        click.echo(f"{len(table)} samples scored, {n_anomalies} predicted anomalous; written to {output}", err=True)
+    else:
+        click.echo(text, nl=False)

@@ -298,6 +298,15 @@ def test_table_round_trip(tmp_path, name):
     assert X_all.shape == (3, 3) and no_labels is None
 
 
+def test_table_as_frame_keeps_the_feature_names(tmp_path):
+    FRAME.to_csv(tmp_path / "t.csv", index=False)
+    features, y = read_table(tmp_path / "t.csv", label_column="label", as_frame=True)
+    assert isinstance(features, pd.DataFrame) and list(features.columns) == ["a", "b"]
+    assert (features.dtypes == np.float64).all()
+    np.testing.assert_array_equal(features.to_numpy(), [[1, 4], [2, 5], [3, 6]])
+    np.testing.assert_array_equal(y, [0, -1, 1])
+
+
 def test_table_missing_label_column_lists_columns(tmp_path):
     FRAME.to_csv(tmp_path / "t.csv", index=False)
     with pytest.raises(DataFileError, match=r"t\.csv.*'target'.*\['a', 'b', 'label'\]"):

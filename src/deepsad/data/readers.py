@@ -347,12 +347,16 @@ def _format_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def read_table(path: PathLike, label_column: str | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+def read_table(
+    path: PathLike, label_column: str | None = None, *, as_frame: bool = False
+):
     """Read a CSV/TSV (optionally compressed) or Parquet table: features as float64, labels as-is.
 
     Every column other than ``label_column`` is a feature and must be numeric. The labels are
     returned unchanged (``None`` without ``label_column``); mapping them to the library's
-    label convention is the caller's choice.
+    label convention is the caller's choice. With ``as_frame=True`` the features come as a
+    pandas DataFrame, so an estimator fitted on them records the column names and refuses a
+    table whose columns differ.
 
     Example
     -------
@@ -379,7 +383,8 @@ def read_table(path: PathLike, label_column: str | None = None) -> tuple[np.ndar
             raise _fail(path, f"feature columns must be numeric; not numeric: {non_numeric[:10]}")
         if frame.shape[0] == 0 or frame.shape[1] == 0:
             raise _fail(path, f"no data (shape {frame.shape} without the label column)")
-        return frame.to_numpy(dtype=np.float64), labels
+        features = frame.astype(np.float64)
+        return (features if as_frame else features.to_numpy()), labels
 
 
 def _read_single_array(path: Path) -> np.ndarray:
@@ -427,12 +432,14 @@ def read_arrays(
 
 
 def read_user_data(
-    path: PathLike, *, label_column: str | None = None, labels_path: PathLike | None = None
-) -> tuple[np.ndarray, np.ndarray | None]:
+    path: PathLike, *, label_column: str | None = None, labels_path: PathLike | None = None,
+    as_frame: bool = False,
+):
     """Read user data by file type: tables take ``label_column``, arrays take ``labels_path``.
 
-    ``.csv``/``.tsv`` (optionally compressed) and ``.parquet`` go to :func:`read_table`,
-    ``.npy``/``.npz`` to :func:`read_arrays`, ``.mat`` to :func:`read_mat`.
+    ``.csv``/``.tsv`` (optionally compressed) and ``.parquet`` go to :func:`read_table`
+    (``as_frame`` applies to them), ``.npy``/``.npz`` to :func:`read_arrays`, ``.mat`` to
+    :func:`read_mat`.
 
     Example
     -------
@@ -443,7 +450,7 @@ def read_user_data(
     if suffix in _TABLE_SUFFIXES:
         if labels_path is not None:
             raise ValueError("labels_path applies to .npy/.npz files; for a table pass label_column")
-        return read_table(path, label_column)
+        return read_table(path, label_column, as_frame=as_frame)
     if suffix in _ARRAY_SUFFIXES:
         if label_column is not None:
             raise ValueError("label_column applies to tables; for .npy/.npz pass labels_path")

@@ -1,0 +1,95 @@
+"""A user's own data files: fit a deep detector on one, save it, score another with it.
+
+The training file carries the semi-supervised labels of the paper in a label column (tables)
+or a label file (arrays): +1 known normal, 0 unlabeled, -1 known anomaly; an empty cell in
+the label column means unlabeled, so an analyst only has to mark what they know.
+
+Tables keep their column names: the saved model records them, and scoring a table whose
+feature columns differ (renamed, reordered, missing) is refused instead of scored wrongly.
+8-bit image arrays (uint8) are scaled to [0, 1] by the same rule at fit and at scoring time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from deepsad.data.readers import read_user_data
+from deepsad.experiments.methods import make_estimator
+from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
+
+SAVABLE_METHODS = ("deepsad", "deepsvdd", "deepsvdd-soft", "hsc", "ae", "supervised", "ssdgm")
+"""The runner's method names whose estimators can be saved to a model file."""
+
+PIXEL_MAX = 255.0
+
+
+@dataclass(frozen=True, eq=False)
+class UserData:
+    """Features (a DataFrame for tables, an array otherwise) and the raw labels, if any."""
+
+    features: pd.DataFrame | np.ndarray
+    labels: np.ndarray | None
+    source: Path
+
+
+def read_data_file(path, *, label_column: str | None = None, labels_path=None) -> UserData:
+    """Read a CSV/TSV/Parquet table, a ``.npy``/``.npz`` array or a ``.mat`` file; uint8 arrays
+    are scaled to [0, 1]."""
+    features, labels = read_user_data(path, label_column=label_column, labels_path=labels_path, as_frame=True)
+    if isinstance(features, np.ndarray) and features.dtype == np.uint8:
+        features = features.astype(np.float32) / PIXEL_MAX
+    return UserData(features, labels, Path(path))
+
+
+def semi_supervised_labels(data: UserData, what: str) -> np.ndarray | None:
+    """The file's labels as +1/0/-1 int8 (empty cells: 0), or None when it has none. ``what``
+    names where the labels came from in error messages."""
+    if data.labels is None:
+        return None
+    raw = pd.to_numeric(pd.Series(data.labels), errors="coerce")
+    not_numbers = pd.Series(data.labels)[raw.isna() & pd.Series(data.labels).notna()]
+    if len(not_numbers):
+        raise ValueError(
+            f"{what} must hold +1 (known normal), 0 or empty (unlabeled) or -1 (known anomaly); "
+            f"found {sorted(map(str, not_numbers.unique()))[:5]}"
+        )
+    values = raw.fillna(0).to_numpy()
+    bad = sorted(set(np.unique(values).tolist()) - set(LABEL_VALUES))
+    if bad:
+        raise ValueError(
+            f"{what} must hold +1 (known normal), 0 or empty (unlabeled) or -1 (known anomaly); found {bad[:5]}"
+        )
+    return values.astype(np.int8)
+
+
+def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: dict, seed: int, device: str | None):
+    """A fresh ``method`` estimator with ``params``, fitted on the data."""
+    if method not in SAVABLE_METHODS:
+        raise ValueError(f"method must be one of {list(SAVABLE_METHODS)} (those that can be saved); got {method!r}")
+    estimator = make_estimator(method, params, seed, device)
+    return estimator.fit(data.features, labels)
+
+
+def score_data(model, data: UserData) -> pd.DataFrame:
+    """One row per sample, in the file's order: the anomaly score (higher = more anomalous)
+    and the prediction at the model's threshold (+1 normal, -1 anomaly)."""
+    scores = model.anomaly_score(data.features)
+    # The rule of ``predict`` (anomalous above the threshold), applied to the scores already
+    # computed instead of running the network a second time.
+    prediction = np.where(scores > model.threshold_, ANOMALY, NORMAL)
+    table = pd.DataFrame({"anomaly_score": scores, "prediction": prediction})
+    if isinstance(data.features, pd.DataFrame):
+        table.index = data.features.index
+    return table
+
+
+def label_summary(labels: np.ndarray | None, n_samples: int) -> str:
+    """'n samples: a known anomalies, b known normal, c unlabeled'."""
+    if labels is None:
+        return f"{n_samples} samples, all unlabeled"
+    return (f"{n_samples} samples: {int((labels == ANOMALY).sum())} known anomalies, "
+            f"{int((labels == NORMAL).sum())} known normal, {int((labels == UNLABELED).sum())} unlabeled")
