@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepsad.data.readers import read_user_data
+from deepsad.data.readers import PathLike, read_user_data
 from deepsad.experiments.methods import make_estimator
 from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
 
@@ -36,7 +36,7 @@ class UserData:
     source: Path
 
 
-def read_data_file(path, *, label_column: str | None = None, labels_path=None) -> UserData:
+def read_data_file(path: PathLike, *, label_column: str | None = None, labels_path: PathLike | None = None) -> UserData:
     """Read a CSV/TSV/Parquet table, a ``.npy``/``.npz`` array or a ``.mat`` file; uint8 arrays
     are scaled to [0, 1]."""
     features, labels = read_user_data(path, label_column=label_column, labels_path=labels_path, as_frame=True)
