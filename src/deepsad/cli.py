@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 
 import click
 import numpy as np
@@ -153,8 +154,13 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
 @click.option("--retry-failed/--skip-failed", default=True,
               help="Run experiments again that failed in an earlier sweep, or leave them failed.")
 @click.option("--dry-run", is_flag=True, help="List how many experiments the grid has and how many are left; run nothing.")
+@click.option("--share-autoencoders/--no-share-autoencoders", default=True,
+              help="Train the autoencoder of the hybrids once per training set and parameters, saved in a "
+                   "folder beside the store (STORE with the suffix .autoencoders), and reuse it in the other "
+                   "hybrid runs; or let every hybrid run train its own.")
 @_data_options
-def sweep(config_path, store, workers, retry_failed, dry_run, data_root, download, device, threads) -> None:
+def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders, data_root, download, device,
+          threads) -> None:
     """Run the grid of experiments in CONFIG (TOML or YAML) and store every result.
 
     Each finished experiment is committed to the store at once; a killed sweep resumes where
@@ -175,7 +181,9 @@ def sweep(config_path, store, workers, retry_failed, dry_run, data_root, downloa
                f"{len(left)} to run on {workers} worker(s)")
     if dry_run:
         return
-    settings = RunSettings(root=data_root, download=download, device=device, threads=threads)
+    shared = str(Path(store).with_suffix(".autoencoders")) if share_autoencoders else None
+    settings = RunSettings(root=data_root, download=download, device=device, threads=threads,
+                           shared_autoencoders=shared)
 
     def report_failure(experiment, error):
         tqdm_write(f"FAILED {experiment.describe()}: {error.splitlines()[0]}")

@@ -15,7 +15,9 @@ from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 from deepsad._version import __version__
 from deepsad.experiments.methods import make_estimator
 from deepsad.experiments.outcome import ExperimentOutcome
-from deepsad.experiments.selection import select
+from deepsad.baselines import Hybrid
+from deepsad.experiments.selection import select, train_hybrid_autoencoder
+from deepsad.experiments.shared_autoencoders import FittedAutoencoder, SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import Task, build_task
 
@@ -29,6 +31,7 @@ def run_experiment(
     download: bool = True,
     device: str | None = None,
     model_path: str | None = None,
+    autoencoders: SharedAutoencoders | None = None,
 ) -> tuple[dict, ExperimentOutcome]:
     """Fit the experiment's method on its training set, score its test set.
 
@@ -40,6 +43,8 @@ def run_experiment(
     description goes into the record's ``"selection"``); under the paper's protocol the metrics,
     sizes and outcome cover only the 90% of the test set it did not tune on. The record's
     ``seconds["selection"]`` includes a hybrid's autoencoder training, which its final fit reuses.
+    With ``autoencoders`` a hybrid loads its autoencoder from there when another run trained
+    the same one (and saves it there otherwise); the record's ``"autoencoder"`` says which.
     """
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
@@ -49,10 +54,16 @@ def run_experiment(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clock = time.perf_counter()
-        selection = select(experiment, task, device) if experiment.selection is not None else None
+        shared_before = (autoencoders.trained, autoencoders.reused) if autoencoders is not None else None
+        selection = select(experiment, task, device, autoencoders) if experiment.selection is not None else None
         selection_seconds = time.perf_counter() - clock
         if selection is None:
             estimator = make_estimator(experiment.method, experiment.params, experiment.seed, device)
+            if autoencoders is not None and isinstance(estimator, Hybrid):
+                clock = time.perf_counter()
+                autoencoder = train_hybrid_autoencoder(estimator, task.X_train, task.y_train, autoencoders)
+                estimator.set_params(autoencoder=FittedAutoencoder(autoencoder))
+                selection_seconds = time.perf_counter() - clock
         else:
             estimator = selection.estimator
             if selection.report_mask is not None:
@@ -88,6 +99,11 @@ def run_experiment(
     if selection is not None:
         record["selection"] = selection.record()
         record["seconds"]["selection"] = selection_seconds
+    elif shared_before is not None and isinstance(estimator, Hybrid):
+        record["seconds"]["autoencoder"] = selection_seconds
+    if shared_before is not None and isinstance(estimator, Hybrid):
+        reused = autoencoders.reused > shared_before[1]
+        record["autoencoder"] = "reused (trained by an earlier run)" if reused else "trained"
     return record, ExperimentOutcome(scores, task.test_truth, task.test_indices)
 
 

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.spatial.distance import pdist
 from sklearn.base import clone
-from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from deepsad.baselines import Hybrid
 from deepsad.experiments.methods import make_estimator
+from deepsad.experiments.shared_autoencoders import FittedAutoencoder, SharedAutoencoders
 from deepsad.labels import ANOMALY
 
 if TYPE_CHECKING:
@@ -125,17 +125,24 @@ def _check_tunable(method: str) -> None:
         )
 
 
-def select(experiment: Experiment, task: Task, device: str | None = None) -> Selection:
-    """Run the experiment's protocol on its task (``experiment.selection`` must be set)."""
+def select(
+    experiment: Experiment,
+    task: Task,
+    device: str | None = None,
+    autoencoders: SharedAutoencoders | None = None,
+) -> Selection:
+    """Run the experiment's protocol on its task (``experiment.selection`` must be set); a
+    hybrid's autoencoder comes from ``autoencoders`` when given."""
     if experiment.selection == "paper":
         return paper_protocol(
             experiment.method, experiment.params, task.X_train, task.y_train, task.X_test, task.test_truth,
-            seed=experiment.seed, device=device,
+            seed=experiment.seed, device=device, autoencoders=autoencoders,
         )  # fmt: skip
     if experiment.selection == "honest":
         return honest_protocol(
-            experiment.method, experiment.params, task.X_train, task.y_train, seed=experiment.seed, device=device
-        )
+            experiment.method, experiment.params, task.X_train, task.y_train, seed=experiment.seed, device=device,
+            autoencoders=autoencoders,
+        )  # fmt: skip
     raise ValueError(f"selection must be one of {list(PROTOCOLS)}; got {experiment.selection!r}")
 
 
@@ -149,6 +156,7 @@ def paper_protocol(
     *,
     seed: int,
     device: str | None = None,
+    autoencoders: SharedAutoencoders | None = None,
 ) -> Selection:
     """Fit every grid point on the training set and keep the one with the highest AUROC on a
     random 10% of the test set (``paper_tuning_mask``); the metrics belong on the other 90%
@@ -156,7 +164,7 @@ def paper_protocol(
     then smallest ν), as with the reference code's strict comparison."""
     grid = grid_points(method)
     tuning_mask = paper_tuning_mask(test_truth, seed)
-    tuning = _Tuning.prepare(method, params, seed, device, X_train, y_train)
+    tuning = _Tuning.prepare(method, params, seed, device, X_train, y_train, autoencoders)
     train_features = tuning.features(X_train)
     tuning_features = tuning.features(X_test[tuning_mask])
     tuning_truth = test_truth[tuning_mask]
@@ -211,6 +219,7 @@ def honest_protocol(
     *,
     seed: int,
     device: str | None = None,
+    autoencoders: SharedAutoencoders | None = None,
 ) -> Selection:
     """Choose the parameters from the training set alone.
 
@@ -228,7 +237,7 @@ def honest_protocol(
     a hybrid, their codes), every other parameter (ν) at the method's value.
     """
     grid = grid_points(method)
-    tuning = _Tuning.prepare(method, params, seed, device, X_train, y_train)
+    tuning = _Tuning.prepare(method, params, seed, device, X_train, y_train, autoencoders)
     features = tuning.features(X_train)
     labeled_anomaly = np.asarray(y_train) == ANOMALY
     n_labeled = int(labeled_anomaly.sum())
@@ -262,6 +271,13 @@ def honest_protocol(
     return Selection("honest", chosen, len(grid), how, tuning.final(chosen), None, best)
 
 
+def train_hybrid_autoencoder(hybrid: Hybrid, X_train, y_train, autoencoders: SharedAutoencoders | None = None):
+    """The hybrid's autoencoder trained as ``Hybrid.fit`` trains it (unsupervised, on the samples
+    not labeled anomalous), or the same one loaded from ``autoencoders``."""
+    X = X_train[np.asarray(y_train) != ANOMALY]
+    return clone(hybrid.autoencoder).fit(X) if autoencoders is None else autoencoders.fitted(hybrid.autoencoder, X)
+
+
 def median_heuristic_gamma(X: np.ndarray, seed: int, max_samples: int = MEDIAN_HEURISTIC_SAMPLES) -> float:
     """γ = 1 / median ‖x − x'‖² over the pairs of (a seeded subsample of at most
     ``max_samples``) rows of X: the RBF kernel is then e^-1 at the median pairwise distance,
@@ -284,15 +300,6 @@ def _best(grid: list[dict], score: Callable[[dict], float]) -> tuple[dict, float
     return grid[best], scores[best]
 
 
-class _FittedAutoencoder(FrozenEstimator):
-    """A trained autoencoder that ``Hybrid.fit`` keeps as it is: cloning returns it and fitting
-    does nothing (scikit-learn's ``FrozenEstimator``, whose ``fit`` wants a ``y`` the hybrid
-    does not pass to an unsupervised autoencoder)."""
-
-    def fit(self, X, y=None, **kwargs):
-        return super().fit(X, y, **kwargs)
-
-
 @dataclass(frozen=True, eq=False)
 class _Tuning:
     """What a grid point is fitted as: the method's own estimator on the inputs or, for a
@@ -305,12 +312,11 @@ class _Tuning:
     autoencoder: object | None
 
     @classmethod
-    def prepare(cls, method, params, seed, device, X_train, y_train) -> _Tuning:
+    def prepare(cls, method, params, seed, device, X_train, y_train, autoencoders=None) -> _Tuning:
         estimator = make_estimator(method, params, seed, device)
         autoencoder = None
         if isinstance(estimator, Hybrid):
-            # As Hybrid.fit trains it: unsupervised, on the samples not labeled anomalous.
-            autoencoder = clone(estimator.autoencoder).fit(X_train[np.asarray(y_train) != ANOMALY])
+            autoencoder = train_hybrid_autoencoder(estimator, X_train, y_train, autoencoders)
         return cls(method, params, seed, device, autoencoder)
 
     def features(self, X: np.ndarray) -> np.ndarray:
@@ -325,5 +331,5 @@ class _Tuning:
         """The method's estimator with the chosen parameters (a hybrid's with this autoencoder)."""
         estimator = make_estimator(self.method, {**self.params, **chosen}, self.seed, self.device)
         if self.autoencoder is not None:
-            estimator.set_params(autoencoder=_FittedAutoencoder(self.autoencoder))
+            estimator.set_params(autoencoder=FittedAutoencoder(self.autoencoder))
         return estimator

@@ -18,6 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from deepsad.experiments.runner import run_experiment
+from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
 from deepsad.progress import progress
@@ -42,12 +43,14 @@ class SweepSummary:
 
 @dataclass(frozen=True)
 class RunSettings:
-    """How experiments run (not what they compute): data location, device, threads."""
+    """How experiments run (not what they compute): data location, device, threads, and the
+    folder of autoencoders shared by the hybrids (None: each hybrid trains its own)."""
 
     root: str | None = None
     download: bool = True
     device: str | None = None
     threads: int = 1
+    shared_autoencoders: str | None = None
 
 
 def _start_worker(threads: int, parent: int) -> None:
@@ -74,10 +77,12 @@ def run_one(experiment_dict: dict, settings: RunSettings) -> tuple[str, dict | N
     """Worker entry point: (key, record, test outcome as bytes, error text). Never raises for a
     failing experiment, so one failure cannot stop a sweep."""
     experiment = Experiment.from_dict(experiment_dict)
+    shared = None if settings.shared_autoencoders is None else SharedAutoencoders(settings.shared_autoencoders)
     try:
         record, outcome = run_experiment(
-            experiment, root=settings.root, download=settings.download, device=settings.device
-        )
+            experiment, root=settings.root, download=settings.download, device=settings.device,
+            autoencoders=shared,
+        )  # fmt: skip
         return experiment.key, record, outcome.to_bytes(), None
     except Exception as error:  # noqa: BLE001 - recorded in the store, shown in the summary
         details = "".join(traceback.format_exception(error, limit=-8))
