@@ -179,6 +179,7 @@ def test_only_known_anomalies_is_rejected(name):
         ("OCSVM", "gamma", "auto"),
         ("IsolationForest", "max_samples", 0),
         ("KDE", "bandwidth", -1.0),
+        ("KDE", "rtol", -1e-3),
         ("SSAD", "C", 0.0),
         ("SSAD", "kappa", -1.0),
         ("SSAD", "contamination", 0.7),
@@ -200,3 +201,14 @@ def test_kde_bandwidth_is_chosen_inside_its_grid():
     X_train, _, _ = blob_and_outliers()
     model = KDE(random_state=0).fit(X_train)
     assert model.bandwidth_grid_[0] < model.bandwidth_ < model.bandwidth_grid_[-1]
+
+
+def test_kde_tolerance_changes_the_scores_by_about_that_fraction():
+    X_train, X_test, _ = blob_and_outliers()
+    exact = KDE(random_state=0, rtol=0.0).fit(X_train)
+    default = KDE(random_state=0).fit(X_train)
+    assert default.bandwidth_ == exact.bandwidth_
+    exact_scores, default_scores = exact.anomaly_score(X_test), default.anomaly_score(X_test)
+    assert np.allclose(default_scores, exact_scores, rtol=1e-6, atol=1e-6)
+    loose = KDE(random_state=0, rtol=0.5, bandwidth=exact.bandwidth_).fit(X_train).anomaly_score(X_test)
+    assert not np.allclose(loose, exact_scores, rtol=1e-6, atol=1e-6)  # the tolerance reaches sklearn

@@ -27,7 +27,10 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
     ``bandwidth="cv"`` picks the bandwidth with the highest ``cv``-fold cross-validated
     log-likelihood on a log grid of 13 values from 2^-4 to 2^2 times the mean per-feature
     standard deviation of the training data (folds shuffled with ``random_state``); a
-    number fixes it. There is no natural boundary, so with ``contamination="auto"`` the
+    number fixes it. ``rtol`` is the relative tolerance of scikit-learn's tree-based density
+    sums: the default 1e-8 changes log-densities by about that fraction (no ranking or
+    bandwidth choice in our runs) and is 2-7x faster than the exact 0 for the smaller
+    bandwidths on shuttle's 27 000 samples. There is no natural boundary, so with ``contamination="auto"`` the
     threshold leaves 5% of the training data above it. Labels are ignored: known anomalies
     (-1) are left out of training and known normals (+1) count as unlabeled, with a
     warning. Images (n, c, h, w) are flattened to pixel vectors.
@@ -45,14 +48,16 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "bandwidth": [StrOptions({"cv"}), Interval(Real, 0, None, closed="neither")],
         "cv": [Interval(Integral, 2, None, closed="left")],
+        "rtol": [Interval(Real, 0, None, closed="left")],
         "n_jobs": [None, Integral],
         "contamination": AnomalyDetectorMixin._contamination_constraint,
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, bandwidth="cv", cv=5, n_jobs=None, contamination="auto", random_state=None):
+    def __init__(self, *, bandwidth="cv", cv=5, rtol=1e-8, n_jobs=None, contamination="auto", random_state=None):
         self.bandwidth = bandwidth
         self.cv = cv
+        self.rtol = rtol
         self.n_jobs = n_jobs
         self.contamination = contamination
         self.random_state = random_state
@@ -74,7 +79,7 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
             self.bandwidth_grid_ = BANDWIDTH_GRID_RELATIVE * (feature_scale if feature_scale > 0 else 1.0)
             folds = KFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
             search = GridSearchCV(
-                KernelDensity(kernel="gaussian"),
+                KernelDensity(kernel="gaussian", rtol=self.rtol),
                 {"bandwidth": self.bandwidth_grid_},
                 cv=folds,
                 n_jobs=self.n_jobs,
@@ -82,7 +87,7 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
             self.bandwidth_ = float(search.best_params_["bandwidth"])
         else:
             self.bandwidth_ = float(self.bandwidth)
-        self.model_ = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth_).fit(X)
+        self.model_ = KernelDensity(kernel="gaussian", bandwidth=self.bandwidth_, rtol=self.rtol).fit(X)
         self._set_threshold(self._anomaly_score(X))
         return self
 
