@@ -13,9 +13,9 @@ import torch
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 from deepsad._version import __version__
+from deepsad.baselines import Hybrid
 from deepsad.experiments.methods import make_estimator
 from deepsad.experiments.outcome import ExperimentOutcome
-from deepsad.baselines import Hybrid
 from deepsad.experiments.selection import select, train_hybrid_autoencoder
 from deepsad.experiments.shared_autoencoders import FittedAutoencoder, SharedAutoencoders
 from deepsad.experiments.spec import Experiment
@@ -57,13 +57,14 @@ def run_experiment(
         shared_before = (autoencoders.trained, autoencoders.reused) if autoencoders is not None else None
         selection = select(experiment, task, device, autoencoders) if experiment.selection is not None else None
         selection_seconds = time.perf_counter() - clock
+        autoencoder_seconds = 0.0
         if selection is None:
             estimator = make_estimator(experiment.method, experiment.params, experiment.seed, device)
             if autoencoders is not None and isinstance(estimator, Hybrid):
                 clock = time.perf_counter()
                 autoencoder = train_hybrid_autoencoder(estimator, task.X_train, task.y_train, autoencoders)
                 estimator.set_params(autoencoder=FittedAutoencoder(autoencoder))
-                selection_seconds = time.perf_counter() - clock
+                autoencoder_seconds = time.perf_counter() - clock
         else:
             estimator = selection.estimator
             if selection.report_mask is not None:
@@ -100,7 +101,7 @@ def run_experiment(
         record["selection"] = selection.record()
         record["seconds"]["selection"] = selection_seconds
     elif shared_before is not None and isinstance(estimator, Hybrid):
-        record["seconds"]["autoencoder"] = selection_seconds
+        record["seconds"]["autoencoder"] = autoencoder_seconds
     if shared_before is not None and isinstance(estimator, Hybrid):
         reused = autoencoders.reused > shared_before[1]
         record["autoencoder"] = "reused (trained by an earlier run)" if reused else "trained"
