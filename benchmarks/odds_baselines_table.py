@@ -67,8 +67,7 @@ def read_aurocs(paths: list[str]) -> dict[tuple[str, str, str], list[float]]:
 def cell(values: list[float], seeds: int) -> str:
     if not values:
         return "–"
-    std = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
-    text = f"{np.mean(values):.1f} ± {std:.1f}"
+    text = f"{np.mean(values):.1f}" + (f" ± {np.std(values, ddof=1):.1f}" if len(values) > 1 else "")
     return text if len(values) >= seeds else f"{text} (n={len(values)})"
 
 

@@ -33,7 +33,8 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
     2-7x faster for the smaller bandwidths on shuttle's 27 000 samples. There is no natural
     boundary, so with ``contamination="auto"`` the threshold leaves 5% of the training data
     above it. Labels are ignored: known anomalies (-1) are left out of training and known
-    normals (+1) count as unlabeled, with a warning. Images (n, c, h, w) are flattened to pixel vectors.
+    normals (+1) count as unlabeled, with a warning. Images (n, c, h, w) are flattened to
+    pixel vectors.
 
     Example
     -------

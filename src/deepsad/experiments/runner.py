@@ -54,7 +54,7 @@ def run_experiment(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         clock = time.perf_counter()
-        shared_before = (autoencoders.trained, autoencoders.reused) if autoencoders is not None else None
+        reused_before = autoencoders.reused if autoencoders is not None else 0
         selection = select(experiment, task, device, autoencoders) if experiment.selection is not None else None
         selection_seconds = time.perf_counter() - clock
         autoencoder_seconds = 0.0
@@ -100,10 +100,10 @@ def run_experiment(
     if selection is not None:
         record["selection"] = selection.record()
         record["seconds"]["selection"] = selection_seconds
-    elif shared_before is not None and isinstance(estimator, Hybrid):
-        record["seconds"]["autoencoder"] = autoencoder_seconds
-    if shared_before is not None and isinstance(estimator, Hybrid):
-        reused = autoencoders.reused > shared_before[1]
+    if autoencoders is not None and isinstance(estimator, Hybrid):
+        if selection is None:
+            record["seconds"]["autoencoder"] = autoencoder_seconds
+        reused = autoencoders.reused > reused_before
         record["autoencoder"] = "reused (trained by an earlier run)" if reused else "trained"
     return record, ExperimentOutcome(scores, task.test_truth, task.test_indices)
 
