@@ -27,13 +27,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from deepsad.data.preprocessing import StandardMinMaxScaler
 from deepsad.data.scenario import make_scenario
 from deepsad.experiments.config import method_params, read_config
 from deepsad.experiments.methods import make_estimator
 from deepsad.experiments.selection import paper_protocol
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import build_task, cached_dataset
+from deepsad.preprocessing import StandardMinMaxScaler
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

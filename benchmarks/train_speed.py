@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from deepsad import DeepSAD
+from deepsad.allocator import retain_freed_memory
 from deepsad.networks import build_network
 
 CASES = {
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--only", choices=sorted(CASES), action="append", help="run only these networks")
     args = parser.parse_args()
+    retain_freed_memory()  # as the deepsad command does, for both sides alike
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} torch threads, "

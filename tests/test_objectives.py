@@ -11,14 +11,7 @@ from deepsad.objectives import (
     reconstruction_error,
     soft_boundary_loss,
     soft_boundary_radius,
-    squared_distance,
 )
-
-
-def test_squared_distance_by_hand():
-    z = torch.tensor([[1.0, 2.0], [0.0, 0.0]])
-    c = torch.tensor([1.0, 0.0])
-    assert squared_distance(z, c).tolist() == [4.0, 1.0]
 
 
 def test_deep_sad_loss_by_hand():

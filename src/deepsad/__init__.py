@@ -1,5 +1,8 @@
 """deepsad: deep semi-supervised anomaly detection (Deep SAD, Deep SVDD, HSC and baselines).
 
+The estimators are imported on first use, so ``import deepsad`` (and the command line, and
+modules such as ``deepsad.experiments.report`` that need no model) do not load torch.
+
 Example
 -------
 >>> import numpy as np
@@ -12,16 +15,33 @@ Example
 (310,)
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from deepsad._version import __version__
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
-from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
-from deepsad.models.persistence import load_model as load
+
+if TYPE_CHECKING:
+    from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
+    from deepsad.models import load_model as load
+
+_LAZY = {
+    "HSC": ("deepsad.models", "HSC"),
+    "SSDGM": ("deepsad.models", "SSDGM"),
+    "Autoencoder": ("deepsad.models", "Autoencoder"),
+    "DeepSAD": ("deepsad.models", "DeepSAD"),
+    "DeepSVDD": ("deepsad.models", "DeepSVDD"),
+    "SupervisedClassifier": ("deepsad.models", "SupervisedClassifier"),
+    "load": ("deepsad.models", "load_model"),
+}
 
 __all__ = [
     "ANOMALY",
     "HSC",
-    "SSDGM",
     "NORMAL",
+    "SSDGM",
     "UNLABELED",
     "Autoencoder",
     "DeepSAD",
@@ -30,3 +50,16 @@ __all__ = [
     "__version__",
     "load",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attribute = _LAZY[name]
+        value = getattr(importlib.import_module(module), attribute)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'deepsad' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

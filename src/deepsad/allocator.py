@@ -2,12 +2,15 @@
 
 glibc serves large allocations with ``mmap`` and raises that size threshold only after such a
 block has been freed. In a fresh process the activations of a convolutional autoencoder stay
-above the threshold, so every minibatch maps, page-faults and unmaps them again: the first fit
-in a process ran its pretraining epochs about 1.5x slower than any later fit
-(see docs/benchmarks.md). Fixing both thresholds once makes the first fit as fast as the rest,
-at the price of keeping up to ``TRIM_THRESHOLD`` bytes of freed memory in the process.
+above the threshold, so every minibatch maps, page-faults and unmaps them again, and the first
+fit in a process trains slower than any later one (measured in docs/benchmarks.md). Fixing
+both thresholds once makes the first fit as fast as the rest, at the price of keeping up to
+``TRIM_THRESHOLD`` bytes of freed memory in the process.
 
-Skipped off Linux, when the user has set glibc's own ``MALLOC_*_`` variables, or when
+This changes the allocator of the whole process, so the library never does it on its own:
+the ``deepsad`` command and its sweep workers call ``retain_freed_memory()`` for their own
+processes, and a program that trains many models may call it once itself. Skipped off Linux,
+when the user has set glibc's own ``MALLOC_*_`` variables, or when
 ``DEEPSAD_KEEP_MALLOC_DEFAULTS`` is set.
 """
 

@@ -1,58 +1,94 @@
 """The verbs every deepsad detector shares, derived from one method: ``anomaly_score``.
 
-A detector implements ``fit`` (calling ``_set_threshold`` on its training scores) and
-``_anomaly_score`` on validated input; this mixin supplies scikit-learn's outlier-detector
-conventions on top (``score_samples``, ``decision_function``, ``predict``).
+A detector implements ``fit`` (ending with ``_set_threshold`` on its training scores),
+``_anomaly_score`` on validated input and ``_natural_threshold`` (its own decision boundary,
+or None); this mixin supplies scikit-learn's outlier-detector conventions on top
+(``score_samples``, ``decision_function``, ``predict``).
 """
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 from sklearn.base import OutlierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from deepsad.validation import check_input
 
-# With contamination="auto" and no natural boundary, this fraction of the training data
-# (known anomalies excluded) falls above the threshold.
 AUTO_CONTAMINATION = 0.05
+"""With ``contamination="auto"`` and no natural boundary, this fraction of the training data
+(known anomalies excluded) falls above the threshold."""
 
 
 class AnomalyDetectorMixin(OutlierMixin):
     """Outlier-detector verbs from ``anomaly_score`` (higher = more anomalous)."""
 
-    _contamination_constraint = [StrOptions({"auto"}), Interval(Real, 0.0, 0.5, closed="right")]
-
     def anomaly_score(self, X) -> np.ndarray:
-        """The method's anomaly score for each sample: higher means more anomalous."""
+        """The method's anomaly score of each sample: higher means more anomalous.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The anomaly scores.
+        """
         check_is_fitted(self)
         X = check_input(self, X, reset=False)
         return self._anomaly_score(X)
 
     def score_samples(self, X) -> np.ndarray:
-        """Normality score (scikit-learn convention): higher means more normal."""
+        """Normality score (scikit-learn's convention): higher means more normal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The negated anomaly scores.
+        """
         return -self.anomaly_score(X)
 
     def decision_function(self, X) -> np.ndarray:
-        """Signed distance to the threshold: negative for anomalies, positive for inliers."""
+        """Signed distance to the threshold: negative for anomalies, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``threshold_ - anomaly_score(X)``.
+        """
         anomaly_scores = self.anomaly_score(X)
         return self.threshold_ - anomaly_scores
 
     def predict(self, X) -> np.ndarray:
-        """+1 for inliers, -1 for anomalies, using the threshold set at fit time."""
+        """+1 for inliers, -1 for anomalies, using the threshold set at fit time.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            -1 where the anomaly score exceeds ``threshold_``, else +1.
+        """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     @property
     def offset_(self) -> float:
         """scikit-learn's name for the threshold on ``score_samples``."""
         return -self.threshold_
-
-    def _natural_threshold(self) -> float | None:
-        """A threshold the method itself defines (e.g. the soft-boundary radius), if any."""
-        return None
 
     def _set_threshold(self, train_scores: np.ndarray) -> None:
         """Place ``threshold_`` from the training anomaly scores and ``contamination``."""

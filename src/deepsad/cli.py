@@ -16,6 +16,10 @@ from deepsad._version import __version__
 @click.version_option(__version__, prog_name="deepsad")
 def main() -> None:
     """Deep semi-supervised anomaly detection: Deep SAD, Deep SVDD, HSC and baselines."""
+    from deepsad.allocator import retain_freed_memory
+
+    # A command owns its process, so it may tune the allocator for training speed.
+    retain_freed_memory()
 
 
 @main.command()

@@ -11,11 +11,6 @@ import torch
 from deepsad.labels import ANOMALY
 
 
-def squared_distance(embeddings: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
-    """d(x) = ‖φ(x) − c‖² for each row of ``embeddings``."""
-    return ((embeddings - center) ** 2).sum(dim=1)
-
-
 def deep_sad_loss(
     distances: torch.Tensor, labels: torch.Tensor, eta: float, eps: float
 ) -> torch.Tensor:

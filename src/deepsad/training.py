@@ -11,7 +11,6 @@ from typing import Callable
 import torch
 from torch import nn
 
-from deepsad.allocator import retain_freed_memory
 from deepsad.progress import progress
 
 BatchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -72,8 +71,6 @@ def train(
 ) -> TrainingLog:
     """Optimise ``module``'s parameters on ``batch_loss`` over ``inputs`` (already on the
     device). ``on_epoch_end(epoch)`` runs after each epoch's updates (e.g. to re-solve R)."""
-    if inputs.device.type == "cpu":
-        retain_freed_memory()
     optimizer = torch.optim.Adam(
         module.parameters(), lr=schedule.learning_rate, weight_decay=schedule.weight_decay
     )

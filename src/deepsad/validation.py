@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -13,11 +14,10 @@ from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
 
 def as_numpy(X, name: str = "X"):
     """Turn a torch tensor into a NumPy array; leave NumPy arrays, DataFrames and lists alone."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a hard dependency
-        return X
-    if isinstance(X, torch.Tensor):
+    # Where torch was never imported, X cannot be a tensor; the shallow baselines stay
+    # usable without loading torch.
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(X, torch.Tensor):
         if X.is_complex():
             raise TypeError(f"{name} must be real-valued, got a complex tensor")
         return X.detach().cpu().numpy()
@@ -94,24 +94,31 @@ def check_labels(y, n_samples: int) -> np.ndarray:
     return y.astype(np.int8)
 
 
-def check_has_normal_data(labels: np.ndarray) -> None:
-    """Every method needs unlabeled or labeled-normal samples to describe normality."""
+def check_training_data(estimator, X, y, *, uses_labels: bool, use_instead: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate training data and labels: X as for ``check_input`` (shape remembered), y as
+    for ``check_labels``, and some data that is not a known anomaly.
+
+    An unsupervised method (``uses_labels=False``) trains on the unlabeled and known-normal
+    samples alike and leaves the known anomalies out, warning that it does so when labels
+    were given (``use_instead`` names a method that learns from them); its labels come back
+    as all unlabeled.
+    """
+    X = check_input(estimator, X, reset=True)
+    labels = check_labels(y, X.shape[0])
     if not np.any(labels != ANOMALY):
         raise ValueError(
             "y labels every sample as a known anomaly (-1); at least one unlabeled (0) or "
             "known normal (+1) sample is needed to describe normal data"
         )
-
-
-def unsupervised_training_set(estimator, X: np.ndarray, labels: np.ndarray, use_instead: str) -> np.ndarray:
-    """The samples an unsupervised method trains on: unlabeled and known normal, never known
-    anomalies. Warns when labels were given, since they are otherwise ignored."""
+    if uses_labels:
+        return X, labels
     if np.any(labels != UNLABELED):
         warnings.warn(
             f"{type(estimator).__name__} is unsupervised and ignores labels: the samples labeled "
             "-1 are left out of training and those labeled +1 are used as unlabeled data. "
             f"Use {use_instead} to learn from the labels.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=3,
         )
-    return X[labels != ANOMALY]
+    kept = X[labels != ANOMALY]
+    return kept, np.zeros(kept.shape[0], dtype=labels.dtype)

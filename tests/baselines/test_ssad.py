@@ -1,5 +1,7 @@
 """SSAD's dual solution: optimality certificates, the OC-SVM equivalence, and what labels buy."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -224,3 +226,28 @@ def test_small_C_needs_more_than_the_first_working_set(monkeypatch):
     X, y = blob_with_outliers(300)
     model = SSAD(C=0.01, C_labeled=0.01, kappa=0.05, gamma=0.5).fit(X, y)
     assert model.working_set_size_ == len(X)
+
+
+# ------------------------------------------------------------------ labels
+def labeled_training_set(seed=0):
+    """A blob, polluted by five samples of the outlier cluster that an expert labeled -1,
+    plus five known normals."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(200, 3)), rng.normal(5.0, 0.5, size=(5, 3))])
+    y = np.r_[np.zeros(195), np.ones(5), -np.ones(5)].astype(int)
+    return X, y
+
+
+def test_ssad_uses_labels():
+    X, y = labeled_training_set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SSAD().fit(X, y)
+    unlabeled = SSAD().fit(X)
+    anomalies = X[y == -1]
+    # Unlabeled, the hard boundary (C = 1) must enclose the polluting samples; labeled -1,
+    # they lie outside the sphere, by the margin γ > 0.
+    assert np.all(unlabeled.anomaly_score(anomalies) <= 1e-6)
+    assert model.margin_ > 0
+    assert np.all(model.anomaly_score(anomalies) >= model.margin_ - 1e-6)
+    assert np.all(model.predict(anomalies) == -1)

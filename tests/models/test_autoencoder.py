@@ -1,9 +1,8 @@
 import numpy as np
-import pytest
 from sklearn.metrics import roc_auc_score
 
 from deepsad import Autoencoder
-from tests.conftest import FAST
+from tests.conftest import AUTOENCODER_FAST
 
 
 def test_reconstruction_error_flags_off_manifold_points():
@@ -17,9 +16,10 @@ def test_reconstruction_error_flags_off_manifold_points():
     assert roc_auc_score(truth, model.anomaly_score(X)) > 0.9
 
 
-def test_autoencoder_ignores_labels_with_warning(blobs):
-    X, y, _ = blobs
-    with pytest.warns(UserWarning, match="ignores labels"):
-        model = Autoencoder(**FAST).fit(X, y)
-    assert model.anomaly_score(X).shape == (220,)
-    assert "pretrain" not in model.history_
+
+def test_its_only_stage_is_autoencoder_training(blobs):
+    X, _, _ = blobs
+    model = Autoencoder(**AUTOENCODER_FAST).fit(X)
+    assert list(model.history_) == ["train"] and len(model.history_["train"]["loss"]) == 3
+    assert not {"pretrain", "epochs", "lr", "batch_size", "weight_decay"} & set(model.get_params())
+    assert model.encode(X).shape == (220, model.rep_dim_)

@@ -4,17 +4,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from deepsad import Autoencoder, DeepSAD, DeepSVDD
-from tests.conftest import FAST
+from tests.conftest import AUTOENCODER_FAST, FAST
 
 
-def test_scores_shape_and_sklearn_conventions(blobs):
+def test_fitted_state(blobs):
     X, y, _ = blobs
     model = DeepSAD(**FAST).fit(X, y)
-    scores = model.anomaly_score(X)
-    assert scores.shape == (220,) and np.all(scores >= 0)
-    np.testing.assert_allclose(model.score_samples(X), -scores)
-    np.testing.assert_allclose(model.decision_function(X), model.threshold_ - scores)
-    assert set(np.unique(model.predict(X))) <= {-1, 1}
+    assert np.all(model.anomaly_score(X) >= 0)
     assert model.center_.shape == (model.rep_dim_,)
     assert len(model.history_["train"]["loss"]) == 3
     assert len(model.history_["pretrain"]["loss"]) == 3
@@ -40,7 +36,7 @@ def test_pretrained_encoder_weights_arrive():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(100, 5)).astype(np.float32)
     sad = DeepSAD(**{**FAST, "epochs": 0}).fit(X)
-    autoencoder = Autoencoder(**FAST).fit(X)
+    autoencoder = Autoencoder(**AUTOENCODER_FAST).fit(X)
     for (name, a), (_, b) in zip(sad.encoder_.state_dict().items(), autoencoder.encoder_.state_dict().items()):
         assert torch.equal(a, b), name
     fresh = DeepSAD(**{**FAST, "epochs": 0, "pretrain": False}).fit(X)
@@ -60,36 +56,11 @@ def test_center_is_mean_of_non_anomalies_with_small_coordinates_pushed_out(blobs
     assert torch.all(model.center_.abs() >= 0.1)
 
 
-def test_deterministic_for_fixed_random_state(blobs):
-    X, y, _ = blobs
-    a = DeepSAD(**FAST).fit(X, y).anomaly_score(X)
-    b = DeepSAD(**FAST).fit(X, y).anomaly_score(X)
-    np.testing.assert_array_equal(a, b)
-
-
 def test_without_labels_equals_one_class_deep_svdd(blobs):
     X, _, _ = blobs
     sad = DeepSAD(**FAST).fit(X).anomaly_score(X)
     svdd = DeepSVDD(**FAST).fit(X).anomaly_score(X)
     np.testing.assert_allclose(sad, svdd, rtol=1e-5)
-
-
-def test_contamination_fraction_sets_the_threshold(blobs):
-    X, _, _ = blobs
-    model = DeepSAD(**FAST, contamination=0.1).fit(X)
-    assert (model.predict(X) == -1).mean() == pytest.approx(0.1, abs=0.01)
-
-
-def test_accepts_torch_tensor_and_dataframe(blobs):
-    import pandas as pd
-
-    X, y, _ = blobs
-    expected = DeepSAD(**FAST).fit(X, y).anomaly_score(X)
-    from_tensor = DeepSAD(**FAST).fit(torch.from_numpy(X), torch.from_numpy(y)).anomaly_score(torch.from_numpy(X))
-    np.testing.assert_allclose(from_tensor, expected, rtol=1e-6)
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
-    from_frame = DeepSAD(**FAST).fit(frame, y).anomaly_score(frame)
-    np.testing.assert_allclose(from_frame, expected, rtol=1e-6)
 
 
 def test_images_train_with_lenet_and_score_in_batches():

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
 
-from deepsad.validation import check_has_normal_data, check_input, check_labels
+from deepsad.parameters import POSITIVE_REAL, options
+from deepsad.validation import check_training_data
 
-gamma_constraint = [StrOptions({"scale"}), Interval(Real, 0, None, closed="neither")]
+GAMMA_CONSTRAINT = [options("scale"), POSITIVE_REAL]
 
 
-def fit_input(estimator, X, y) -> tuple[np.ndarray, np.ndarray]:
-    """Validate training data and labels; images (n, c, h, w) become vectors (n, c·h·w)."""
-    X = check_input(estimator, X, reset=True)
-    labels = check_labels(y, X.shape[0])
-    check_has_normal_data(labels)
+def fit_input(estimator, X, y, *, uses_labels: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Validate training data and labels (``deepsad.validation.check_training_data``; an
+    unsupervised method leaves the known anomalies out); images (n, c, h, w) become vectors
+    (n, c·h·w)."""
+    X, labels = check_training_data(estimator, X, y, uses_labels=uses_labels, use_instead="SSAD")
     return as_vectors(X), labels
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils._param_validation import HasMethods
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines.ocsvm import OCSVM
 from deepsad.labels import ANOMALY
 from deepsad.models import Autoencoder
-from deepsad.validation import check_has_normal_data, check_input, check_labels
+from deepsad.parameters import CONTAMINATION, HasMethods
+from deepsad.validation import check_training_data
 
 
 class Hybrid(AnomalyDetectorMixin, BaseEstimator):
@@ -53,7 +53,7 @@ class Hybrid(AnomalyDetectorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "detector": [None, HasMethods(["fit", "anomaly_score"])],
         "autoencoder": [None, HasMethods(["fit", "encode"])],
-        "contamination": AnomalyDetectorMixin._contamination_constraint,
+        "contamination": CONTAMINATION,
     }
 
     def __init__(self, detector=None, *, autoencoder=None, contamination="auto"):
@@ -65,9 +65,7 @@ class Hybrid(AnomalyDetectorMixin, BaseEstimator):
         """Fit on X (n, d) or (n, c, h, w) with semi-supervised labels y: +1 known normal,
         0 unlabeled, -1 known anomaly (None: all unlabeled)."""
         self._validate_params()
-        X = check_input(self, X, reset=True)
-        labels = check_labels(y, X.shape[0])
-        check_has_normal_data(labels)
+        X, labels = check_training_data(self, X, y, uses_labels=True, use_instead="SSAD")
         self.autoencoder_ = Autoencoder() if self.autoencoder is None else clone(self.autoencoder)
         # Fitted without labels on what the unsupervised autoencoder would keep anyway, so its
         # warning that labels are ignored does not fire when the detector does use them.

@@ -7,11 +7,10 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest as _SklearnIsolationForest
-from sklearn.utils._param_validation import Interval
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines._common import as_vectors, fit_input
-from deepsad.validation import unsupervised_training_set
+from deepsad.parameters import CONTAMINATION, Interval
 
 # Liu et al.: scores well above 0.5 are anomalies, scores well below are normal.
 ISOLATION_SCORE_BOUNDARY = 0.5
@@ -42,7 +41,7 @@ class IsolationForest(AnomalyDetectorMixin, BaseEstimator):
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "max_samples": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [None, Integral],
-        "contamination": AnomalyDetectorMixin._contamination_constraint,
+        "contamination": CONTAMINATION,
         "random_state": ["random_state"],
     }
 
@@ -57,8 +56,7 @@ class IsolationForest(AnomalyDetectorMixin, BaseEstimator):
         """Fit on X (n, d) or (n, c, h, w); y holds semi-supervised labels (+1, 0, -1),
         which this unsupervised method ignores apart from leaving out known anomalies."""
         self._validate_params()
-        X, labels = fit_input(self, X, y)
-        X = unsupervised_training_set(self, X, labels, use_instead="SSAD")
+        X, _ = fit_input(self, X, y, uses_labels=False)
         self.model_ = _SklearnIsolationForest(
             n_estimators=self.n_estimators,
             max_samples=min(self.max_samples, X.shape[0]),

@@ -8,11 +8,10 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.neighbors import KernelDensity
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines._common import as_vectors, fit_input
-from deepsad.validation import unsupervised_training_set
+from deepsad.parameters import CONTAMINATION, Interval, options
 
 # Candidate bandwidths, as multiples of the data's mean per-feature standard deviation.
 # On the paper's data sets scaled to [0, 1] (MNIST, arrhythmia, cardio, satellite, thyroid)
@@ -47,11 +46,11 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "bandwidth": [StrOptions({"cv"}), Interval(Real, 0, None, closed="neither")],
+        "bandwidth": [options("cv"), Interval(Real, 0, None, closed="neither")],
         "cv": [Interval(Integral, 2, None, closed="left")],
         "rtol": [Interval(Real, 0, None, closed="left")],
         "n_jobs": [None, Integral],
-        "contamination": AnomalyDetectorMixin._contamination_constraint,
+        "contamination": CONTAMINATION,
         "random_state": ["random_state"],
     }
 
@@ -67,8 +66,8 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
         """Fit on X (n, d) or (n, c, h, w); y holds semi-supervised labels (+1, 0, -1),
         which this unsupervised method ignores apart from leaving out known anomalies."""
         self._validate_params()
-        X, labels = fit_input(self, X, y)
-        X = unsupervised_training_set(self, X, labels, use_instead="SSAD").astype(np.float64)
+        X, _ = fit_input(self, X, y, uses_labels=False)
+        X = X.astype(np.float64)
         if self.bandwidth == "cv":
             if X.shape[0] < self.cv:
                 raise ValueError(
@@ -94,3 +93,7 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
 
     def _anomaly_score(self, X: np.ndarray) -> np.ndarray:
         return -self.model_.score_samples(as_vectors(X).astype(np.float64))
+
+    def _natural_threshold(self) -> None:
+        # A density has no natural boundary: "auto" contamination places the threshold.
+        return None

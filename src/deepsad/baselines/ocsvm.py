@@ -12,16 +12,15 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.svm import OneClassSVM
-from sklearn.utils._param_validation import Interval
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines._common import (
+    GAMMA_CONSTRAINT,
     as_vectors,
     fit_input,
-    gamma_constraint,
     resolve_gamma,
 )
-from deepsad.validation import unsupervised_training_set
+from deepsad.parameters import CONTAMINATION, Interval
 
 
 class OCSVM(AnomalyDetectorMixin, BaseEstimator):
@@ -46,9 +45,9 @@ class OCSVM(AnomalyDetectorMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "nu": [Interval(Real, 0, 1, closed="right")],
-        "gamma": gamma_constraint,
+        "gamma": GAMMA_CONSTRAINT,
         "tol": [Interval(Real, 0, None, closed="neither")],
-        "contamination": AnomalyDetectorMixin._contamination_constraint,
+        "contamination": CONTAMINATION,
     }
 
     def __init__(self, *, nu=0.1, gamma="scale", tol=1e-3, contamination="auto"):
@@ -61,10 +60,13 @@ class OCSVM(AnomalyDetectorMixin, BaseEstimator):
         """Fit on X (n, d) or (n, c, h, w); y holds semi-supervised labels (+1, 0, -1),
         which this unsupervised method ignores apart from leaving out known anomalies."""
         self._validate_params()
-        X, labels = fit_input(self, X, y)
-        X = unsupervised_training_set(self, X, labels, use_instead="SSAD")
+        X, _ = fit_input(self, X, y, uses_labels=False)
         self.gamma_ = resolve_gamma(self.gamma, X)
-        self.model_ = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma_, tol=self.tol).fit(X)
+        svm = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma_, tol=self.tol)
+        # libsvm's seed is drawn from NumPy's global generator unless one is set, which would
+        # change the caller's random state; the one-class solver never uses it.
+        svm.random_state = 0
+        self.model_ = svm.fit(X)
         self._set_threshold(self._anomaly_score(X))
         return self
 

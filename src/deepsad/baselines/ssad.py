@@ -71,11 +71,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.utils import gen_batches
-from sklearn.utils._param_validation import Interval
 
 from deepsad.base import AnomalyDetectorMixin
-from deepsad.baselines._common import as_vectors, fit_input, gamma_constraint, resolve_gamma
+from deepsad.baselines._common import GAMMA_CONSTRAINT, as_vectors, fit_input, resolve_gamma
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
+from deepsad.parameters import CONTAMINATION, Interval
 
 # Dual coefficients below this fraction of the largest are interior-point residue of
 # inactive constraints (they sit near 1e-12), not support vectors.
@@ -135,8 +135,8 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
         "C": [Interval(Real, 0, None, closed="neither")],
         "C_labeled": [Interval(Real, 0, None, closed="neither")],
         "kappa": [Interval(Real, 0, None, closed="left")],
-        "gamma": gamma_constraint,
-        "contamination": AnomalyDetectorMixin._contamination_constraint,
+        "gamma": GAMMA_CONSTRAINT,
+        "contamination": CONTAMINATION,
     }
 
     def __init__(self, *, C=1.0, C_labeled=1.0, kappa=1.0, gamma="scale", contamination="auto"):
@@ -150,7 +150,7 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
         """Fit on X (n, d) or (n, c, h, w) with semi-supervised labels y: +1 known normal,
         0 unlabeled, -1 known anomaly (None: all unlabeled, i.e. the SVDD)."""
         self._validate_params()
-        X, labels = fit_input(self, X, y)
+        X, labels = fit_input(self, X, y, uses_labels=True)
         X = X.astype(np.float64)
         signs = np.where(labels == UNLABELED, 1.0, labels.astype(np.float64))
         labeled = labels != UNLABELED

@@ -31,7 +31,7 @@ def odds_split(
     >>> train, test = odds_split(X, y, random_state=0)
     >>> len(train), len(test), int(y[test].sum())
     (60, 40, 4)
-    >>> from deepsad.data.preprocessing import StandardMinMaxScaler
+    >>> from deepsad.preprocessing import StandardMinMaxScaler
     >>> scaler = StandardMinMaxScaler().fit(X[train])
     >>> X_train, X_test = scaler.transform(X[train]), scaler.transform(X[test])
     """

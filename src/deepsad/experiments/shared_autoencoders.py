@@ -27,7 +27,7 @@ from sklearn.frozen import FrozenEstimator
 
 from deepsad._version import __version__
 from deepsad.models.device import resolve_device
-from deepsad.models.persistence import _jsonable, load_model
+from deepsad.models.persistence import jsonable, load_model
 
 MODEL_SUFFIX = ".safetensors"
 
@@ -96,7 +96,7 @@ def training_key(autoencoder, X: np.ndarray) -> str | None:
     digest = hashlib.sha256()
     description = {
         "estimator": type(autoencoder).__name__,
-        "params": _jsonable(params),
+        "params": jsonable(params),
         "data": {"shape": list(X.shape), "dtype": str(X.dtype)},
         "versions": {"deepsad": __version__, "torch": torch.__version__},
     }

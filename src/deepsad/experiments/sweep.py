@@ -23,7 +23,6 @@ from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
 from deepsad.progress import progress
 
-
 MAX_WORKER_DEATHS = 2
 PARENT_CHECK_SECONDS = 1.0
 WORKER_DIED = (
@@ -55,6 +54,10 @@ class RunSettings:
 
 def _start_worker(threads: int, parent: int) -> None:
     import torch
+
+    from deepsad.allocator import retain_freed_memory
+
+    retain_freed_memory()
 
     # Small networks gain nothing from intra-op threads, and several workers with several
     # threads each oversubscribe the cores (measured: 100x slower; docs/benchmarks.md).

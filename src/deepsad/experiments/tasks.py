@@ -21,10 +21,10 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from deepsad.data.datasets import ImageDataset, load_dataset
-from deepsad.data.preprocessing import GlobalContrastScaler, ImageScaler, StandardMinMaxScaler
 from deepsad.data.scenario import Scenario, choose_known_classes, make_scenario
 from deepsad.data.splits import odds_split
 from deepsad.experiments.spec import Experiment
+from deepsad.preprocessing import GlobalContrastScaler, ImageScaler, StandardMinMaxScaler
 
 ODDS_NORMAL, ODDS_OUTLIER = 0, 1
 

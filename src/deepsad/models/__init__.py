@@ -1,12 +1,11 @@
-"""The deep detectors as scikit-learn estimators."""
+"""The deep detectors as scikit-learn estimators, and loading them from model files."""
 
 from deepsad.models.autoencoder import Autoencoder
 from deepsad.models.deep_sad import DeepSAD
 from deepsad.models.deep_svdd import DeepSVDD
 from deepsad.models.hsc import HSC
+from deepsad.models.persistence import load_model
 from deepsad.models.ssdgm import SSDGM
 from deepsad.models.supervised import SupervisedClassifier
 
-ESTIMATORS = {cls.__name__: cls for cls in (DeepSAD, DeepSVDD, HSC, Autoencoder, SupervisedClassifier, SSDGM)}
-
-__all__ = ["Autoencoder", "DeepSAD", "DeepSVDD", "ESTIMATORS", "HSC", "SSDGM", "SupervisedClassifier"]
+__all__ = ["HSC", "SSDGM", "Autoencoder", "DeepSAD", "DeepSVDD", "SupervisedClassifier", "load_model"]

@@ -2,35 +2,151 @@
 
 from __future__ import annotations
 
-from numbers import Real
+import torch
 
-from sklearn.utils._param_validation import Interval
-
-from deepsad.models.deep import DeepDetector, shared_parameters
-from deepsad.models.hypersphere import HypersphereDetector
+from deepsad.labels import ANOMALY
+from deepsad.models.architecture import encoder_and_decoder
+from deepsad.models.deep import (
+    COMMON_CONSTRAINTS,
+    NETWORK_CONSTRAINTS,
+    PRETRAINING_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    DeepDetector,
+    TrainingPlan,
+    autoencoder_schedule,
+    training_schedule,
+)
+from deepsad.models.hypersphere import collapse_report, initial_center, warn_if_collapse_prone
+from deepsad.models.objective import Networks, Objective
+from deepsad.models.persistence import savable
 from deepsad.objectives import deep_sad_loss
+from deepsad.parameters import POSITIVE_REAL
 
 
-class DeepSAD(HypersphereDetector):
-    """Deep Semi-supervised Anomaly Detection.
+class DeepSADObjective(Objective):
+    """Deep SAD's loss around a fixed center c: d(x) = ‖φ(x) − c‖² for unlabeled samples,
+    η·(d(x) + eps)^ỹ for labeled ones (ỹ = +1 normal, −1 anomaly). Score: d(x)."""
+
+    def __init__(self, eta: float, eps: float):
+        super().__init__()
+        self.eta = eta
+        self.eps = eps
+
+    def assemble(self, networks: Networks) -> None:
+        self.encoder = networks["encoder"]
+        self.register_buffer("center", torch.zeros(networks.rep_dim, device=networks.device))
+
+    def start(self, inputs, labels, generator) -> None:
+        warn_if_collapse_prone(self.encoder)
+        self.center = initial_center(self.encoder, inputs[labels != ANOMALY])
+
+    def squared_distances(self, batch: torch.Tensor) -> torch.Tensor:
+        return ((self.encoder(batch) - self.center) ** 2).sum(dim=1)
+
+    def batch_loss(self, batch, labels):
+        return deep_sad_loss(self.squared_distances(batch), labels, self.eta, self.eps)
+
+    def finish(self, inputs, labels) -> dict:
+        return collapse_report(self.encoder, self.center, inputs[labels != ANOMALY])
+
+    def score(self, batch):
+        return self.squared_distances(batch)
+
+
+@savable
+class DeepSAD(DeepDetector):
+    """Deep Semi-supervised Anomaly Detection (Ruff et al., ICLR 2020).
 
     Unlabeled and known-normal samples are pulled towards a fixed center c, known anomalies
     (label -1) pushed away with the inverse loss η/(‖φ(x) − c‖² + eps). The anomaly score is
-    ‖φ(x) − c‖². With no labels this is Deep SVDD (One-Class).
+    ‖φ(x) − c‖². Without labels this is Deep SVDD (One-Class). The network φ is pretrained as
+    the encoder of an autoencoder, and c is the mean embedding of the training data without the
+    known anomalies, coordinates nearer 0 than 0.1 pushed to ±0.1.
 
     Parameters
     ----------
     eta : float, default=1.0
-        Weight of the labeled samples' terms (robust over 0.01 … 100, paper §4.3).
+        Weight η of the labeled samples' terms (results are robust over 0.01 … 100).
     eps : float, default=1e-6
         Keeps the inverse term finite for anomalies mapped onto c.
-    **kwargs
-        The shared deep-detector parameters: network, rep_dim, hidden_sizes, decoder, scaler,
-        pretrain, epochs, lr, lr_milestones, batch_size, weight_decay, ae_* (the pretraining
-        stage), contamination, device, random_state, verbose.
+    network : {"auto", "mlp", "mnist_lenet", "fmnist_lenet", "cifar10_lenet"} or nn.Module, default="auto"
+        The encoder φ. "auto" picks the paper's LeNet for 1×28×28 and 3×32×32 images, else an
+        MLP. A user's ``nn.Module`` maps a batch to embeddings of shape (n, rep_dim); it
+        should have no bias terms and no bounded activations (a warning says when it has).
+    rep_dim : "auto" or int, default="auto"
+        Dimension of the embedding; "auto" is the network's own (MLP: 32 for more than 40
+        features, else 8).
+    hidden_sizes : "auto" or sequence of int, default="auto"
+        Widths of the MLP's hidden layers; "auto" is 128-64 for more than 40 features, else
+        32-16.
+    decoder : nn.Module or None, default=None
+        The decoder that pretrains a user's ``network``, mapping embeddings back to inputs.
+    scaler : "auto" or None, default="auto"
+        "auto" standardizes tabular data and min-max scales it to [0, 1] with training
+        statistics (the paper's preprocessing); images, and everything with None, are used
+        as given (scale pixels to [0, 1]).
+    pretrain : bool, default=True
+        Pretrain φ as the encoder of an autoencoder and start from its weights.
+    epochs : int, default=150
+        Training epochs.
+    lr : float, default=1e-4
+        Adam's learning rate.
+    lr_milestones : sequence of int, default=(50,)
+        Epochs after whose updates the learning rate is multiplied by 0.1.
+    batch_size : int, default=128
+        Minibatch size.
+    weight_decay : float, default=1e-6
+        Adam's weight decay λ.
+    ae_epochs, ae_lr, ae_lr_milestones, ae_batch_size, ae_weight_decay : default=150, 1e-4, (50,), 128, 5e-4
+        The same for autoencoder pretraining.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data (known anomalies excluded) above ``threshold_``;
+        "auto" is 0.05.
+    device : str or torch.device, default="auto"
+        "auto" (CUDA when present, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the initial weights and the minibatch order; an int gives identical results
+        on the CPU.
+    verbose : bool, default=False
+        Show a progress bar per training stage.
 
-    Example
-    -------
+    Attributes
+    ----------
+    model_ : DeepSADObjective
+        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+    encoder_ : nn.Module
+        The trained network φ.
+    center_ : torch.Tensor of shape (rep_dim_,)
+        The center c.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    history_ : dict
+        Per-epoch losses, learning rates and seconds of ``"pretrain"`` and ``"train"``, the
+        embedding's ``"embedding_variance"`` and whether it ``"collapsed"``.
+    rep_dim_ : int
+        Dimension of the embedding.
+    network_name_ : str or None
+        The registered network used (None for a user's module).
+    network_options_ : dict
+        Its ``rep_dim`` and ``hidden_sizes``.
+    scaler_ : StandardMinMaxScaler or None
+        The fitted tabular scaling.
+    device_ : torch.device
+        Where the model lives.
+    input_shape_ : tuple of int
+        Shape of one sample.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    See Also
+    --------
+    DeepSVDD : The unsupervised special case.
+    HSC : A classifier-style objective for many labeled anomalies.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from deepsad import DeepSAD
     >>> rng = np.random.default_rng(0)
@@ -42,19 +158,72 @@ class DeepSAD(HypersphereDetector):
     """
 
     _parameter_constraints = {
-        **DeepDetector._parameter_constraints,
-        "eta": [Interval(Real, 0, None, closed="neither")],
-        "eps": [Interval(Real, 0, None, closed="neither")],
+        "eta": [POSITIVE_REAL],
+        "eps": [POSITIVE_REAL],
+        **NETWORK_CONSTRAINTS,
+        "pretrain": ["boolean"],
+        **TRAINING_CONSTRAINTS,
+        **PRETRAINING_CONSTRAINTS,
+        **COMMON_CONSTRAINTS,
     }
 
-    @shared_parameters
-    def __init__(self, *, eta=1.0, eps=1e-6, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        eta=1.0,
+        eps=1e-6,
+        network="auto",
+        rep_dim="auto",
+        hidden_sizes="auto",
+        decoder=None,
+        scaler="auto",
+        pretrain=True,
+        epochs=150,
+        lr=1e-4,
+        lr_milestones=(50,),
+        batch_size=128,
+        weight_decay=1e-6,
+        ae_epochs=150,
+        ae_lr=1e-4,
+        ae_lr_milestones=(50,),
+        ae_batch_size=128,
+        ae_weight_decay=5e-4,
+        contamination="auto",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
         self.eta = eta
         self.eps = eps
+        self.network = network
+        self.rep_dim = rep_dim
+        self.hidden_sizes = hidden_sizes
+        self.decoder = decoder
+        self.scaler = scaler
+        self.pretrain = pretrain
+        self.epochs = epochs
+        self.lr = lr
+        self.lr_milestones = lr_milestones
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.ae_epochs = ae_epochs
+        self.ae_lr = ae_lr
+        self.ae_lr_milestones = ae_lr_milestones
+        self.ae_batch_size = ae_batch_size
+        self.ae_weight_decay = ae_weight_decay
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
-    def _batch_loss(self, batch, labels):
-        return deep_sad_loss(self._squared_distances(batch), labels, self.eta, self.eps)
+    def _build_networks(self) -> Networks:
+        return encoder_and_decoder(
+            self.network, self.rep_dim, self.hidden_sizes, self.decoder, self.input_shape_, self.device_
+        )
 
-    def _score_batch(self, batch):
-        return self._squared_distances(batch)
+    def _training_plan(self) -> TrainingPlan:
+        return TrainingPlan(
+            objective=DeepSADObjective(eta=self.eta, eps=self.eps),
+            schedule=training_schedule(self),
+            pretraining=autoencoder_schedule(self) if self.pretrain else None,
+        )

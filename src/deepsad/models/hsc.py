@@ -4,39 +4,168 @@ thesis "Deep One-Class Learning", ch. 5)."""
 from __future__ import annotations
 
 import warnings
-from numbers import Real
 
+import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from deepsad.labels import ANOMALY
-from deepsad.models.deep import DeepDetector, shared_parameters
-from deepsad.models.hypersphere import HypersphereDetector
+from deepsad.models.architecture import encoder_and_decoder
+from deepsad.models.deep import (
+    COMMON_CONSTRAINTS,
+    NETWORK_CONSTRAINTS,
+    PRETRAINING_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    DeepDetector,
+    TrainingPlan,
+    autoencoder_schedule,
+    training_schedule,
+)
+from deepsad.models.hypersphere import collapse_report, initial_center, warn_if_collapse_prone
+from deepsad.models.objective import Networks, Objective
+from deepsad.models.persistence import savable
 from deepsad.objectives import hsc_h, hsc_loss
+from deepsad.parameters import POSITIVE_REAL, options
 
 
-class CenteredEncoder(torch.nn.Module):
-    """φ(x) − c with c learned: the bias of the last layer, safe because anomalies are seen."""
+class HSCObjective(Objective):
+    """Binary cross-entropy with p(normal | x) = exp(−h(φ(x) − c)) and c learned (the bias of
+    the last layer, safe because anomalies are seen): h for unlabeled and known-normal
+    samples, −log(1 − exp(−h)) for known anomalies, labeled terms weighted by η.
+    Score: h(φ(x) − c)."""
 
-    def __init__(self, encoder: torch.nn.Module, center: torch.Tensor):
+    def __init__(self, h: str, eta: float, eps: float):
         super().__init__()
-        self.encoder = encoder
-        self.center = torch.nn.Parameter(center.clone())
+        self.h = h
+        self.eta = eta
+        self.eps = eps
 
-    def forward(self, x):
-        return self.encoder(x) - self.center
+    def check_labels(self, labels: np.ndarray) -> None:
+        if not np.any(labels == ANOMALY):
+            warnings.warn(
+                "HSC was given no labeled anomalies (-1); its learned center can then map every "
+                "input to one point. Label some anomalies or use DeepSAD/DeepSVDD.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def assemble(self, networks: Networks) -> None:
+        self.encoder = networks["encoder"]
+        self.center = torch.nn.Parameter(torch.zeros(networks.rep_dim, device=networks.device))
+
+    def start(self, inputs, labels, generator) -> None:
+        warn_if_collapse_prone(self.encoder)
+        with torch.no_grad():
+            self.center.copy_(initial_center(self.encoder, inputs[labels != ANOMALY]))
+
+    def radial(self, batch: torch.Tensor) -> torch.Tensor:
+        """h(φ(x) − c) of each sample."""
+        return hsc_h(self.encoder(batch) - self.center, self.h)
+
+    def batch_loss(self, batch, labels):
+        return hsc_loss(self.radial(batch), labels, self.eta, self.eps)
+
+    def finish(self, inputs, labels) -> dict:
+        return collapse_report(self.encoder, self.center, inputs[labels != ANOMALY])
+
+    def score(self, batch):
+        return self.radial(batch)
 
 
-class HSC(HypersphereDetector):
+@savable
+class HSC(DeepDetector):
     """Hypersphere Classifier: binary cross-entropy with p(normal | x) = exp(−h(φ(x) − c)).
 
     Unlabeled and known-normal samples minimise h, known anomalies minimise
     −log(1 − exp(−h)), weighted by η. The center c is learned (initialised at the mean
     pretrained embedding). Score: h(φ(x) − c). Needs labeled anomalies; without them the
-    objective has a collapsed optimum.
+    objective has a collapsed optimum (a warning says so).
 
-    Example
-    -------
+    Parameters
+    ----------
+    h : {"pseudo-huber", "squared"}, default="pseudo-huber"
+        The radial function: sqrt(‖z‖² + 1) − 1 (robust, the better choice with many
+        anomalies) or ‖z‖².
+    eta : float, default=1.0
+        Weight η of the labeled samples' terms.
+    eps : float, default=1e-6
+        Keeps −log(1 − exp(−h)) finite for anomalies mapped onto c.
+    network : {"auto", "mlp", "mnist_lenet", "fmnist_lenet", "cifar10_lenet"} or nn.Module, default="auto"
+        The encoder φ. "auto" picks the paper's LeNet for 1×28×28 and 3×32×32 images, else an
+        MLP. A user's ``nn.Module`` maps a batch to embeddings of shape (n, rep_dim); it
+        should have no bias terms and no bounded activations (a warning says when it has).
+    rep_dim : "auto" or int, default="auto"
+        Dimension of the embedding; "auto" is the network's own (MLP: 32 for more than 40
+        features, else 8).
+    hidden_sizes : "auto" or sequence of int, default="auto"
+        Widths of the MLP's hidden layers; "auto" is 128-64 for more than 40 features, else
+        32-16.
+    decoder : nn.Module or None, default=None
+        The decoder that pretrains a user's ``network``, mapping embeddings back to inputs.
+    scaler : "auto" or None, default="auto"
+        "auto" standardizes tabular data and min-max scales it to [0, 1] with training
+        statistics (the paper's preprocessing); images, and everything with None, are used
+        as given (scale pixels to [0, 1]).
+    pretrain : bool, default=True
+        Pretrain φ as the encoder of an autoencoder and start from its weights.
+    epochs : int, default=150
+        Training epochs.
+    lr : float, default=1e-4
+        Adam's learning rate.
+    lr_milestones : sequence of int, default=(50,)
+        Epochs after whose updates the learning rate is multiplied by 0.1.
+    batch_size : int, default=128
+        Minibatch size.
+    weight_decay : float, default=1e-6
+        Adam's weight decay λ.
+    ae_epochs, ae_lr, ae_lr_milestones, ae_batch_size, ae_weight_decay : default=150, 1e-4, (50,), 128, 5e-4
+        The same for autoencoder pretraining.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data (known anomalies excluded) above ``threshold_``;
+        "auto" is 0.05.
+    device : str or torch.device, default="auto"
+        "auto" (CUDA when present, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the initial weights and the minibatch order; an int gives identical results
+        on the CPU.
+    verbose : bool, default=False
+        Show a progress bar per training stage.
+
+    Attributes
+    ----------
+    model_ : HSCObjective
+        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+    encoder_ : nn.Module
+        The trained network φ.
+    center_ : torch.Tensor of shape (rep_dim_,)
+        The learned center c.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    history_ : dict
+        Per-epoch losses, learning rates and seconds of ``"pretrain"`` and ``"train"``, the
+        embedding's ``"embedding_variance"`` and whether it ``"collapsed"``.
+    rep_dim_ : int
+        Dimension of the embedding.
+    network_name_ : str or None
+        The registered network used (None for a user's module).
+    network_options_ : dict
+        Its ``rep_dim`` and ``hidden_sizes``.
+    scaler_ : StandardMinMaxScaler or None
+        The fitted tabular scaling.
+    device_ : torch.device
+        Where the model lives.
+    input_shape_ : tuple of int
+        Shape of one sample.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    See Also
+    --------
+    DeepSAD : A fixed center, robust with few labels.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from deepsad import HSC
     >>> rng = np.random.default_rng(0)
@@ -47,37 +176,75 @@ class HSC(HypersphereDetector):
     """
 
     _parameter_constraints = {
-        **DeepDetector._parameter_constraints,
-        "h": [StrOptions({"pseudo-huber", "squared"})],
-        "eta": [Interval(Real, 0, None, closed="neither")],
-        "eps": [Interval(Real, 0, None, closed="neither")],
+        "h": [options("pseudo-huber", "squared")],
+        "eta": [POSITIVE_REAL],
+        "eps": [POSITIVE_REAL],
+        **NETWORK_CONSTRAINTS,
+        "pretrain": ["boolean"],
+        **TRAINING_CONSTRAINTS,
+        **PRETRAINING_CONSTRAINTS,
+        **COMMON_CONSTRAINTS,
     }
 
-    @shared_parameters
-    def __init__(self, *, h="pseudo-huber", eta=1.0, eps=1e-6, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        h="pseudo-huber",
+        eta=1.0,
+        eps=1e-6,
+        network="auto",
+        rep_dim="auto",
+        hidden_sizes="auto",
+        decoder=None,
+        scaler="auto",
+        pretrain=True,
+        epochs=150,
+        lr=1e-4,
+        lr_milestones=(50,),
+        batch_size=128,
+        weight_decay=1e-6,
+        ae_epochs=150,
+        ae_lr=1e-4,
+        ae_lr_milestones=(50,),
+        ae_batch_size=128,
+        ae_weight_decay=5e-4,
+        contamination="auto",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
         self.h = h
         self.eta = eta
         self.eps = eps
+        self.network = network
+        self.rep_dim = rep_dim
+        self.hidden_sizes = hidden_sizes
+        self.decoder = decoder
+        self.scaler = scaler
+        self.pretrain = pretrain
+        self.epochs = epochs
+        self.lr = lr
+        self.lr_milestones = lr_milestones
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.ae_epochs = ae_epochs
+        self.ae_lr = ae_lr
+        self.ae_lr_milestones = ae_lr_milestones
+        self.ae_batch_size = ae_batch_size
+        self.ae_weight_decay = ae_weight_decay
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
-    def _prepare_training(self, labels):
-        if not bool((labels == ANOMALY).any()):
-            warnings.warn(
-                "HSC was given no labeled anomalies (-1); its learned center can then map every "
-                "input to one point. Label some anomalies or use DeepSAD/DeepSVDD.",
-                UserWarning,
-                stacklevel=4,
-            )
-        self._centered = CenteredEncoder(self.encoder_, self.center_)
+    def _build_networks(self) -> Networks:
+        return encoder_and_decoder(
+            self.network, self.rep_dim, self.hidden_sizes, self.decoder, self.input_shape_, self.device_
+        )
 
-    def _trainable_module(self):
-        return self._centered
-
-    def _after_training(self, normal_inputs):
-        self.center_ = self._centered.center.detach()
-
-    def _batch_loss(self, batch, labels):
-        return hsc_loss(hsc_h(self._centered(batch), self.h), labels, self.eta, self.eps)
-
-    def _score_batch(self, batch):
-        return hsc_h(self._embed(batch) - self.center_, self.h)
+    def _training_plan(self) -> TrainingPlan:
+        return TrainingPlan(
+            objective=HSCObjective(h=self.h, eta=self.eta, eps=self.eps),
+            schedule=training_schedule(self),
+            pretraining=autoencoder_schedule(self) if self.pretrain else None,
+        )

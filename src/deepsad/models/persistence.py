@@ -1,6 +1,11 @@
 """Model files: a safetensors file (tensors only, so loading executes no code) whose header
 carries the parameters and fitted state as JSON, plus a hash of the tensor bytes so a damaged
-file is refused instead of giving wrong scores. Written to a temporary file, then renamed."""
+file is refused instead of giving wrong scores. Written to a temporary file, then renamed.
+
+One registry names the estimators a file may hold (``savable``); saving and loading are the
+same for all of them: an estimator gives its fitted state as JSON values and named tensors
+(``_fitted_state``) and rebuilds itself from them (``_restore_fitted_state``).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,19 @@ from deepsad.files import write_atomically
 
 METADATA_KEY = "deepsad"
 CUSTOM_MODULE = "custom nn.Module"
+MODULE_PARAMETERS = ("network", "decoder")
+"""Parameters that may hold a user's ``nn.Module``: recorded by class name only, and given
+again at load time."""
+
+SAVABLE_ESTIMATORS: dict[str, type] = {}
+"""The estimator classes a model file may name, by class name."""
+
+
+def savable(cls: type) -> type:
+    """Class decorator: ``deepsad.load`` may rebuild instances of ``cls`` from model files."""
+    if SAVABLE_ESTIMATORS.setdefault(cls.__name__, cls) is not cls:
+        raise ValueError(f"another savable estimator is already named {cls.__name__!r}")
+    return cls
 
 
 def _tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
@@ -28,16 +46,16 @@ def _tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
-def _jsonable(value):
+def jsonable(value):
     """Parameters and fitted values as JSON; nn.Modules are recorded by class name only."""
     if isinstance(value, torch.nn.Module):
         return {CUSTOM_MODULE: type(value).__name__}
     if isinstance(value, torch.device):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.random.RandomState | np.random.Generator):
@@ -46,14 +64,18 @@ def _jsonable(value):
 
 
 def save_model(estimator, path) -> None:
-    """Write a fitted deep estimator to ``path`` atomically."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in estimator._state_tensors().items()}
+    """Write a fitted savable estimator to ``path`` atomically."""
+    name = type(estimator).__name__
+    if SAVABLE_ESTIMATORS.get(name) is not type(estimator):
+        raise TypeError(f"{name} cannot be saved to a model file; savable: {sorted(SAVABLE_ESTIMATORS)}")
+    fitted, tensors = estimator._fitted_state()
+    tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     metadata = {
         "format_version": MODEL_FORMAT_VERSION,
         "library_version": __version__,
-        "estimator": type(estimator).__name__,
-        "params": _jsonable(estimator.get_params(deep=False)),
-        "fitted": _jsonable(estimator._fitted_metadata()),
+        "estimator": name,
+        "params": jsonable(estimator.get_params(deep=False)),
+        "fitted": jsonable(fitted),
         "tensor_sha256": _tensor_digest(tensors),
     }
     payload = safetensors.torch.save(tensors, metadata={METADATA_KEY: json.dumps(metadata)})
@@ -88,30 +110,56 @@ def read_model_file(path) -> tuple[dict, dict[str, torch.Tensor]]:
     return metadata, tensors
 
 
-def load_model(path, *, network: torch.nn.Module | None = None, decoder: torch.nn.Module | None = None, device="auto"):
-    """Read a model written by ``save``. A model built on a custom nn.Module needs a fresh
-    instance of the same architecture as ``network`` (and ``decoder`` for an Autoencoder)."""
-    from deepsad.models import ESTIMATORS
+# Parameters that estimators of deepsad 0.1.0 accepted but ignored, and that are no longer
+# parameters of theirs: a file of that version records them, and loading drops them.
+IGNORED_BY_EARLIER_VERSIONS = {
+    "Autoencoder": {"pretrain", "epochs", "lr", "lr_milestones", "batch_size", "weight_decay"},
+    "SSDGM": {"network", "decoder", "pretrain", "ae_epochs", "ae_lr", "ae_lr_milestones", "ae_batch_size",
+              "ae_weight_decay"},
+}
 
+
+def load_model(path, *, network: torch.nn.Module | None = None, decoder: torch.nn.Module | None = None, device="auto"):
+    """Read a model written by ``save``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+    network, decoder : nn.Module or None, default=None
+        A model fitted with a user's ``nn.Module`` needs a fresh instance of the same
+        architecture (and of its decoder, for an ``Autoencoder``).
+    device : str or torch.device, default="auto"
+        Where to put the model: "auto" (CUDA when present), "cpu" or "cuda[:N]".
+
+    Returns
+    -------
+    estimator
+        The fitted estimator, scoring exactly as the saved one did.
+    """
     metadata, tensors = read_model_file(path)
     name = metadata["estimator"]
-    if name not in ESTIMATORS:
-        raise ValueError(f"{path} holds an unknown estimator {name!r}; known: {sorted(ESTIMATORS)}")
+    if name not in SAVABLE_ESTIMATORS:
+        raise ValueError(f"{path} holds an unknown estimator {name!r}; known: {sorted(SAVABLE_ESTIMATORS)}")
     params = dict(metadata["params"])
-    for key, module in (("network", network), ("decoder", decoder)):
+    for key in IGNORED_BY_EARLIER_VERSIONS.get(name, ()):
+        params.pop(key, None)
+    supplied = {"network": network, "decoder": decoder}
+    for key in MODULE_PARAMETERS:
         if isinstance(params.get(key), dict) and CUSTOM_MODULE in params[key]:
-            if module is None:
+            if supplied[key] is None:
                 raise ValueError(
                     f"{path} was fitted with a custom {params[key][CUSTOM_MODULE]} as {key}; pass a "
                     f"fresh instance of it: deepsad.load(path, {key}=...)"
                 )
-            params[key] = module
+            params[key] = supplied[key]
     for key in ("lr_milestones", "ae_lr_milestones"):
-        params[key] = tuple(params[key])
+        if key in params:
+            params[key] = tuple(params[key])
     params["device"] = device
-    estimator = ESTIMATORS[name](**params)
+    estimator = SAVABLE_ESTIMATORS[name](**params)
     try:
-        estimator._restore(metadata["fitted"], tensors)
+        estimator._restore_fitted_state(metadata["fitted"], tensors)
     except RuntimeError as error:  # load_state_dict: the supplied network does not fit the weights
         raise ValueError(f"{path}: the weights do not fit the network: {error}") from error
     return estimator

@@ -18,18 +18,19 @@ is a mean over the N_l labeled samples.
 from __future__ import annotations
 
 import math
-from numbers import Real
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from deepsad.labels import ANOMALY, UNLABELED
-from deepsad.models.deep import DeepDetector, _with_prefix, shared_parameters
+from deepsad.models.deep import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, DeepDetector, TrainingPlan, training_schedule
+from deepsad.models.objective import Networks, Objective
+from deepsad.models.persistence import savable
 from deepsad.networks.layers import leaky_relu
 from deepsad.networks.mlp import auto_mlp_sizes
-from deepsad.training import train
+from deepsad.parameters import NON_NEGATIVE_REAL, POSITIVE_INT, options
 
 NORMAL_CLASS, ANOMALOUS_CLASS = 0, 1
 N_CLASSES = 2
@@ -90,16 +91,19 @@ def gaussian_kl(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mean**2 + log_variance.exp() - 1.0 - log_variance).sum(dim=1)
 
 
-def negative_elbos(encoder: GaussianEncoder, decoder: BernoulliDecoder, x: torch.Tensor) -> torch.Tensor:
+def negative_elbos(
+    encoder: GaussianEncoder, decoder: BernoulliDecoder, x: torch.Tensor, noise: torch.Generator
+) -> torch.Tensor:
     """−ELBO(x, y) of each sample for y = normal and y = anomalous: shape (n, 2). One
-    reparameterised sample of z per sample and class, drawn from torch's global generator."""
+    reparameterised sample of z per sample and class, drawn from ``noise``."""
     x_flat = x.flatten(1)
     n = x_flat.shape[0]
     classes = torch.arange(N_CLASSES, device=x.device).repeat_interleave(n)
     y_one_hot = F.one_hot(classes, N_CLASSES).to(x_flat.dtype)
     x_repeated = x_flat.repeat(N_CLASSES, 1)
     mean, log_variance = encoder(x_repeated, y_one_hot)
-    z = mean + torch.exp(0.5 * log_variance) * torch.randn_like(mean)
+    standard_normal = torch.randn(mean.shape, generator=noise, dtype=mean.dtype, device=mean.device)
+    z = mean + torch.exp(0.5 * log_variance) * standard_normal
     reconstruction_logits = decoder(z, y_one_hot)
     negative_log_likelihood = F.binary_cross_entropy_with_logits(
         reconstruction_logits, x_repeated, reduction="none"
@@ -128,33 +132,79 @@ def m2_loss(
     return torch.where(labels != UNLABELED, labeled_term, unlabeled_term).mean()
 
 
-class SSDGM(DeepDetector):
-    """Semi-supervised deep generative model (Kingma et al.'s M2) with the classes normal
-    and anomalous; labels -1 are anomalous, +1 normal, 0 unlabeled. The anomaly score is the
-    classifier's log-odds log q(anomalous | x) − log q(normal | x): a monotone map of the
-    class probability q(y = anomalous | x) = sigmoid(score) that does not saturate at 0 or 1
-    in floating point. Needs at least one labeled anomaly.
+class M2Objective(Objective):
+    """Kingma's M2 loss over the classifier q(y | x), the encoder q(z | x, y) and the decoder
+    p(x | y, z). Score: the classifier's log-odds log q(anomalous | x) − log q(normal | x)."""
 
-    ``contamination="auto"`` leaves 5% of the training data above the threshold rather than
-    using q = 0.5: with a uniform class prior and labels for a few anomalies only, q(y | x)
-    ranks well but is not calibrated (on a toy blob data set it put half or more of the
-    normal samples past 0.5).
+    fitted_values = ("alpha",)
+
+    def __init__(self, alpha):
+        super().__init__()
+        self.alpha_setting = alpha
+
+    def check_labels(self, labels: np.ndarray) -> None:
+        if not np.any(labels == ANOMALY):
+            raise ValueError(
+                "SSDGM needs labeled anomalies: y has no -1 label, so the class 'anomalous' of "
+                "its classifier q(y | x) is never observed. Label some anomalies (-1), or use "
+                "DeepSAD/DeepSVDD, which learn from unlabeled data alone."
+            )
+
+    def assemble(self, networks: Networks) -> None:
+        self.classifier = networks["classifier"]
+        self.encoder = networks["encoder"]
+        self.decoder = networks["decoder"]
+
+    def start(self, inputs, labels, generator) -> None:
+        if inputs.min() < -UNIT_RANGE_TOLERANCE or inputs.max() > 1 + UNIT_RANGE_TOLERANCE:
+            raise ValueError(
+                "SSDGM's Bernoulli decoder needs inputs in [0, 1]; the training inputs span "
+                f"[{float(inputs.min()):.4g}, {float(inputs.max()):.4g}]. Scale images to [0, 1] "
+                "(e.g. deepsad.preprocessing.ImageScaler) and keep scaler='auto' for tabular data."
+            )
+        n_samples = inputs.shape[0]
+        self.alpha = ALPHA_PER_SAMPLE * n_samples if self.alpha_setting == "auto" else float(self.alpha_setting)
+        self.classification_weight = self.alpha / int((labels != UNLABELED).sum())
+        # The reparameterisation noise has its own generator, seeded from the fit's, so that
+        # random_state fixes the result and torch's global random state is left alone.
+        noise_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
+        self.noise = torch.Generator(device=inputs.device).manual_seed(noise_seed)
+
+    def batch_loss(self, batch, labels):
+        return m2_loss(
+            self.classifier(batch), negative_elbos(self.encoder, self.decoder, batch, self.noise), labels,
+            self.classification_weight,
+        )
+
+    def finish(self, inputs, labels) -> dict:
+        del self.noise
+        return {}
+
+    def score(self, batch):
+        class_logits = self.classifier(batch)
+        return class_logits[:, ANOMALOUS_CLASS] - class_logits[:, NORMAL_CLASS]
+
+
+@savable
+class SSDGM(DeepDetector):
+    """Semi-supervised deep generative model: Kingma et al.'s M2 with the classes normal and
+    anomalous, the SS-DGM baseline of the Deep SAD paper.
+
+    Labels -1 are anomalous, +1 normal, 0 unlabeled. The anomaly score is the classifier's
+    log-odds log q(anomalous | x) − log q(normal | x): a monotone map of the class
+    probability q(y = anomalous | x) = sigmoid(score) that does not saturate at 0 or 1 in
+    floating point. Needs at least one labeled anomaly. With a uniform class prior and labels
+    for a few anomalies only, q(y | x) ranks well but is not calibrated (on a toy blob data set
+    it put half or more of the normal samples past 0.5), so ``contamination="auto"`` leaves 5%
+    of the training data above the threshold rather than using q = 0.5.
 
     The three networks are MLPs with leaky ReLU: the classifier x → hidden → 2, the encoder
     (x, y) → hidden → (μ, log σ²) and the decoder (z, y) → reversed hidden → x. Images
-    (n, c, h, w) are flattened to vectors. ``hidden_sizes`` and ``rep_dim`` (the dimension
-    of z) default by input width, as the deep methods' MLPs: 128-64 and 32 above 40
-    features, 32-16 and 8 otherwise.
-
-    The decoder's likelihood is Bernoulli (binary cross-entropy), which needs inputs in
-    [0, 1]: images scaled to [0, 1] (e.g. ``ImageScaler``) and tabular data min-max scaled
-    by the default ``scaler="auto"`` (training data land in [0, 1] exactly). Training data
-    outside [0, 1] are refused.
-
-    Training follows the paper's schedule (the shared ``epochs``, ``lr``, ``lr_milestones``,
-    ``batch_size``, ``weight_decay``); ``network`` can only be "auto" or "mlp", and
-    ``decoder``, ``pretrain`` and the ``ae_*`` parameters do not apply (M2 has no
-    pretraining stage).
+    (n, c, h, w) are flattened to vectors. The decoder's likelihood is Bernoulli (binary
+    cross-entropy), which needs inputs in [0, 1]: images scaled to [0, 1] (e.g.
+    ``ImageScaler``) and tabular data min-max scaled by the default ``scaler="auto"``
+    (training data land in [0, 1] exactly). Training data outside [0, 1] are refused. M2 has
+    no pretraining stage.
 
     Parameters
     ----------
@@ -162,13 +212,71 @@ class SSDGM(DeepDetector):
         Weight α of the classification loss in Kingma's J^α = Σ_labeled −ELBO +
         Σ_unlabeled U + α · mean_labeled(−log q(y | x)). "auto" is Kingma et al.'s
         α = 0.1 · N for N training samples.
-    **kwargs
-        The shared deep-detector parameters (see ``DeepSAD``).
+    rep_dim : "auto" or int, default="auto"
+        Dimension of the latent z; "auto" is 32 for more than 40 features, else 8.
+    hidden_sizes : "auto" or sequence of int, default="auto"
+        Widths of the hidden layers; "auto" is 128-64 for more than 40 features, else 32-16.
+    scaler : "auto" or None, default="auto"
+        "auto" standardizes tabular data and min-max scales it to [0, 1] with training
+        statistics; images, and everything with None, are used as given.
+    epochs : int, default=150
+        Training epochs.
+    lr : float, default=1e-4
+        Adam's learning rate.
+    lr_milestones : sequence of int, default=(50,)
+        Epochs after whose updates the learning rate is multiplied by 0.1.
+    batch_size : int, default=128
+        Minibatch size.
+    weight_decay : float, default=1e-6
+        Adam's weight decay.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data (known anomalies excluded) above ``threshold_``;
+        "auto" is 0.05.
+    device : str or torch.device, default="auto"
+        "auto" (CUDA when present, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the initial weights, the minibatch order and the sampling of z; an int gives
+        identical results on the CPU.
+    verbose : bool, default=False
+        Show a progress bar.
 
-    Example
-    -------
+    Attributes
+    ----------
+    model_ : M2Objective
+        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+    classifier_ : nn.Module
+        q(y | x), class logits (normal, anomalous).
+    encoder_ : nn.Module
+        q(z | x, y).
+    decoder_ : nn.Module
+        p(x | y, z).
+    alpha_ : float
+        The weight α used.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    history_ : dict
+        Per-epoch losses, learning rates and seconds of ``"train"``.
+    rep_dim_ : int
+        Dimension of the latent z.
+    network_name_ : str
+        Always "mlp".
+    network_options_ : dict
+        Its ``rep_dim`` and ``hidden_sizes``.
+    scaler_ : StandardMinMaxScaler or None
+        The fitted tabular scaling.
+    device_ : torch.device
+        Where the model lives.
+    input_shape_ : tuple of int
+        Shape of one sample.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    Examples
+    --------
     >>> import numpy as np
-    >>> from deepsad.models import SSDGM
+    >>> from deepsad import SSDGM
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(size=(200, 4)), rng.normal(4, 1, size=(10, 4))])
     >>> y = np.r_[np.zeros(200), -np.ones(10)]
@@ -178,91 +286,60 @@ class SSDGM(DeepDetector):
     """
 
     _parameter_constraints = {
-        **DeepDetector._parameter_constraints,
-        "network": [StrOptions({"auto", "mlp"})],
-        "decoder": [None],
-        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "alpha": [options("auto"), NON_NEGATIVE_REAL],
+        "rep_dim": [options("auto"), POSITIVE_INT],
+        "hidden_sizes": [options("auto"), "array-like"],
+        **TRAINING_CONSTRAINTS,
+        **COMMON_CONSTRAINTS,
     }
 
-    _fitted_scalar_names = (*DeepDetector._fitted_scalar_names, "alpha_")
-
-    @shared_parameters
-    def __init__(self, *, alpha="auto", **kwargs):
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        alpha="auto",
+        rep_dim="auto",
+        hidden_sizes="auto",
+        scaler="auto",
+        epochs=150,
+        lr=1e-4,
+        lr_milestones=(50,),
+        batch_size=128,
+        weight_decay=1e-6,
+        contamination="auto",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
         self.alpha = alpha
+        self.rep_dim = rep_dim
+        self.hidden_sizes = hidden_sizes
+        self.scaler = scaler
+        self.epochs = epochs
+        self.lr = lr
+        self.lr_milestones = lr_milestones
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
-    def _build_networks(self):
-        """The encoder q(z | x, y) and decoder p(x | y, z); the classifier q(y | x) is set
-        as ``classifier_``. All three are built under fit's seeded random state."""
+    def _build_networks(self) -> Networks:
         n_features = math.prod(self.input_shape_)
         auto_hidden, auto_latent = auto_mlp_sizes(n_features)
         hidden = auto_hidden if self.hidden_sizes == "auto" else tuple(int(h) for h in self.hidden_sizes)
         latent_dim = auto_latent if self.rep_dim == "auto" else int(self.rep_dim)
         if any(h <= 0 for h in hidden):
             raise ValueError(f"hidden_sizes must be positive; got {hidden}")
-        self.network_name_ = "mlp"
-        self.network_options_ = {"rep_dim": latent_dim, "hidden_sizes": list(hidden)}
-        self.rep_dim_ = latent_dim
-        self.classifier_ = Classifier(n_features, hidden).to(self.device_)
-        encoder = GaussianEncoder(n_features, hidden, latent_dim).to(self.device_)
-        decoder = BernoulliDecoder(n_features, hidden, latent_dim).to(self.device_)
-        return encoder, decoder
+        # Built in this order from the fit's seeded state: the classifier first.
+        modules = {
+            "classifier": Classifier(n_features, hidden),
+            "encoder": GaussianEncoder(n_features, hidden, latent_dim),
+            "decoder": BernoulliDecoder(n_features, hidden, latent_dim),
+        }
+        modules = {role: module.to(self.device_) for role, module in modules.items()}
+        options = {"rep_dim": latent_dim, "hidden_sizes": list(hidden)}
+        return Networks(modules, latent_dim, self.device_, "mlp", options)
 
-    def _fit_network(self, encoder, decoder, inputs, labels, generator) -> None:
-        if not bool((labels == ANOMALY).any()):
-            raise ValueError(
-                "SSDGM needs labeled anomalies: y has no -1 label, so the class 'anomalous' of "
-                "its classifier q(y | x) is never observed. Label some anomalies (-1), or use "
-                "DeepSAD/DeepSVDD, which learn from unlabeled data alone."
-            )
-        if inputs.min() < -UNIT_RANGE_TOLERANCE or inputs.max() > 1 + UNIT_RANGE_TOLERANCE:
-            raise ValueError(
-                "SSDGM's Bernoulli decoder needs inputs in [0, 1]; the training inputs span "
-                f"[{float(inputs.min()):.4g}, {float(inputs.max()):.4g}]. Scale images to [0, 1] "
-                "(e.g. deepsad.data.preprocessing.ImageScaler) and keep scaler='auto' for tabular data."
-            )
-        self.encoder_, self.decoder_ = encoder, decoder
-        n_samples = inputs.shape[0]
-        self.alpha_ = ALPHA_PER_SAMPLE * n_samples if self.alpha == "auto" else float(self.alpha)
-        classification_weight = self.alpha_ / int((labels != UNLABELED).sum())
-        model = nn.ModuleDict({"classifier": self.classifier_, "encoder": encoder, "decoder": decoder})
-
-        def batch_loss(batch, batch_labels):
-            return m2_loss(
-                self.classifier_(batch), negative_elbos(encoder, decoder, batch), batch_labels,
-                classification_weight,
-            )
-
-        # The reparameterisation noise comes from torch's global generator: seed it from the
-        # fit's generator (and restore it afterwards) so that random_state fixes the result.
-        noise_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=generator))
-        cuda_devices = [self.device_] if self.device_.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda_devices):
-            torch.manual_seed(noise_seed)
-            log = train(
-                model, inputs, labels, batch_loss, self._schedule(), generator,
-                description="SSDGM", verbose=self.verbose,
-            )
-        self.history_["train"] = vars(log)
-
-    def _score_batch(self, batch):
-        class_logits = self.classifier_(batch)
-        return class_logits[:, ANOMALOUS_CLASS] - class_logits[:, NORMAL_CLASS]
-
-    def _eval_mode(self) -> None:
-        for network in (self.classifier_, self.encoder_, self.decoder_):
-            network.eval()
-
-    # -------------------------------------------------------- persistence
-    def _state_tensors(self) -> dict[str, torch.Tensor]:
-        tensors = super()._state_tensors()
-        for name in ("classifier", "decoder"):
-            network = getattr(self, f"{name}_")
-            tensors.update({f"{name}.{k}": v for k, v in network.state_dict().items()})
-        return tensors
-
-    def _load_networks(self, encoder, decoder, tensors) -> None:
-        super()._load_networks(encoder, decoder, tensors)
-        self.decoder_ = decoder
-        self.decoder_.load_state_dict(_with_prefix(tensors, "decoder."))
-        self.classifier_.load_state_dict(_with_prefix(tensors, "classifier."))
+    def _training_plan(self) -> TrainingPlan:
+        return TrainingPlan(objective=M2Objective(alpha=self.alpha), schedule=training_schedule(self))

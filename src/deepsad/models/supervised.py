@@ -3,19 +3,28 @@ labeled anomalies against everything else."""
 
 from __future__ import annotations
 
-import warnings
-from numbers import Real
-
+import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils._param_validation import Interval
 
 from deepsad.labels import ANOMALY
-from deepsad.models.deep import DeepDetector, _with_prefix, shared_parameters
-from deepsad.training import train
+from deepsad.models.architecture import encoder_and_decoder
+from deepsad.models.deep import (
+    COMMON_CONSTRAINTS,
+    NETWORK_CONSTRAINTS,
+    PRETRAINING_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    DeepDetector,
+    TrainingPlan,
+    autoencoder_schedule,
+    training_schedule,
+)
+from deepsad.models.objective import Networks, Objective
+from deepsad.models.persistence import savable
+from deepsad.parameters import POSITIVE_REAL
 
-# The output's decision boundary p(anomaly | x) = 0.5, on the logit scale of the scores.
 LOGIT_DECISION_BOUNDARY = 0.0
+"""The output's decision boundary p(anomaly | x) = 0.5, on the logit scale of the scores."""
 
 
 def anomaly_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, anomaly_weight: float) -> torch.Tensor:
@@ -27,20 +36,51 @@ def anomaly_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, anomaly_we
     return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight)
 
 
+class AnomalyClassifierObjective(Objective):
+    """φ followed by one linear output with bias (a logit), trained with binary cross-entropy:
+    labeled anomalies positive, everything else negative. Score: the logit."""
+
+    natural_threshold = LOGIT_DECISION_BOUNDARY
+
+    def __init__(self, anomaly_weight: float):
+        super().__init__()
+        self.anomaly_weight = anomaly_weight
+
+    def check_labels(self, labels: np.ndarray) -> None:
+        if not np.any(labels == ANOMALY):
+            raise ValueError(
+                "SupervisedClassifier needs labeled anomalies: y has no -1 label, so there is no "
+                "positive class to learn. Label some anomalies (-1), or use DeepSAD/DeepSVDD, "
+                "which learn from unlabeled data alone."
+            )
+
+    def assemble(self, networks: Networks) -> None:
+        self.encoder = networks["encoder"]
+        self.output_layer = networks["output_layer"]
+
+    def logits(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.output_layer(self.encoder(batch)).squeeze(1)
+
+    def batch_loss(self, batch, labels):
+        return anomaly_cross_entropy(self.logits(batch), labels, self.anomaly_weight)
+
+    def score(self, batch):
+        return self.logits(batch)
+
+
+@savable
 class SupervisedClassifier(DeepDetector):
-    """Deep binary classifier: the deep methods' encoder φ followed by one linear output (a
-    logit with bias), trained with binary cross-entropy where labeled anomalies (-1) are the
-    positive class and unlabeled (0) and known-normal (+1) samples are treated as normal —
-    the supervised baseline of the Deep SAD paper. It needs labeled anomalies and, unlike
-    the one-class methods, learns only the anomalies it was shown.
+    """Deep binary classifier, the supervised baseline of the Deep SAD paper.
 
-    The anomaly score is the logit log p/(1 − p) of p = p(anomaly | x): a monotone map of the
-    probability (sigmoid(score) = p) that does not saturate at 0 or 1 in floating point, so
-    confident samples keep their ranking. With ``contamination="auto"`` the threshold is the
-    classifier's own boundary p = 0.5 (logit 0).
-
-    With ``pretrain=True`` (the default) φ starts from the weights of an autoencoder trained
-    on all training data, as for Deep SAD, so the two differ only in their objective.
+    The deep methods' encoder φ followed by one linear output (a logit with bias), trained
+    with binary cross-entropy where labeled anomalies (-1) are the positive class and
+    unlabeled (0) and known-normal (+1) samples are treated as normal. It needs labeled
+    anomalies and, unlike the one-class methods, learns only the anomalies it was shown.
+    The anomaly score is the logit log p/(1 − p) of p = p(anomaly | x): a monotone map of
+    the probability (sigmoid(score) = p) that does not saturate at 0 or 1 in floating point,
+    so confident samples keep their ranking. With ``pretrain=True`` φ starts from the
+    weights of an autoencoder trained on all training data, as for Deep SAD, so the two
+    differ only in their objective.
 
     Parameters
     ----------
@@ -48,15 +88,79 @@ class SupervisedClassifier(DeepDetector):
         Weight of the labeled anomalies' terms in the cross-entropy (PyTorch's
         ``pos_weight``). 1 is the plain BCE of the paper; larger values counter the class
         imbalance of a few labeled anomalies among many unlabeled samples.
-    **kwargs
-        The shared deep-detector parameters: network, rep_dim, hidden_sizes, decoder, scaler,
-        pretrain, epochs, lr, lr_milestones, batch_size, weight_decay, ae_* (the pretraining
-        stage), contamination, device, random_state, verbose.
+    network : {"auto", "mlp", "mnist_lenet", "fmnist_lenet", "cifar10_lenet"} or nn.Module, default="auto"
+        The encoder φ. "auto" picks the paper's LeNet for 1×28×28 and 3×32×32 images, else an
+        MLP. A user's ``nn.Module`` maps a batch to embeddings of shape (n, rep_dim).
+    rep_dim : "auto" or int, default="auto"
+        Dimension of the embedding; "auto" is the network's own (MLP: 32 for more than 40
+        features, else 8).
+    hidden_sizes : "auto" or sequence of int, default="auto"
+        Widths of the MLP's hidden layers; "auto" is 128-64 for more than 40 features, else
+        32-16.
+    decoder : nn.Module or None, default=None
+        The decoder that pretrains a user's ``network``, mapping embeddings back to inputs.
+    scaler : "auto" or None, default="auto"
+        "auto" standardizes tabular data and min-max scales it to [0, 1] with training
+        statistics (the paper's preprocessing); images, and everything with None, are used
+        as given (scale pixels to [0, 1]).
+    pretrain : bool, default=True
+        Pretrain φ as the encoder of an autoencoder and start from its weights.
+    epochs : int, default=150
+        Training epochs.
+    lr : float, default=1e-4
+        Adam's learning rate.
+    lr_milestones : sequence of int, default=(50,)
+        Epochs after whose updates the learning rate is multiplied by 0.1.
+    batch_size : int, default=128
+        Minibatch size.
+    weight_decay : float, default=1e-6
+        Adam's weight decay.
+    ae_epochs, ae_lr, ae_lr_milestones, ae_batch_size, ae_weight_decay : default=150, 1e-4, (50,), 128, 5e-4
+        The same for autoencoder pretraining.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data (known anomalies excluded) above ``threshold_``;
+        "auto" is the classifier's own boundary p = 0.5 (logit 0).
+    device : str or torch.device, default="auto"
+        "auto" (CUDA when present, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the initial weights and the minibatch order; an int gives identical results
+        on the CPU.
+    verbose : bool, default=False
+        Show a progress bar per training stage.
 
-    Example
-    -------
+    Attributes
+    ----------
+    model_ : AnomalyClassifierObjective
+        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the logit.
+    encoder_ : nn.Module
+        The trained network φ.
+    output_layer_ : nn.Linear
+        The logit layer (with bias).
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    history_ : dict
+        Per-epoch losses, learning rates and seconds of ``"pretrain"`` and ``"train"``.
+    rep_dim_ : int
+        Dimension of the embedding.
+    network_name_ : str or None
+        The registered network used (None for a user's module).
+    network_options_ : dict
+        Its ``rep_dim`` and ``hidden_sizes``.
+    scaler_ : StandardMinMaxScaler or None
+        The fitted tabular scaling.
+    device_ : torch.device
+        Where the model lives.
+    input_shape_ : tuple of int
+        Shape of one sample.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    Examples
+    --------
     >>> import numpy as np
-    >>> from deepsad.models import SupervisedClassifier
+    >>> from deepsad import SupervisedClassifier
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(size=(200, 4)), rng.normal(4, 1, size=(10, 4))])
     >>> y = np.r_[np.zeros(200), -np.ones(10)]
@@ -66,63 +170,73 @@ class SupervisedClassifier(DeepDetector):
     """
 
     _parameter_constraints = {
-        **DeepDetector._parameter_constraints,
-        "anomaly_weight": [Interval(Real, 0, None, closed="neither")],
+        "anomaly_weight": [POSITIVE_REAL],
+        **NETWORK_CONSTRAINTS,
+        "pretrain": ["boolean"],
+        **TRAINING_CONSTRAINTS,
+        **PRETRAINING_CONSTRAINTS,
+        **COMMON_CONSTRAINTS,
     }
 
-    @shared_parameters
-    def __init__(self, *, anomaly_weight=1.0, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        anomaly_weight=1.0,
+        network="auto",
+        rep_dim="auto",
+        hidden_sizes="auto",
+        decoder=None,
+        scaler="auto",
+        pretrain=True,
+        epochs=150,
+        lr=1e-4,
+        lr_milestones=(50,),
+        batch_size=128,
+        weight_decay=1e-6,
+        ae_epochs=150,
+        ae_lr=1e-4,
+        ae_lr_milestones=(50,),
+        ae_batch_size=128,
+        ae_weight_decay=5e-4,
+        contamination="auto",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
         self.anomaly_weight = anomaly_weight
+        self.network = network
+        self.rep_dim = rep_dim
+        self.hidden_sizes = hidden_sizes
+        self.decoder = decoder
+        self.scaler = scaler
+        self.pretrain = pretrain
+        self.epochs = epochs
+        self.lr = lr
+        self.lr_milestones = lr_milestones
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.ae_epochs = ae_epochs
+        self.ae_lr = ae_lr
+        self.ae_lr_milestones = ae_lr_milestones
+        self.ae_batch_size = ae_batch_size
+        self.ae_weight_decay = ae_weight_decay
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
-    def _build_networks(self):
-        # The base class warns that a custom network with biases can collapse onto the
-        # hypersphere's center; a classifier has no center, so the warning does not apply.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*hypersphere collapse", category=UserWarning)
-            encoder, decoder = super()._build_networks()
-        # Built here, under fit's seeded random state, so its initial weights depend on
-        # random_state alone; the bias lets the logit absorb the class imbalance.
-        self.output_layer_ = torch.nn.Linear(self.rep_dim_, 1).to(self.device_)
-        return encoder, decoder
-
-    def _fit_network(self, encoder, decoder, inputs, labels, generator) -> None:
-        if not bool((labels == ANOMALY).any()):
-            raise ValueError(
-                "SupervisedClassifier needs labeled anomalies: y has no -1 label, so there is no "
-                "positive class to learn. Label some anomalies (-1), or use DeepSAD/DeepSVDD, "
-                "which learn from unlabeled data alone."
-            )
-        if self.pretrain:
-            log = self._train_autoencoder(encoder, decoder, inputs, labels, generator, "pretraining")
-            self.history_["pretrain"] = vars(log)
-        self.encoder_ = encoder
-        classifier = torch.nn.Sequential(encoder, self.output_layer_)
-
-        def batch_loss(batch, batch_labels):
-            return anomaly_cross_entropy(classifier(batch).squeeze(1), batch_labels, self.anomaly_weight)
-
-        log = train(
-            classifier, inputs, labels, batch_loss, self._schedule(), generator,
-            description="SupervisedClassifier", verbose=self.verbose,
+    def _build_networks(self) -> Networks:
+        networks = encoder_and_decoder(
+            self.network, self.rep_dim, self.hidden_sizes, self.decoder, self.input_shape_, self.device_
         )
-        self.history_["train"] = vars(log)
+        # Built after φ from the same seeded state; the bias lets the logit absorb the class
+        # imbalance.
+        networks.modules["output_layer"] = torch.nn.Linear(networks.rep_dim, 1).to(self.device_)
+        return networks
 
-    def _score_batch(self, batch):
-        return self.output_layer_(self.encoder_(batch)).squeeze(1)
-
-    def _natural_threshold(self) -> float:
-        return LOGIT_DECISION_BOUNDARY
-
-    def _eval_mode(self) -> None:
-        self.encoder_.eval()
-        self.output_layer_.eval()
-
-    # -------------------------------------------------------- persistence
-    def _state_tensors(self) -> dict[str, torch.Tensor]:
-        output_state = {f"output_layer.{k}": v for k, v in self.output_layer_.state_dict().items()}
-        return {**super()._state_tensors(), **output_state}
-
-    def _load_networks(self, encoder, decoder, tensors) -> None:
-        super()._load_networks(encoder, decoder, tensors)
-        self.output_layer_.load_state_dict(_with_prefix(tensors, "output_layer."))
+    def _training_plan(self) -> TrainingPlan:
+        return TrainingPlan(
+            objective=AnomalyClassifierObjective(anomaly_weight=self.anomaly_weight),
+            schedule=training_schedule(self),
+            pretraining=autoencoder_schedule(self) if self.pretrain else None,
+        )

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from deepsad.data.preprocessing import GlobalContrastScaler, ImageScaler, StandardMinMaxScaler
+from deepsad.preprocessing import GlobalContrastScaler, ImageScaler, StandardMinMaxScaler
 
 
 def test_standard_min_max_uses_training_statistics_only():

@@ -1,0 +1,74 @@
+"""Every detector of the package, as the contract suite and scikit-learn's checks see it: a
+small, fast, seeded instance, and the labels it learns from. Covering a new estimator means
+adding one line to ``CASES``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from deepsad import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
+from deepsad.baselines import KDE, OCSVM, SSAD, Hybrid, IsolationForest
+
+DEEP = dict(epochs=3, ae_epochs=3, batch_size=32, ae_batch_size=32, random_state=0)
+AUTOENCODER = dict(ae_epochs=3, ae_batch_size=32, random_state=0)
+
+UNSUPERVISED = "unsupervised"
+"""Ignores labels: leaves the known anomalies out of training, with a warning."""
+SEMI_SUPERVISED = "semi-supervised"
+"""Learns from unlabeled data and from labels of either kind."""
+NEEDS_ANOMALIES = "needs labeled anomalies"
+"""Learns the labeled anomalies against the rest; refuses labels without any."""
+
+
+@dataclass(frozen=True)
+class Case:
+    make: Callable[..., object]
+    labels: str
+    savable: bool = False
+    invalid_parameters: list[tuple[str, object]] = field(default_factory=list)
+    """(parameter, value) pairs that ``fit`` must refuse, naming the parameter."""
+
+
+def _deep(cls, **fixed):
+    return lambda **kw: cls(**{**DEEP, **fixed, **kw})
+
+
+CASES: dict[str, Case] = {
+    "DeepSAD": Case(_deep(DeepSAD), SEMI_SUPERVISED, True, [("eta", -1.0), ("network", "resnet"), ("epochs", -1)]),
+    "DeepSVDD": Case(_deep(DeepSVDD), UNSUPERVISED, True, [("objective", "hard"), ("lr", 0.0)]),
+    "DeepSVDD-soft": Case(_deep(DeepSVDD, objective="soft-boundary", nu=0.2), UNSUPERVISED, True, [("nu", 1.5)]),
+    "HSC": Case(_deep(HSC), SEMI_SUPERVISED, True, [("h", "huber"), ("eps", 0.0)]),
+    "Autoencoder": Case(lambda **kw: Autoencoder(**{**AUTOENCODER, **kw}), UNSUPERVISED, True,
+                        [("ae_batch_size", 0), ("rep_dim", 0)]),
+    "SupervisedClassifier": Case(_deep(SupervisedClassifier, lr=1e-3), NEEDS_ANOMALIES, True,
+                                 [("anomaly_weight", 0.0), ("pretrain", "yes")]),
+    "SSDGM": Case(lambda **kw: SSDGM(**{"epochs": 3, "lr": 1e-3, "batch_size": 32, "random_state": 0, **kw}),
+                  NEEDS_ANOMALIES, True, [("alpha", -1.0), ("rep_dim", 0)]),
+    "OCSVM": Case(lambda **kw: OCSVM(**{"nu": 0.1, **kw}), UNSUPERVISED, False, [("nu", 0.0), ("gamma", "auto")]),
+    "IsolationForest": Case(lambda **kw: IsolationForest(**{"n_estimators": 50, "random_state": 0, **kw}),
+                            UNSUPERVISED, False, [("max_samples", 0)]),
+    "KDE": Case(lambda **kw: KDE(**{"random_state": 0, **kw}), UNSUPERVISED, False, [("bandwidth", -1.0), ("rtol", -1e-3)]),
+    "SSAD": Case(lambda **kw: SSAD(**kw), SEMI_SUPERVISED, False, [("C", 0.0), ("kappa", -1.0)]),
+    "Hybrid": Case(lambda **kw: Hybrid(**{"detector": SSAD(), "autoencoder": Autoencoder(**AUTOENCODER), **kw}),
+                   SEMI_SUPERVISED, False, [("detector", "ocsvm")]),
+}
+
+
+def blobs(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """200 normal points and 20 far anomalies in 6 dimensions; labels: 5 known anomalies and
+    5 known normals, the rest unlabeled. Returns X, y and the truth (1 = anomaly)."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(200, 6)), rng.normal(5, 1, size=(20, 6))]).astype(np.float32)
+    truth = np.r_[np.zeros(200), np.ones(20)]
+    y = np.zeros(220, dtype=int)
+    y[200:205] = -1
+    y[:5] = 1
+    return X, y, truth
+
+
+def training_labels(case: Case, y: np.ndarray) -> np.ndarray | None:
+    """The labels a case is fitted with in the contract: none for an unsupervised method."""
+    return None if case.labels == UNSUPERVISED else y

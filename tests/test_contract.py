@@ -1,0 +1,191 @@
+"""The contract every detector keeps, deep or shallow (one parametrized suite over
+``tests/estimators.CASES``): the verbs, the threshold, reproducibility, labels, bad input,
+persistence and library manners."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+
+import deepsad
+from tests.estimators import CASES, NEEDS_ANOMALIES, UNSUPERVISED, blobs, training_labels
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*collapse:UserWarning")
+
+
+@pytest.fixture(params=sorted(CASES))
+def name(request):
+    return request.param
+
+
+def fitted(name, X=None, y="default", **params):
+    case = CASES[name]
+    if X is None:
+        X, y_blobs, _ = blobs()
+        y = training_labels(case, y_blobs) if isinstance(y, str) else y
+    elif isinstance(y, str):
+        y = None
+    return case.make(**params).fit(X, y)
+
+
+def test_verbs_agree_with_the_anomaly_score(name):
+    X, y, _ = blobs()
+    model = fitted(name)
+    scores = model.anomaly_score(X)
+    assert scores.shape == (len(X),) and scores.dtype == np.float64
+    assert np.all(np.isfinite(scores))
+    np.testing.assert_array_equal(model.score_samples(X), -scores)
+    np.testing.assert_allclose(model.decision_function(X), model.threshold_ - scores)
+    np.testing.assert_array_equal(model.predict(X), np.where(scores > model.threshold_, -1, 1))
+    assert model.n_features_in_ == 6 and model.offset_ == -model.threshold_
+
+
+def test_far_anomalies_score_higher(name):
+    X, _, truth = blobs()
+    scores = fitted(name).anomaly_score(X)
+    assert scores[truth == 1].mean() > scores[truth == 0].mean()
+
+
+def test_same_random_state_same_scores(name):
+    X, _, _ = blobs()
+    np.testing.assert_array_equal(fitted(name).anomaly_score(X), fitted(name).anomaly_score(X))
+
+
+@pytest.mark.parametrize("contamination", [0.1, 0.25])
+def test_contamination_sets_the_training_flag_rate(name, contamination):
+    X, y, _ = blobs()
+    model = fitted(name, contamination=contamination)
+    trained_on = X if CASES[name].labels == UNSUPERVISED else X[y != -1]
+    assert abs(np.mean(model.predict(trained_on) == -1) - contamination) <= 0.01
+
+
+def test_torch_tensors_and_data_frames_give_the_same_scores(name):
+    X, y, _ = blobs()
+    labels = training_labels(CASES[name], y)
+    expected = fitted(name).anomaly_score(X)
+    tensor_labels = None if labels is None else torch.from_numpy(labels)
+    from_tensor = CASES[name].make().fit(torch.from_numpy(X), tensor_labels).anomaly_score(torch.from_numpy(X))
+    np.testing.assert_allclose(from_tensor, expected, rtol=1e-6)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    from_frame = CASES[name].make().fit(frame, labels)
+    np.testing.assert_allclose(from_frame.anomaly_score(frame), expected, rtol=1e-6)
+    assert list(from_frame.feature_names_in_) == list(frame.columns)
+
+
+def test_images_are_accepted(name):
+    images = np.random.default_rng(0).random((60, 3, 4, 4)).astype(np.float32)
+    labels = None if CASES[name].labels == UNSUPERVISED else np.r_[np.zeros(55), -np.ones(5)]
+    model = CASES[name].make().fit(images, labels)
+    assert model.input_shape_ == (3, 4, 4)
+    assert model.anomaly_score(images).shape == (60,)
+    with pytest.raises(ValueError, match="sample shape"):
+        model.anomaly_score(images[:, :, :2])
+
+
+# ----------------------------------------------------------------------- labels
+def test_unsupervised_methods_leave_known_anomalies_out_and_say_so(name):
+    if CASES[name].labels != UNSUPERVISED:
+        pytest.skip("learns from labels")
+    X, y, _ = blobs()
+    with pytest.warns(UserWarning, match="ignores labels"):
+        with_labels = CASES[name].make().fit(X, y)
+    without_anomalies = CASES[name].make().fit(X[y != -1])
+    np.testing.assert_allclose(with_labels.anomaly_score(X), without_anomalies.anomaly_score(X), rtol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        CASES[name].make().fit(X, np.zeros(len(X)))
+
+
+def test_methods_that_need_labeled_anomalies_say_so(name):
+    if CASES[name].labels != NEEDS_ANOMALIES:
+        pytest.skip("learns without labeled anomalies")
+    X, y, _ = blobs()
+    with pytest.raises(ValueError, match="needs labeled anomalies"):
+        CASES[name].make().fit(X, np.where(y == -1, 1, y))
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (np.r_[np.zeros(219), 2], "^y must contain only"),
+        (np.r_[np.zeros(219), 0.5], "^y must contain only"),
+        (np.array(["a"] * 220, dtype=object), "^y must hold the numbers"),
+        (np.zeros(219), "^y has 219 labels but X has 220"),
+        (-np.ones(220), "^y labels every sample as a known anomaly"),
+    ],
+    ids=["two", "half", "strings", "length", "all-anomalies"],
+)
+def test_labels_outside_the_convention_are_refused(name, labels, message):
+    X, _, _ = blobs()
+    with pytest.raises(ValueError, match=message):
+        CASES[name].make().fit(X, labels)
+
+
+# -------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_input_is_refused(name, bad):
+    X, y, _ = blobs()
+    X_bad = X.copy()
+    X_bad[3, 1] = bad
+    with pytest.raises(ValueError, match="X"):
+        CASES[name].make().fit(X_bad, training_labels(CASES[name], y))
+    model = fitted(name)
+    with pytest.raises(ValueError, match="X"):
+        model.anomaly_score(X_bad)
+
+
+def test_wrong_shapes_are_refused(name):
+    X, y, _ = blobs()
+    with pytest.raises(ValueError, match=r"X must have shape .*X.reshape\(-1, 1\)"):
+        CASES[name].make().fit(X[:, 0])
+    with pytest.raises(ValueError, match=r"X must have shape"):
+        CASES[name].make().fit(X.reshape(220, 2, 3))
+    model = fitted(name)
+    with pytest.raises(ValueError, match="X has 5 features"):
+        model.predict(X[:, :5])
+
+
+def test_scoring_before_fit_is_refused(name):
+    X, _, _ = blobs()
+    with pytest.raises(NotFittedError):
+        CASES[name].make().predict(X)
+
+
+def test_invalid_parameters_are_named(name):
+    X, y, _ = blobs()
+    for parameter, value in [*CASES[name].invalid_parameters, ("contamination", 0.7)]:
+        with pytest.raises(ValueError, match=f"'{parameter}' parameter"):
+            CASES[name].make(**{parameter: value}).fit(X, training_labels(CASES[name], y))
+
+
+# --------------------------------------------------------------- persistence
+def test_save_and_load_give_identical_scores(name, tmp_path):
+    X, _, _ = blobs()
+    model = fitted(name)
+    if not CASES[name].savable:
+        assert not hasattr(model, "save")
+        return
+    model.save(tmp_path / "model.safetensors")
+    loaded = deepsad.load(tmp_path / "model.safetensors")
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params() | {"device": "auto"}
+    np.testing.assert_array_equal(loaded.anomaly_score(X), model.anomaly_score(X))
+    assert loaded.threshold_ == model.threshold_
+    assert loaded.history_ == json.loads(json.dumps(model.history_))
+
+
+# ------------------------------------------------------------- library manners
+def test_fit_and_score_leave_the_global_random_state_alone(name, tmp_path):
+    X, _, _ = blobs()
+    torch_state, numpy_state = torch.random.get_rng_state(), np.random.get_state()
+    model = fitted(name)
+    model.anomaly_score(X)
+    if CASES[name].savable:
+        model.save(tmp_path / "model")
+        deepsad.load(tmp_path / "model").anomaly_score(X)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_state))
