@@ -29,7 +29,7 @@ from sklearn.model_selection import train_test_split
 
 from deepsad.data.scenario import make_scenario
 from deepsad.experiments.config import method_params, read_config
-from deepsad.experiments.methods import make_estimator
+from deepsad.experiments.estimators import make_estimator
 from deepsad.experiments.selection import paper_protocol
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import build_task, cached_dataset

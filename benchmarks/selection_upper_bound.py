@@ -20,8 +20,9 @@ import warnings
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from deepsad.experiments.methods import make_estimator
-from deepsad.experiments.selection import PAPER_GAMMAS, grid_points
+from deepsad.experiments.estimators import make_estimator
+from deepsad.experiments.methods import PAPER_GAMMAS
+from deepsad.experiments.selection import grid_points
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import build_task
 

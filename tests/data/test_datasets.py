@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from deepsad.data.datasets import DATASETS, ImageDataset, OddsDataset, load_dataset
+from deepsad.data.datasets import DATASETS, ImageDataset, TableDataset, dataset_info, load_dataset
 from deepsad.data.downloads import ChecksumWarning, DownloadError
 
 
@@ -45,20 +45,45 @@ def test_odds_from_root(tmp_path, network):
     scipy.io.savemat(tmp_path / "ODDS" / "shuttle.mat", contents)
     with pytest.warns(ChecksumWarning):
         data = load_dataset("shuttle", root=tmp_path)
-    assert isinstance(data, OddsDataset)
+    assert isinstance(data, TableDataset)
     assert data.X.dtype == np.float64 and data.y.tolist() == [0, 1, 0, 0, 0]
 
 
-def test_missing_files(tmp_path, network):
-    with pytest.raises(FileNotFoundError, match="thyroid.mat"):
-        load_dataset("thyroid", root=tmp_path, download=False)
-    with pytest.raises(DownloadError, match="raw.githubusercontent.com/yzhao062/pyod"):
+def test_missing_files_are_downloaded_only_when_asked(tmp_path, network):
+    with pytest.raises(FileNotFoundError, match="thyroid.mat.*download=True"):
         load_dataset("thyroid", root=tmp_path)
+    assert network.requested == []
+    with pytest.raises(DownloadError, match="raw.githubusercontent.com/yzhao062/pyod"):
+        load_dataset("thyroid", root=tmp_path, download=True)
+
+
+def test_digits_are_bundled(tmp_path, network):
+    data = load_dataset("digits", root=tmp_path)
+    assert isinstance(data, TableDataset) and data.X.shape == (1797, 64)
+    assert data.classes == tuple("0123456789") and network.requested == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_unknown_name(tmp_path):
     with pytest.raises(ValueError, match="'mnsit'"):
         load_dataset("mnsit", root=tmp_path)
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        dataset_info("imagenet")
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_each_descriptor_is_complete(name):
+    info = dataset_info(name)
+    assert info.name == name and info.description
+    for remote in info.files.values():
+        assert remote.checksum and remote.urls
+    if info.one_vs_rest:
+        assert len(info.classes) >= 2
+    else:
+        assert info.classes == ("inlier", "outlier") and not info.official_split
+    if info.preprocessing == "pixels":
+        assert info.pixel_max and info.image_shape
+    assert (info.image_shape is None) == (info.pixel_max is None)
 
 
 # --- the real files ------------------------------------------------------------------------------
@@ -120,4 +145,4 @@ def test_real_odds(shared_data, network, name):
 
 
 def test_every_dataset_is_covered():
-    assert set(DATASETS) == {"mnist", "fashion-mnist", "cifar10", *ODDS_SHAPES}
+    assert set(DATASETS) == {"digits", "mnist", "fashion-mnist", "cifar10", *ODDS_SHAPES}

@@ -75,16 +75,21 @@ def test_soft_boundary_deep_svdd_by_name():
 def test_every_method_runs_by_name(method):
     # digits has ~120 training samples: the deep baselines' default 150 epochs take a second.
     tiny = {} if method in ("supervised", "ssdgm") else {"autoencoder__ae_epochs": 20}
-    experiment = Experiment("digits", method, seed=0, normal_class=0, ratio_known_anomaly=0.05, params=tiny)
+    # Labeled anomalies from every anomaly class, so the supervised methods can learn them all.
+    experiment = Experiment("digits", method, seed=0, normal_class=0, known_anomaly_classes=tuple(range(1, 10)),
+                            ratio_known_anomaly=0.05, params=tiny)
     record, outcome = run_experiment(experiment, device="cpu")
     assert record["metrics"]["auroc"] > 0.6 and len(outcome.scores) == 719
 
 
 def test_the_seed_and_device_reach_nested_estimators():
-    from deepsad.experiments.methods import make_estimator
+    from deepsad.experiments.estimators import make_estimator
 
     hybrid = make_estimator("hybrid-iforest", {"detector__n_estimators": 10}, seed=4, device="cpu")
     params = hybrid.get_params(deep=True)
     assert params["autoencoder__random_state"] == 4 and params["detector__random_state"] == 4
     assert params["autoencoder__device"] == "cpu" and params["detector__n_estimators"] == 10
     assert make_estimator("deepsad", {"random_state": 9}, seed=4).random_state == 9
+    # The task has preprocessed the data, so no estimator scales it again unless asked to.
+    assert params["autoencoder__scaler"] is None and make_estimator("deepsad", {}, seed=0).scaler is None
+    assert make_estimator("deepsad", {"scaler": "auto"}, seed=0).scaler == "auto"

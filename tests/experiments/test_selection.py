@@ -8,12 +8,13 @@ from sklearn.metrics import roc_auc_score
 
 from deepsad.baselines import SSAD
 from deepsad.cli import main
-from deepsad.experiments.cli_support import single_experiment
+from deepsad.cli.single_run import single_experiment
 from deepsad.experiments.config import ConfigError, expand
+from deepsad.experiments.methods import METHODS
+from deepsad.experiments.records import evaluate
 from deepsad.experiments.report import results_frame, summary_table
-from deepsad.experiments.runner import evaluate, run_experiment
+from deepsad.experiments.runner import run_experiment
 from deepsad.experiments.selection import (
-    PAPER_GRIDS,
     grid_points,
     honest_protocol,
     median_heuristic_gamma,
@@ -47,14 +48,15 @@ def ring():
 
 
 def test_grids_are_the_papers():
-    assert list(PAPER_GRIDS["ocsvm"]["gamma"]) == GAMMAS
-    assert list(PAPER_GRIDS["ocsvm"]["nu"]) == [0.01, 0.05, 0.1, 0.2, 0.5]
-    assert PAPER_GRIDS["ssad"] == {"gamma": PAPER_GRIDS["ocsvm"]["gamma"]}
-    assert PAPER_GRIDS["hybrid-ocsvm"] == {
-        "detector__gamma": PAPER_GRIDS["ocsvm"]["gamma"], "detector__nu": PAPER_GRIDS["ocsvm"]["nu"],
+    grids = {name: method.grid for name, method in METHODS.items() if method.grid}
+    assert list(grids["ocsvm"]["gamma"]) == GAMMAS
+    assert list(grids["ocsvm"]["nu"]) == [0.01, 0.05, 0.1, 0.2, 0.5]
+    assert grids["ssad"] == {"gamma": grids["ocsvm"]["gamma"]}
+    assert grids["hybrid-ocsvm"] == {
+        "detector__gamma": grids["ocsvm"]["gamma"], "detector__nu": grids["ocsvm"]["nu"],
     }  # fmt: skip
-    assert PAPER_GRIDS["hybrid-ssad"] == {"detector__gamma": PAPER_GRIDS["ocsvm"]["gamma"]}
-    assert sorted(PAPER_GRIDS) == ["hybrid-ocsvm", "hybrid-ssad", "ocsvm", "ssad"]
+    assert grids["hybrid-ssad"] == {"detector__gamma": grids["ocsvm"]["gamma"]}
+    assert sorted(grids) == ["hybrid-ocsvm", "hybrid-ssad", "ocsvm", "ssad"]
     # SSAD is tuned at the paper's kappa = eta_u = eta_l = 1, its defaults.
     ssad = SSAD().get_params()
     assert (ssad["C"], ssad["C_labeled"], ssad["kappa"]) == (1.0, 1.0, 1.0)

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from deepsad.experiments.spec import Experiment
@@ -35,7 +38,7 @@ def test_dict_round_trip():
     [
         (dict(dataset="imagenet", method="deepsad"), "dataset must be one of"),
         (dict(dataset="cardio", method="svm"), "method must be one of"),
-        (dict(dataset="cardio", method="deepsad", params={"epoch": 3}), "has no parameter"),
+        (dict(dataset="cardio", method="deepsad", params=[("epochs", 3)]), "params must be a dictionary"),
         (dict(dataset="cardio", method="deepsad", seed=-1), "seed must be"),
         (dict(dataset="mnist", method="deepsad"), "normal_class must be one of 0..9"),
         (dict(dataset="mnist", method="deepsad", normal_class=10), "normal_class must be one of 0..9"),
@@ -65,3 +68,12 @@ def test_preprocessing_is_part_of_the_key_only_when_set():
 def test_from_dict_names_unknown_fields():
     with pytest.raises(ValueError, match="unknown experiment field"):
         Experiment.from_dict({"dataset": "cardio", "method": "deepsad", "colour": "red"})
+
+
+def test_an_experiment_is_a_value_that_needs_no_model():
+    # Parameter names are checked once per configuration, by the method
+    # (deepsad.experiments.config); an experiment takes them as they are.
+    experiment = Experiment("cardio", "deepsad", params={"epoch": 3})
+    assert experiment.params == {"epoch": 3}
+    code = "import sys; from deepsad.experiments.spec import Experiment; Experiment('cardio', 'ocsvm'); print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

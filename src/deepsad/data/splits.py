@@ -1,21 +1,47 @@
 """Train/test splits of the experimental protocol.
 
-ODDS (Deep SAD paper, §4.3): a random 60:40 split that keeps the outlier ratio. The test set is
-the exact complement of the training set; the reference code drew the two from separate random
-splits, so most "test" rows were training rows (MISSION §9).
+Data sets with an official split (MNIST, Fashion-MNIST, CIFAR-10) keep it. The others (the
+ODDS tables, digits) are split at random 60:40 per seed, keeping the class ratio (Deep SAD
+paper, §4.3). The test set is the exact complement of the training set; the reference code
+drew the two from separate random splits, so most "test" rows were training rows.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-__all__ = ["odds_split"]
+from deepsad.data.datasets import DatasetInfo, ImageDataset, TableDataset
+
+__all__ = ["Split", "split", "stratified_split"]
 
 RandomState = int | np.random.Generator | None
 
 
-def odds_split(
+@dataclass(frozen=True, eq=False)
+class Split:
+    """The training pool (samples and class labels) a scenario is drawn from, and the test
+    set; ``test_indices`` index the official test split, or the rows of a whole table."""
+
+    X_pool: np.ndarray
+    pool_classes: np.ndarray
+    X_test: np.ndarray
+    test_classes: np.ndarray
+    test_indices: np.ndarray
+
+
+def split(info: DatasetInfo, data: ImageDataset | TableDataset, random_state: RandomState = None) -> Split:
+    """The data set's split by its rule: the official one, or ``stratified_split`` drawn with
+    ``random_state``."""
+    if info.official_split:
+        return Split(data.X_train, data.y_train, data.X_test, data.y_test, np.arange(len(data.X_test)))
+    train, test = stratified_split(data.X, data.y, random_state=random_state)
+    return Split(data.X[train], data.y[train], data.X[test], data.y[test], test)
+
+
+def stratified_split(
     X: np.ndarray, y: np.ndarray, test_size: float = 0.4, random_state: RandomState = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stratified random split into sorted ``(train_indices, test_indices)`` that partition the rows.
@@ -28,7 +54,7 @@ def odds_split(
     -------
     >>> import numpy as np
     >>> X, y = np.zeros((100, 3)), np.r_[np.zeros(90), np.ones(10)]
-    >>> train, test = odds_split(X, y, random_state=0)
+    >>> train, test = stratified_split(X, y, random_state=0)
     >>> len(train), len(test), int(y[test].sum())
     (60, 40, 4)
     >>> from deepsad.preprocessing import StandardMinMaxScaler

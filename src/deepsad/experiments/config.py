@@ -29,7 +29,8 @@ A configuration names the grid; every list is one axis, a single value is a one-
 A key in ``params`` or ``dataset_params`` that no selected method has is an error, so a typo
 cannot silently change nothing. ``selection`` applies to the methods with parameters to select
 (OC-SVM, SSAD and their hybrids); the others run once without it, and a selection none of the
-methods can use is an error.
+methods can use is an error. A configuration is checked once, here: the experiments it expands
+into are values that are not checked again.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ from pathlib import Path
 
 import yaml
 
-from deepsad.experiments.methods import METHODS, accepted_params, check_method_params
-from deepsad.experiments.selection import PAPER_GRIDS
-from deepsad.experiments.spec import ALL_DATASETS, CLASS_DATASETS, Experiment
+from deepsad.data.datasets import DATASETS
+from deepsad.experiments.estimators import accepted_params, check_params
+from deepsad.experiments.methods import METHODS
+from deepsad.experiments.spec import Experiment
 
 GRID_KEYS = {
     "datasets", "methods", "seeds", "ratio_known_anomaly", "ratio_pollution", "ratio_known_normal",
@@ -105,13 +107,13 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
         if method not in METHODS:
             raise ConfigError(f"method_params.{method}: {method!r} is not one of {sorted(METHODS)}")
         try:
-            check_method_params(method, params)
+            check_params(method, params)
         except ValueError as error:
             raise ConfigError(f"method_params.{method}: {error}") from None
     shared = [("params", config.get("params", {}))]
     for dataset, params in config.get("dataset_params", {}).items():
-        if dataset not in ALL_DATASETS:
-            raise ConfigError(f"dataset_params.{dataset}: {dataset!r} is not one of {list(ALL_DATASETS)}")
+        if dataset not in DATASETS:
+            raise ConfigError(f"dataset_params.{dataset}: {dataset!r} is not one of {list(DATASETS)}")
         if dataset in datasets:
             shared.append((f"dataset_params.{dataset}", params))
     for table, params in shared:
@@ -152,8 +154,8 @@ def expand(config: dict) -> list[Experiment]:
     if datasets == [None] or methods == [None]:
         raise ConfigError("a configuration needs at least 'datasets' and 'methods'")
     for dataset in datasets:
-        if dataset not in ALL_DATASETS:
-            raise ConfigError(f"datasets: {dataset!r} is not one of {list(ALL_DATASETS)}")
+        if dataset not in DATASETS:
+            raise ConfigError(f"datasets: {dataset!r} is not one of {list(DATASETS)}")
     for method in methods:
         if method not in METHODS:
             raise ConfigError(f"methods: {method!r} is not one of {sorted(METHODS)}")
@@ -178,7 +180,7 @@ def expand(config: dict) -> list[Experiment]:
                     if rka == 0:  # no labeled anomalies: which classes they would come from is moot
                         known, kl = None, 0
                     for seed, method, preprocessing in itertools.product(seeds, methods, preprocessings):
-                        for selection in selections if method in PAPER_GRIDS else [None]:
+                        for selection in selections if METHODS[method].grid else [None]:
                             experiments.append(_experiment(
                                 dataset=dataset, method=method, seed=seed, normal_class=normal_class,
                                 known_anomaly_classes=known, n_known_classes=kl,
@@ -193,10 +195,10 @@ def expand(config: dict) -> list[Experiment]:
 
 def _selections(config: dict, methods: list) -> list:
     selections = _axis(config, "selection", None)
-    if selections != [None] and not any(method in PAPER_GRIDS for method in methods):
+    if selections != [None] and not any(METHODS[method].grid for method in methods):
+        tunable = [name for name, method in METHODS.items() if method.grid]
         raise ConfigError(
-            f"selection {selections} needs a method with parameters to select ({list(PAPER_GRIDS)}); "
-            f"the methods are {methods}"
+            f"selection {selections} needs a method with parameters to select ({tunable}); the methods are {methods}"
         )
     return selections
 
@@ -209,20 +211,20 @@ def _experiment(**fields) -> Experiment:
 
 
 def _normal_classes(config: dict, dataset: str) -> list:
-    if dataset not in CLASS_DATASETS:
+    if not DATASETS[dataset].one_vs_rest:
         return [None]
     setting = config.get("normal_classes", "all")
     if setting == "all":
-        return list(range(10))
+        return list(range(len(DATASETS[dataset].classes)))
     return _axis(config, "normal_classes", None)
 
 
 def _known_choices(setting, dataset: str, normal_class) -> list:
     """None means: draw n_known_classes classes at random with the experiment's seed."""
-    if setting == "random" or dataset not in CLASS_DATASETS:
+    if setting == "random" or not DATASETS[dataset].one_vs_rest:
         return [None]
     if setting == "each":
-        return [(c,) for c in range(10) if c != normal_class]
+        return [(c,) for c in range(len(DATASETS[dataset].classes)) if c != normal_class]
     if isinstance(setting, list):
         return [tuple(setting)]
     raise ConfigError(f"known_anomaly_classes must be 'random', 'each' or a list of classes; got {setting!r}")

@@ -1,63 +1,89 @@
-"""Detectors by the names the runner and the configuration files use."""
+"""The methods an experiment can name: which estimator each name builds, with which fixed
+parameters, and which of its parameters a selection protocol may choose.
+
+This is a table of names, importable without torch (the command line's help and the report
+read it); ``deepsad.experiments.estimators`` turns a name into an estimator.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
-from deepsad.baselines import KDE, OCSVM, SSAD, Hybrid, IsolationForest
-from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
+PAPER_GAMMAS = tuple(2.0**exponent for exponent in range(-7, 3))
+"""γ ∈ {2^-7, …, 2^2} of the RBF kernel exp(−γ‖x − x'‖²), the paper's grid."""
+PAPER_NUS = (0.01, 0.05, 0.1, 0.2, 0.5)
+"""ν of the OC-SVM, the paper's grid."""
 
-METHODS: dict[str, Callable[[], object]] = {
-    "deepsad": DeepSAD,
-    "deepsvdd": DeepSVDD,
-    "deepsvdd-soft": lambda: DeepSVDD(objective="soft-boundary"),
-    "hsc": HSC,
-    "ae": Autoencoder,
-    "supervised": SupervisedClassifier,
-    "ssdgm": SSDGM,
-    "ocsvm": OCSVM,
-    "iforest": IsolationForest,
-    "kde": KDE,
-    "ssad": SSAD,
-    "hybrid-ocsvm": lambda: Hybrid(OCSVM(), autoencoder=Autoencoder()),
-    "hybrid-iforest": lambda: Hybrid(IsolationForest(), autoencoder=Autoencoder()),
-    "hybrid-kde": lambda: Hybrid(KDE(), autoencoder=Autoencoder()),
-    "hybrid-ssad": lambda: Hybrid(SSAD(), autoencoder=Autoencoder()),
+
+@dataclass(frozen=True)
+class Method:
+    """One method name.
+
+    ``estimator`` names the class in ``deepsad.models`` (deep) or ``deepsad.baselines``;
+    ``fixed`` are parameters the name sets (``deepsvdd-soft``: the soft-boundary objective).
+    A hybrid names its shallow ``detector`` and runs it on an ``Autoencoder``'s codes; its
+    parameters are ``detector__*`` and ``autoencoder__*``. ``grid`` is what a selection
+    protocol chooses (empty: nothing; KDE cross-validates its own bandwidth, Isolation Forest
+    keeps the paper's setting, and the paper does not tune the deep methods).
+    """
+
+    name: str
+    estimator: str
+    deep: bool
+    fixed: dict = field(default_factory=dict)
+    detector: str | None = None
+    grid: dict[str, tuple[float, ...]] = field(default_factory=dict)
+
+    @property
+    def savable(self) -> bool:
+        """Whether a fitted estimator of this method can be saved to a model file."""
+        return self.deep
+
+
+# SSAD's κ = η_u = η_l = 1 are fixed by the paper (they are SSAD's defaults C, C_labeled,
+# kappa); only its kernel width is tuned.
+_OCSVM_GRID = {"gamma": PAPER_GAMMAS, "nu": PAPER_NUS}
+_SSAD_GRID = {"gamma": PAPER_GAMMAS}
+
+
+def _hybrid(name: str, detector: str, grid: dict | None = None) -> Method:
+    return Method(
+        name=name,
+        estimator="Hybrid",
+        deep=False,
+        detector=detector,
+        grid={f"detector__{name}": values for name, values in (grid or {}).items()},
+    )
+
+
+METHODS: dict[str, Method] = {
+    method.name: method
+    for method in (
+        Method("deepsad", "DeepSAD", deep=True),
+        Method("deepsvdd", "DeepSVDD", deep=True),
+        Method("deepsvdd-soft", "DeepSVDD", deep=True, fixed={"objective": "soft-boundary"}),
+        Method("hsc", "HSC", deep=True),
+        Method("ae", "Autoencoder", deep=True),
+        Method("supervised", "SupervisedClassifier", deep=True),
+        Method("ssdgm", "SSDGM", deep=True),
+        Method("ocsvm", "OCSVM", deep=False, grid=_OCSVM_GRID),
+        Method("iforest", "IsolationForest", deep=False),
+        Method("kde", "KDE", deep=False),
+        Method("ssad", "SSAD", deep=False, grid=_SSAD_GRID),
+        _hybrid("hybrid-ocsvm", "OCSVM", _OCSVM_GRID),
+        _hybrid("hybrid-iforest", "IsolationForest"),
+        _hybrid("hybrid-kde", "KDE"),
+        _hybrid("hybrid-ssad", "SSAD", _SSAD_GRID),
+    )
 }
-"""Factories of fresh estimators with default parameters. Hybrids take nested parameters in
-scikit-learn's notation: ``detector__nu``, ``autoencoder__ae_epochs``."""
+"""The methods by name."""
+
+SAVABLE_METHODS = tuple(name for name, method in METHODS.items() if method.savable)
+"""The names whose fitted estimators can be saved to a model file."""
 
 
-def accepted_params(method: str) -> dict:
-    """The parameters of ``method`` with their defaults (nested ones included)."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}; got {method!r}")
-    return METHODS[method]().get_params(deep=True)
-
-
-def check_method_params(method: str, params: Mapping) -> None:
-    """Raise a ValueError naming the method and key if ``params`` are not its parameters."""
-    accepted = accepted_params(method)
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"method {method!r} has no parameter(s) {unknown}; it accepts {sorted(accepted)}"
-        )
-
-
-def make_estimator(method: str, params: Mapping, seed: int, device: str | None = None):
-    """A fresh estimator with ``params``. Every ``random_state`` it has (nested ones of a
-    hybrid included) defaults to ``seed``; every ``device`` is set to ``device`` when given."""
-    check_method_params(method, params)
-    estimator = METHODS[method]()
-    settings = {}
-    for name in estimator.get_params(deep=True):
-        leaf = name.rsplit("__", 1)[-1]
-        if leaf == "random_state":
-            settings[name] = seed
-        elif leaf == "device" and device is not None:
-            settings[name] = device
-    settings.update(params)
-    if device is not None:
-        settings.update({k: device for k in settings if k.rsplit("__", 1)[-1] == "device"})
-    return estimator.set_params(**settings)
+def method(name: str) -> Method:
+    """The method of a name, or a ValueError listing the names."""
+    if name not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}; got {name!r}")
+    return METHODS[name]

@@ -19,10 +19,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn.datasets import load_digits
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from deepsad.data.datasets import IMAGE_DATASETS, load_dataset
+from deepsad.data.datasets import DATASETS, load_dataset
 from deepsad.experiments.store import ResultsStore
 
 logger = logging.getLogger(__name__)
@@ -34,7 +33,6 @@ SETTING_AXES = {
 }
 SETTING_COLUMNS = ("ratio_known_normal", *SETTING_AXES)
 """The scenario settings; a figure shows one combination of those it does not plot against."""
-GRID_DATASETS = ("digits", *IMAGE_DATASETS)
 GRID_SIZE = 16
 
 
@@ -120,12 +118,13 @@ def image_grids(
     """The 16 most normal and 16 most anomalous test images of one experiment per dataset,
     normal class and method: the lowest seed (then the first scenario setting in sorted order).
 
-    Covers digits (bundled) and the image datasets read from ``data_root`` without
+    Covers the data sets whose samples are images, read from ``data_root`` without
     downloading; a dataset whose files are missing is skipped and ``notify`` told why.
     """
     frame = frame.assign(line=_line_labels(frame))
     figures = {}
-    for dataset in sorted(set(frame["dataset"]) & set(GRID_DATASETS)):
+    image_datasets = {name for name, info in DATASETS.items() if info.image_shape is not None}
+    for dataset in sorted(set(frame["dataset"]) & image_datasets):
         try:
             images = _test_images(dataset, data_root)
         except (OSError, ValueError) as error:
@@ -146,11 +145,13 @@ def image_grids(
 
 
 def _test_images(dataset: str, data_root) -> np.ndarray:
-    """uint8 images (n, channels, height, width) that a stored outcome's indices point into."""
-    if dataset == "digits":
-        # the digits split keeps indices into the whole bundled set; pixels are 0..16
-        return np.round(load_digits().images * (255 / 16)).astype(np.uint8)[:, None]
-    return load_dataset(dataset, root=data_root, download=False).X_test
+    """uint8 images (n, channels, height, width) that a stored outcome's indices point into:
+    the official test split, or the rows of a data set split per seed."""
+    info = DATASETS[dataset]
+    data = load_dataset(dataset, root=data_root, download=False)
+    images = data.X_test if info.official_split else data.X
+    images = np.asarray(images).reshape(len(images), *info.image_shape)
+    return np.round(images * (255 / info.pixel_max)).astype(np.uint8)
 
 
 def _image_grid(images: np.ndarray, scores: np.ndarray, title: str) -> bytes:

@@ -1,6 +1,6 @@
 """Choosing the shallow baselines' kernel parameters, by one of two protocols.
 
-- ``"paper"``: the protocol of Ruff et al. (ICLR 2020, MISSION §6), which tunes γ (and ν) on
+- ``"paper"``: the protocol of Ruff et al. (ICLR 2020, §4), which tunes γ (and ν) on
   a random 10% of the *test* set, an advantage the paper grants the shallow methods on
   purpose. Unlike the reference code, which then scores the whole test set, samples it
   tuned on included, the metrics are reported on the other 90% only.
@@ -25,38 +25,15 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from deepsad.baselines import Hybrid
-from deepsad.experiments.methods import make_estimator
+from deepsad.experiments.estimators import make_estimator
+from deepsad.experiments.methods import METHODS
 from deepsad.experiments.shared_autoencoders import FittedAutoencoder, SharedAutoencoders
+from deepsad.experiments.spec import SELECTION_PROTOCOLS
 from deepsad.labels import ANOMALY
 
 if TYPE_CHECKING:
     from deepsad.experiments.spec import Experiment
     from deepsad.experiments.tasks import Task
-
-PROTOCOLS = ("paper", "honest")
-
-PAPER_GAMMAS = tuple(2.0**exponent for exponent in range(-7, 3))
-"""γ ∈ {2^-7, …, 2^2} of the RBF kernel exp(−γ‖x − x'‖²)."""
-PAPER_NUS = (0.01, 0.05, 0.1, 0.2, 0.5)
-"""ν of the OC-SVM."""
-
-_DETECTOR_GRIDS = {
-    "ocsvm": {"gamma": PAPER_GAMMAS, "nu": PAPER_NUS},
-    # SSAD's κ = η_u = η_l = 1 are fixed by the paper (they are SSAD's defaults C, C_labeled,
-    # kappa); only the kernel width is tuned.
-    "ssad": {"gamma": PAPER_GAMMAS},
-}
-PAPER_GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
-    **_DETECTOR_GRIDS,
-    **{
-        f"hybrid-{name}": {f"detector__{parameter}": values for parameter, values in grid.items()}
-        for name, grid in _DETECTOR_GRIDS.items()
-    },
-}
-"""The parameters each tunable method is searched over, by the runner's method names. The other
-methods have nothing to tune: KDE cross-validates its own bandwidth, Isolation Forest uses the
-paper's fixed setting, and the deep methods are not tuned in the paper."""
 
 PAPER_TUNING_FRACTION = 0.1
 HONEST_FOLDS = 3
@@ -96,33 +73,13 @@ class Selection:
         }
 
 
-def check_selection(method: str, selection: str, params: Mapping) -> None:
-    """Raise a ValueError naming the problem if ``method`` with ``params`` cannot be tuned by
-    ``selection``: an unknown protocol, a method with nothing to tune, or ``params`` fixing a
-    parameter the protocol would choose."""
-    if selection not in PROTOCOLS:
-        raise ValueError(f"selection must be one of {list(PROTOCOLS)} or None; got {selection!r}")
-    _check_tunable(method)
-    fixed = sorted(set(params) & set(PAPER_GRIDS[method]))
-    if fixed:
-        raise ValueError(
-            f"params fix {fixed}, which selection={selection!r} chooses for method {method!r}; "
-            "leave them out of params"
-        )
-
-
-def grid_points(method: str) -> list[dict]:
-    """Every point of ``method``'s grid, γ outermost, each axis ascending."""
-    _check_tunable(method)
-    grid = PAPER_GRIDS[method]
+def grid_points(name: str) -> list[dict]:
+    """Every point of method ``name``'s grid (``Method.grid``), γ outermost, each axis ascending."""
+    grid = METHODS[name].grid if name in METHODS else {}
+    if not grid:
+        tunable = [n for n, m in METHODS.items() if m.grid]
+        raise ValueError(f"method {name!r} has no parameters to select; selection applies to {tunable}")
     return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
-
-
-def _check_tunable(method: str) -> None:
-    if method not in PAPER_GRIDS:
-        raise ValueError(
-            f"method {method!r} has no parameters to select; selection applies to {list(PAPER_GRIDS)}"
-        )
 
 
 def select(
@@ -143,7 +100,7 @@ def select(
             experiment.method, experiment.params, task.X_train, task.y_train, seed=experiment.seed, device=device,
             autoencoders=autoencoders,
         )  # fmt: skip
-    raise ValueError(f"selection must be one of {list(PROTOCOLS)}; got {experiment.selection!r}")
+    raise ValueError(f"selection must be one of {list(SELECTION_PROTOCOLS)}; got {experiment.selection!r}")
 
 
 def paper_protocol(
@@ -242,7 +199,7 @@ def honest_protocol(
     labeled_anomaly = np.asarray(y_train) == ANOMALY
     n_labeled = int(labeled_anomaly.sum())
     if n_labeled < 2:
-        gamma_name = next(name for name in PAPER_GRIDS[method] if name.rsplit("__", 1)[-1] == "gamma")
+        gamma_name = next(name for name in grid[0] if name.rsplit("__", 1)[-1] == "gamma")
         gamma = median_heuristic_gamma(features[~labeled_anomaly], seed)
         chosen = {gamma_name: gamma}
         how = (
@@ -271,7 +228,7 @@ def honest_protocol(
     return Selection("honest", chosen, len(grid), how, tuning.final(chosen), None, best)
 
 
-def train_hybrid_autoencoder(hybrid: Hybrid, X_train, y_train, autoencoders: SharedAutoencoders | None = None):
+def train_hybrid_autoencoder(hybrid, X_train, y_train, autoencoders: SharedAutoencoders | None = None):
     """The hybrid's autoencoder trained as ``Hybrid.fit`` trains it (unsupervised, on the samples
     not labeled anomalous), or the same one loaded from ``autoencoders``."""
     X = X_train[np.asarray(y_train) != ANOMALY]
@@ -312,12 +269,12 @@ class _Tuning:
     autoencoder: object | None
 
     @classmethod
-    def prepare(cls, method, params, seed, device, X_train, y_train, autoencoders=None) -> _Tuning:
-        estimator = make_estimator(method, params, seed, device)
+    def prepare(cls, method_name, params, seed, device, X_train, y_train, autoencoders=None) -> _Tuning:
+        estimator = make_estimator(method_name, params, seed, device)
         autoencoder = None
-        if isinstance(estimator, Hybrid):
+        if METHODS[method_name].detector is not None:
             autoencoder = train_hybrid_autoencoder(estimator, X_train, y_train, autoencoders)
-        return cls(method, params, seed, device, autoencoder)
+        return cls(method_name, params, seed, device, autoencoder)
 
     def features(self, X: np.ndarray) -> np.ndarray:
         return X if self.autoencoder is None else self.autoencoder.encode(X)

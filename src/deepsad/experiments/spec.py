@@ -10,37 +10,37 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
 
-from deepsad.data.datasets import DATASETS, IMAGE_DATASETS, ODDS_DATASETS
-from deepsad.experiments.methods import check_method_params
-from deepsad.experiments.selection import check_selection
+from deepsad.data.datasets import DATASETS, PIXELS, dataset_info
+from deepsad.experiments.methods import METHODS
 
-BUNDLED_DATASETS = ("digits",)
-"""Datasets that ship with a dependency (scikit-learn's 8×8 digits) and need no download."""
+SELECTION_PROTOCOLS = ("paper", "honest")
+"""How a method's ``grid`` parameters are chosen (``deepsad.experiments.selection``): "paper"
+tunes on 10% of the test set and reports on the rest, "honest" uses the training set only."""
 
 PREPROCESSINGS = ("gcn",)
 """Non-default image preprocessing (``deepsad.experiments.tasks``): "gcn" is Deep SVDD's (ICML
 2018) global contrast normalization with min-max scaling; the default (None) scales pixels to
 [0, 1] as the Deep SAD paper does."""
 
-ALL_DATASETS = BUNDLED_DATASETS + DATASETS
-CLASS_DATASETS = BUNDLED_DATASETS + IMAGE_DATASETS
-"""Datasets with ten classes, used one-vs-rest: one class normal, the others anomalies."""
-
 
 @dataclass(frozen=True)
 class Experiment:
     """The full definition of one run.
 
-    ``normal_class`` (class datasets only) is the normal class; the other classes are the
-    anomalies. ``known_anomaly_classes`` are the classes labeled anomalies come from; when
-    left as None, ``n_known_classes`` of them are drawn at random with the seed. ODDS sets
-    have one anomaly class (their outliers) and no ``normal_class``. The ratios are the
-    paper's: known normals and known anomalies (γl) as fractions of the training set,
-    pollution (γp) as a fraction of the unlabeled data. ``selection`` ("paper" or "honest",
-    see ``deepsad.experiments.selection``) chooses a shallow method's kernel parameters
-    instead of taking them from ``params``; None runs ``params`` as they are.
-    ``preprocessing`` ("gcn", image datasets only) replaces the default [0, 1] pixel scaling
-    by Deep SVDD's global contrast normalization (see ``PREPROCESSINGS``).
+    A plain value: it imports no model and checks only its own values. The parameter names
+    in ``params`` are the method's to check (``deepsad.experiments.estimators``), once per
+    configuration.
+
+    ``normal_class`` (one-vs-rest datasets only) is the normal class; the other classes are
+    the anomalies. ``known_anomaly_classes`` are the classes labeled anomalies come from;
+    when left as None, ``n_known_classes`` of them are drawn at random with the seed. The
+    ODDS sets have one anomaly class (their outliers) and no ``normal_class``. The ratios are
+    the paper's: known normals and known anomalies (γl) as fractions of the training set,
+    pollution (γp) as a fraction of the unlabeled data. ``selection`` (one of
+    ``SELECTION_PROTOCOLS``) chooses a shallow method's kernel parameters instead of taking
+    them from ``params``; None runs ``params`` as they are. ``preprocessing`` ("gcn", image
+    datasets only) replaces the default [0, 1] pixel scaling by Deep SVDD's global contrast
+    normalization (see ``PREPROCESSINGS``).
     """
 
     dataset: str
@@ -57,38 +57,42 @@ class Experiment:
     preprocessing: str | None = None
 
     def __post_init__(self) -> None:
-        if self.dataset not in ALL_DATASETS:
-            raise ValueError(f"dataset must be one of {list(ALL_DATASETS)}; got {self.dataset!r}")
-        check_method_params(self.method, self.params)
+        info = dataset_info(self.dataset)
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {list(METHODS)}; got {self.method!r}")
+        if not isinstance(self.params, dict):
+            raise ValueError(f"params must be a dictionary of estimator parameters; got {self.params!r}")
         if self.selection is not None:
-            check_selection(self.method, self.selection, self.params)
+            self._check_selection()
         if self.preprocessing is not None:
             if self.preprocessing not in PREPROCESSINGS:
                 raise ValueError(f"preprocessing must be one of {list(PREPROCESSINGS)} or None; got {self.preprocessing!r}")
-            if self.dataset not in IMAGE_DATASETS:
+            if info.preprocessing != PIXELS:
+                images = [name for name, other in DATASETS.items() if other.preprocessing == PIXELS]
                 raise ValueError(
-                    f"preprocessing={self.preprocessing!r} applies to the image datasets {list(IMAGE_DATASETS)}; "
+                    f"preprocessing={self.preprocessing!r} applies to the image datasets {images}; "
                     f"the dataset is {self.dataset!r}"
                 )
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
-        if self.dataset in CLASS_DATASETS:
-            if self.normal_class not in range(10):
+        if info.one_vs_rest:
+            n_classes = len(info.classes)
+            if self.normal_class not in range(n_classes):
                 raise ValueError(
                     f"dataset {self.dataset!r} is used one-vs-rest: normal_class must be one of "
-                    f"0..9; got {self.normal_class!r}"
+                    f"0..{n_classes - 1}; got {self.normal_class!r}"
                 )
             if self.known_anomaly_classes is not None:
-                wrong = [c for c in self.known_anomaly_classes if c not in range(10) or c == self.normal_class]
+                wrong = [c for c in self.known_anomaly_classes if c not in range(n_classes) or c == self.normal_class]
                 if wrong:
                     raise ValueError(
-                        f"known_anomaly_classes must be classes 0..9 other than the normal class "
+                        f"known_anomaly_classes must be classes 0..{n_classes - 1} other than the normal class "
                         f"{self.normal_class}; got {list(self.known_anomaly_classes)}"
                     )
                 object.__setattr__(self, "known_anomaly_classes", tuple(int(c) for c in self.known_anomaly_classes))
         elif self.normal_class is not None or self.known_anomaly_classes is not None:
             raise ValueError(
-                f"dataset {self.dataset!r} (ODDS) has one normal and one anomaly class; leave "
+                f"dataset {self.dataset!r} has one normal and one anomaly class; leave "
                 "normal_class and known_anomaly_classes unset"
             )
         for name in ("ratio_known_normal", "ratio_known_anomaly", "ratio_pollution"):
@@ -99,9 +103,19 @@ class Experiment:
         if isinstance(self.n_known_classes, bool) or not isinstance(self.n_known_classes, int) or self.n_known_classes < 0:
             raise ValueError(f"n_known_classes must be a non-negative integer; got {self.n_known_classes!r}")
 
-    @property
-    def is_odds(self) -> bool:
-        return self.dataset in ODDS_DATASETS
+    def _check_selection(self) -> None:
+        if self.selection not in SELECTION_PROTOCOLS:
+            raise ValueError(f"selection must be one of {list(SELECTION_PROTOCOLS)} or None; got {self.selection!r}")
+        grid = METHODS[self.method].grid
+        if not grid:
+            tunable = [name for name, method in METHODS.items() if method.grid]
+            raise ValueError(f"method {self.method!r} has no parameters to select; selection applies to {tunable}")
+        fixed = sorted(set(self.params) & set(grid))
+        if fixed:
+            raise ValueError(
+                f"params fix {fixed}, which selection={self.selection!r} chooses for method {self.method!r}; "
+                "leave them out of params"
+            )
 
     def to_dict(self) -> dict:
         values = asdict(self)

@@ -46,7 +46,7 @@ class RunSettings:
     folder of autoencoders shared by the hybrids (None: each hybrid trains its own)."""
 
     root: str | None = None
-    download: bool = True
+    download: bool = False
     device: str | None = None
     threads: int = 1
     shared_autoencoders: str | None = None

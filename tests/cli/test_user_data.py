@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deepsad.data.readers import DataFileError
-from deepsad.experiments.user_data import (
+from deepsad.cli.user_data import (
     UserData,
     fit_model,
     label_summary,
@@ -13,8 +12,8 @@ from deepsad.experiments.user_data import (
     score_data,
     semi_supervised_labels,
 )
-
-from .conftest import TINY
+from deepsad.data.readers import DataFileError
+from tests.experiments.conftest import TINY
 
 
 def _sensor_table(n_normal=200, n_anomalous=12, seed=0) -> pd.DataFrame:

@@ -18,11 +18,8 @@ import numpy as np
 import pandas as pd
 
 from deepsad.data.readers import PathLike, read_user_data
-from deepsad.experiments.methods import make_estimator
+from deepsad.experiments.methods import SAVABLE_METHODS
 from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
-
-SAVABLE_METHODS = ("deepsad", "deepsvdd", "deepsvdd-soft", "hsc", "ae", "supervised", "ssdgm")
-"""The runner's method names whose estimators can be saved to a model file."""
 
 PIXEL_MAX = 255.0
 
@@ -67,11 +64,16 @@ def semi_supervised_labels(data: UserData, what: str) -> np.ndarray | None:
 
 
 def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: dict, seed: int, device: str | None):
-    """A fresh ``method`` estimator with ``params``, fitted on the data."""
+    """A fresh ``method`` estimator with ``params``, seeded with ``seed``, fitted on the data.
+    It keeps its own scaling (``scaler="auto"`` for tables), so the saved model scores raw
+    data of the same kind."""
+    from deepsad.experiments.estimators import check_params, fresh_estimator
+
     if method not in SAVABLE_METHODS:
         raise ValueError(f"method must be one of {list(SAVABLE_METHODS)} (those that can be saved); got {method!r}")
-    estimator = make_estimator(method, params, seed, device)
-    return estimator.fit(data.features, labels)
+    check_params(method, params)
+    settings = {"random_state": seed, **({"device": device} if device is not None else {}), **params}
+    return fresh_estimator(method).set_params(**settings).fit(data.features, labels)
 
 
 def score_data(model, data: UserData) -> pd.DataFrame:

@@ -1,4 +1,8 @@
-"""The ``deepsad`` command line: thin wrappers that parse options and call ``experiments``."""
+"""The ``deepsad`` command line: thin wrappers that parse options and call ``experiments``.
+
+The lists of data sets and methods in the help come from their registries; the commands
+import the engine (torch) only when they run, so ``--help`` and ``deepsad report`` stay light.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,11 @@ import click
 import numpy as np
 
 from deepsad._version import __version__
+from deepsad.data.datasets import DATASETS
+from deepsad.experiments.methods import METHODS, SAVABLE_METHODS
+from deepsad.experiments.spec import PREPROCESSINGS, SELECTION_PROTOCOLS
+
+DEMO_CLASSES = len(DATASETS["digits"].classes)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
@@ -23,7 +32,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--normal-class", "normal_classes", type=click.IntRange(0, 9), multiple=True,
+@click.option("--normal-class", "normal_classes", type=click.IntRange(0, DEMO_CLASSES - 1), multiple=True,
               help="Digit(s) used as the normal class, one run each; default: all ten.")
 @click.option("--seeds", type=click.IntRange(1), default=1, help="Number of seeds (0, 1, ...) per class.")
 @click.option("--ratio-known-anomaly", type=click.FloatRange(0, 1, max_open=True), default=0.05,
@@ -37,7 +46,7 @@ def demo(normal_classes, seeds, ratio_known_anomaly, device) -> None:
     """
     from deepsad.experiments.demo import run_demo
 
-    classes = normal_classes or tuple(range(10))
+    classes = normal_classes or tuple(range(DEMO_CLASSES))
     click.echo(f"digits one-vs-rest, γl = {ratio_known_anomaly}, {seeds} seed(s), classes {list(classes)}")
     started = time.perf_counter()
 
@@ -81,14 +90,12 @@ def _fail(error: Exception) -> None:
 @main.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="TOML or YAML file in the sweep format describing one experiment; flags override it.")
-@click.option("--dataset", default=None, help="digits, mnist, fashion-mnist, cifar10, or an ODDS set "
-              "(arrhythmia, cardio, satellite, satimage-2, shuttle, thyroid).")
-@click.option("--method", default=None, help="deepsad, deepsvdd, deepsvdd-soft, hsc, ae, supervised, ssdgm, ocsvm, iforest, kde, ssad, "
-                   "hybrid-ocsvm, hybrid-iforest, hybrid-kde or hybrid-ssad.")
+@click.option("--dataset", default=None, help=f"One of: {', '.join(DATASETS)}.")
+@click.option("--method", default=None, help=f"One of: {', '.join(METHODS)}.")
 @click.option("--seed", type=click.IntRange(0), default=None, help="Seed of the split, scenario and model. [default: 0]")
-@click.option("--normal-class", type=click.IntRange(0, 9), default=None,
+@click.option("--normal-class", type=click.IntRange(0), default=None,
               help="Normal class of a one-vs-rest dataset (the other classes are anomalies).")
-@click.option("--known-anomaly-class", "known_classes", type=click.IntRange(0, 9), multiple=True,
+@click.option("--known-anomaly-class", "known_classes", type=click.IntRange(0), multiple=True,
               help="Class the labeled anomalies come from (repeatable). Default: drawn at random.")
 @click.option("--n-known-classes", type=click.IntRange(0), default=None,
               help="Number of known anomaly classes drawn at random (kl). [default: 1]")
@@ -97,11 +104,12 @@ def _fail(error: Exception) -> None:
 @click.option("--ratio-pollution", type=float, default=None, help="γp: fraction of the unlabeled training data that are anomalies. [default: 0]")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Estimator parameter, e.g. --param epochs=30 --param hidden_sizes=[64,32] (repeatable).")
-@click.option("--selection", type=click.Choice(["paper", "honest"]), default=None,
-              help="Choose the kernel γ (and ν) of ocsvm, ssad and their hybrids: 'paper' tunes on 10% of the "
+@click.option("--selection", type=click.Choice(SELECTION_PROTOCOLS), default=None,
+              help=f"Choose the kernel γ (and ν) of {', '.join(n for n, m in METHODS.items() if m.grid)}: "
+                   "'paper' tunes on 10% of the "
                    "test set and reports on the other 90%; 'honest' uses the training set only. "
                    "Default: the method's parameters as given.")
-@click.option("--preprocessing", type=click.Choice(["gcn"]), default=None,
+@click.option("--preprocessing", type=click.Choice(PREPROCESSINGS), default=None,
               help="Image datasets: 'gcn' is Deep SVDD's (ICML 2018) global contrast normalization with "
                    "min-max scaling. Default: pixels scaled to [0, 1], as in the Deep SAD paper.")
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
@@ -121,7 +129,7 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
 
     import torch
 
-    from deepsad.experiments.cli_support import single_experiment
+    from deepsad.cli.single_run import single_experiment
     from deepsad.experiments.runner import run_experiment
     from deepsad.files import write_atomically
 
@@ -270,8 +278,7 @@ def _label_options(function):
 @click.argument("data_path", metavar="DATA", type=click.Path(dir_okay=False, exists=True))
 @click.option("--model-out", type=click.Path(dir_okay=False), required=True,
               help="Where to save the fitted model (a safetensors file; load it with deepsad.load or 'deepsad score').")
-@click.option("--method", default="deepsad",
-              help="Detector to fit: deepsad, deepsvdd, deepsvdd-soft, hsc, ae, supervised or ssdgm.")
+@click.option("--method", type=click.Choice(SAVABLE_METHODS), default="deepsad", help="Detector to fit.")
 @_label_options
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Estimator parameter, e.g. --param epochs=30 --param contamination=0.01 (repeatable).")
@@ -291,9 +298,9 @@ def fit(data_path, model_out, method, label_column, labels_path, params, seed, d
     """
     import torch
 
-    from deepsad.experiments.cli_support import parse_param
+    from deepsad.cli.single_run import parse_param
+    from deepsad.cli.user_data import fit_model, label_summary, read_data_file, semi_supervised_labels
     from deepsad.experiments.config import ConfigError
-    from deepsad.experiments.user_data import fit_model, label_summary, read_data_file, semi_supervised_labels
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
@@ -330,9 +337,9 @@ def score(model_path, data_path, output, label_column, labels_path, device) -> N
 
     Example: deepsad score sensors.safetensors new_readings.csv --output scores.csv
     """
-    from deepsad.experiments.user_data import read_data_file, score_data
+    from deepsad.cli.user_data import read_data_file, score_data
     from deepsad.files import write_atomically
-    from deepsad.models.persistence import load_model
+    from deepsad.models import load_model
 
     try:
         model = load_model(model_path, device=device)

@@ -1,9 +1,10 @@
-"""Turning command-line options into a configuration the experiment modules understand."""
+"""``deepsad run``: its options, with an optional configuration file, as one experiment."""
 
 from __future__ import annotations
 
 import json
 
+from deepsad.data.datasets import DATASETS
 from deepsad.experiments.config import ConfigError, expand, read_config
 from deepsad.experiments.spec import Experiment
 
@@ -65,7 +66,5 @@ def single_experiment(config_path, flags: dict, seed: int | None, known_classes:
 
 
 def _is_class_dataset(datasets) -> bool:
-    from deepsad.experiments.spec import CLASS_DATASETS
-
     names = datasets if isinstance(datasets, list) else [datasets]
-    return any(name in CLASS_DATASETS for name in names)
+    return any(name in DATASETS and DATASETS[name].one_vs_rest for name in names)

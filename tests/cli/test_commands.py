@@ -152,7 +152,7 @@ def test_fit_then_score_own_data(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--label-column", "target"], "no label column 'target'"),
-    (["--label-column", "label", "--method", "iforest"], "method must be one of"),
+    (["--label-column", "label", "--method", "iforest"], "'iforest' is not one of 'deepsad', 'deepsvdd'"),
     (["--label-column", "label", "--param", "epochs"], "--param expects KEY=VALUE"),
 ])
 def test_fit_errors_are_messages_not_tracebacks(tmp_path, args, message):
