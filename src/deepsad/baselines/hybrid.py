@@ -15,8 +15,10 @@ from deepsad.validation import check_training_data
 
 
 class Hybrid(AnomalyDetectorMixin, BaseEstimator):
-    """A shallow detector (``OCSVM``, ``IsolationForest``, ``KDE``, ``SSAD``, ...) on the codes
-    φ(x) of an autoencoder: ``fit`` trains the autoencoder on the samples not labeled as
+    """A shallow detector on the codes φ(x) of an autoencoder: the paper's hybrid baselines.
+
+    The detector is any of ``OCSVM``, ``IsolationForest``, ``KDE``, ``SSAD`` (or another
+    deepsad detector). ``fit`` trains the autoencoder on the samples not labeled as
     anomalies (it is unsupervised), encodes all of X, and fits the detector on the codes
     with the same labels, so a semi-supervised detector such as SSAD still learns from them
     (an unsupervised one leaves the known anomalies out and says so). The anomaly score is
@@ -35,12 +37,26 @@ class Hybrid(AnomalyDetectorMixin, BaseEstimator):
     autoencoder : Autoencoder, default=None
         The autoencoder whose codes the detector sees; None means ``Autoencoder()``.
     contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data (known anomalies excluded) above ``threshold_``;
+        "auto" is the detector's own threshold.
 
-    Fitted attributes: ``autoencoder_``, ``detector_`` (its ``n_features_in_`` is the
-    autoencoder's ``rep_dim_``), ``threshold_``, ``n_features_in_``, ``input_shape_``.
+    Attributes
+    ----------
+    autoencoder_ : Autoencoder
+        The fitted autoencoder.
+    detector_ : estimator
+        The fitted detector; its ``n_features_in_`` is the autoencoder's ``rep_dim_``.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    input_shape_ : tuple of int
+        Shape of one sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> from deepsad.baselines import OCSVM, Hybrid
     >>> from deepsad.models import Autoencoder
@@ -62,8 +78,21 @@ class Hybrid(AnomalyDetectorMixin, BaseEstimator):
         self.contamination = contamination
 
     def fit(self, X, y=None):
-        """Fit on X (n, d) or (n, c, h, w) with semi-supervised labels y: +1 known normal,
-        0 unlabeled, -1 known anomaly (None: all unlabeled)."""
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Training data.
+        y : array-like of shape (n_samples,), default=None
+            Semi-supervised labels: +1 known normal, 0 unlabeled, -1 known anomaly (None:
+            all unlabeled).
+
+        Returns
+        -------
+        self
+            The fitted detector.
+        """
         self._validate_params()
         X, labels = check_training_data(self, X, y, uses_labels=True, use_instead="SSAD")
         self.autoencoder_ = Autoencoder() if self.autoencoder is None else clone(self.autoencoder)

@@ -17,18 +17,45 @@ ISOLATION_SCORE_BOUNDARY = 0.5
 
 
 class IsolationForest(AnomalyDetectorMixin, BaseEstimator):
-    """Isolation Forest (unsupervised): the score 2^(−E[h(x)] / c(ψ)) ∈ (0, 1] of Liu et al.,
-    where h(x) is the path length isolating x in a tree grown on ψ = ``max_samples``
-    sub-sampled points; shallow isolation means anomalous.
+    """Isolation Forest (Liu et al., ICDM 2008), unsupervised.
+
+    The score is 2^(−E[h(x)] / c(ψ)) ∈ (0, 1], where h(x) is the path length isolating x in a
+    tree grown on ψ = ``max_samples`` sub-sampled points; shallow isolation means anomalous.
 
     The paper's setting is 100 trees on 256 samples each; with fewer training samples than
     ``max_samples`` every tree uses all of them. With ``contamination="auto"`` the threshold
     is Liu et al.'s 0.5. Labels are ignored: known anomalies (-1) are left out of training
     and known normals (+1) count as unlabeled, with a warning. Images (n, c, h, w) are
-    flattened to pixel vectors.
+    flattened to pixel vectors. A thin configuration of scikit-learn's ``IsolationForest``.
 
-    Example
-    -------
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Number of trees.
+    max_samples : int, default=256
+        Samples drawn to grow each tree (ψ); all of them when the training set is smaller.
+    n_jobs : int or None, default=None
+        Parallel jobs (scikit-learn's meaning).
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data above ``threshold_``; "auto" is Liu et al.'s 0.5.
+    random_state : int, RandomState or None, default=None
+        Seed of the sub-sampling and the splits.
+
+    Attributes
+    ----------
+    model_ : sklearn.ensemble.IsolationForest
+        The fitted forest.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    input_shape_ : tuple of int
+        Shape of one sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from deepsad.baselines import IsolationForest
     >>> X = np.random.default_rng(0).normal(size=(300, 2))
@@ -53,8 +80,21 @@ class IsolationForest(AnomalyDetectorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        """Fit on X (n, d) or (n, c, h, w); y holds semi-supervised labels (+1, 0, -1),
-        which this unsupervised method ignores apart from leaving out known anomalies."""
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Training data; images are flattened to pixel vectors.
+        y : array-like of shape (n_samples,), default=None
+            Semi-supervised labels (+1 known normal, 0 unlabeled, -1 known anomaly). This
+            unsupervised method leaves the known anomalies out and uses the rest alike.
+
+        Returns
+        -------
+        self
+            The fitted detector.
+        """
         self._validate_params()
         X, _ = fit_input(self, X, y, uses_labels=False)
         self.model_ = _SklearnIsolationForest(

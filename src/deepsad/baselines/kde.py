@@ -21,22 +21,53 @@ BANDWIDTH_GRID_RELATIVE = np.logspace(-4, 2, 13, base=2)
 
 
 class KDE(AnomalyDetectorMixin, BaseEstimator):
-    """Gaussian kernel density estimation (unsupervised); the anomaly score is −log p̂(x).
+    """Gaussian kernel density estimation, unsupervised; the anomaly score is −log p̂(x).
 
     ``bandwidth="cv"`` picks the bandwidth with the highest ``cv``-fold cross-validated
     log-likelihood on a log grid of 13 values from 2^-4 to 2^2 times the mean per-feature
     standard deviation of the training data (folds shuffled with ``random_state``); a
-    number fixes it. ``rtol`` is the relative tolerance of scikit-learn's tree-based density
-    sums: the default 1e-8 changes log-densities by about that fraction (on the five smaller
-    ODDS sets, seeds 0-1, not one AUROC or chosen bandwidth differs from the exact 0) and is
-    2-7x faster for the smaller bandwidths on shuttle's 27 000 samples. There is no natural
-    boundary, so with ``contamination="auto"`` the threshold leaves 5% of the training data
-    above it. Labels are ignored: known anomalies (-1) are left out of training and known
-    normals (+1) count as unlabeled, with a warning. Images (n, c, h, w) are flattened to
-    pixel vectors.
+    number fixes it. There is no natural boundary, so with ``contamination="auto"`` the
+    threshold leaves 5% of the training data above it. Labels are ignored: known anomalies
+    (-1) are left out of training and known normals (+1) count as unlabeled, with a warning.
+    Images (n, c, h, w) are flattened to pixel vectors.
 
-    Example
-    -------
+    Parameters
+    ----------
+    bandwidth : "cv" or float, default="cv"
+        The Gaussian kernel's bandwidth, or "cv" to choose it by cross-validated
+        log-likelihood.
+    cv : int, default=5
+        Folds of that cross-validation.
+    rtol : float, default=1e-8
+        Relative tolerance of scikit-learn's tree-based density sums: log-densities change
+        by about this fraction, and small bandwidths on large sets fit much faster than with
+        the exact 0 (docs/benchmarks.md).
+    n_jobs : int or None, default=None
+        Parallel jobs of the cross-validation (scikit-learn's meaning).
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data above ``threshold_``; "auto" is 0.05.
+    random_state : int, RandomState or None, default=None
+        Seed of the folds' shuffling.
+
+    Attributes
+    ----------
+    model_ : sklearn.neighbors.KernelDensity
+        The fitted density.
+    bandwidth_ : float
+        The bandwidth used.
+    bandwidth_grid_ : ndarray of shape (13,)
+        The candidates of ``bandwidth="cv"``.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    input_shape_ : tuple of int
+        Shape of one sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from deepsad.baselines import KDE
     >>> X = np.random.default_rng(0).normal(size=(200, 2))
@@ -63,8 +94,21 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X, y=None):
-        """Fit on X (n, d) or (n, c, h, w); y holds semi-supervised labels (+1, 0, -1),
-        which this unsupervised method ignores apart from leaving out known anomalies."""
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Training data; images are flattened to pixel vectors.
+        y : array-like of shape (n_samples,), default=None
+            Semi-supervised labels (+1 known normal, 0 unlabeled, -1 known anomaly). This
+            unsupervised method leaves the known anomalies out and uses the rest alike.
+
+        Returns
+        -------
+        self
+            The fitted detector.
+        """
         self._validate_params()
         X, _ = fit_input(self, X, y, uses_labels=False)
         X = X.astype(np.float64)

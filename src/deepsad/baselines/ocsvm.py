@@ -31,10 +31,38 @@ class OCSVM(AnomalyDetectorMixin, BaseEstimator):
     the negated SVM decision function, so the learned boundary is at 0 (the threshold with
     ``contamination="auto"``). Labels are ignored: known anomalies (-1) are left out of
     training and known normals (+1) count as unlabeled, with a warning. Images
-    (n, c, h, w) are flattened to pixel vectors.
+    (n, c, h, w) are flattened to pixel vectors. A thin configuration of scikit-learn's
+    ``OneClassSVM``.
 
-    Example
-    -------
+    Parameters
+    ----------
+    nu : float in (0, 1], default=0.1
+        Upper bound on the fraction of training samples outside the boundary, lower bound on
+        the fraction of support vectors.
+    gamma : "scale" or float, default="scale"
+        The RBF width γ; "scale" is 1 / (n_features · Var(X)).
+    tol : float, default=1e-3
+        The solver's stopping tolerance.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data above ``threshold_``; "auto" is the SVM's own boundary (score 0).
+
+    Attributes
+    ----------
+    model_ : sklearn.svm.OneClassSVM
+        The fitted SVM.
+    gamma_ : float
+        The γ used.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    input_shape_ : tuple of int
+        Shape of one sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from deepsad.baselines import OCSVM
     >>> X = np.random.default_rng(0).normal(size=(200, 2))
@@ -57,8 +85,21 @@ class OCSVM(AnomalyDetectorMixin, BaseEstimator):
         self.contamination = contamination
 
     def fit(self, X, y=None):
-        """Fit on X (n, d) or (n, c, h, w); y holds semi-supervised labels (+1, 0, -1),
-        which this unsupervised method ignores apart from leaving out known anomalies."""
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Training data; images are flattened to pixel vectors.
+        y : array-like of shape (n_samples,), default=None
+            Semi-supervised labels (+1 known normal, 0 unlabeled, -1 known anomaly). This
+            unsupervised method leaves the known anomalies out and uses the rest alike.
+
+        Returns
+        -------
+        self
+            The fitted detector.
+        """
         self._validate_params()
         X, _ = fit_input(self, X, y, uses_labels=False)
         self.gamma_ = resolve_gamma(self.gamma, X)

@@ -40,13 +40,10 @@ outside the sphere). R² and γ are read back from the primal: with c fixed by �
 is a linear program in (R², γ, ξ), solved exactly; no tolerance decides which support
 vectors are "on" the sphere.
 
-Solver: PIQP (a proximal interior-point QP solver, EPFL) on a dense Q. Measured alternatives
-on the same problems: Clarabel, CVXOPT, ProxQP and OSQP were 4–8x slower at n = 3000 (ProxQP
-and OSQP also less accurate); HiGHS's active-set QP matched PIQP with few support vectors but
-took over 9 minutes and failed when most samples were support vectors (MNIST with γ = 2^-3).
-A dense QP over all n samples costs n² memory and n³ time (25 s and 2.3 GB at n = 7000; a
-shuttle training set, n = 27 627, would need over 30 GB), so the dual is solved on a working
-set (constraint generation): PIQP solves it for a subset W of the samples with α = 0 outside
+Solver: PIQP (a proximal interior-point QP solver, EPFL) on a dense Q (docs/benchmarks.md
+has its fit times). A dense QP over all n samples costs n² memory and n³ time, far too much
+for a shuttle training set (n = 27 627), so the dual is solved on a working set (constraint
+generation): PIQP solves it for a subset W of the samples with α = 0 outside
 W; the primal (R², γ) of that solution is read back; every sample outside W that violates its
 primal constraint without slack is a violated KKT condition, and the worst of them join W
 (at most doubling it) until none is left. Then the restricted primal solution is feasible
@@ -97,9 +94,11 @@ KKT_VIOLATION_TOLERANCE = 1e-7
 
 
 class SSAD(AnomalyDetectorMixin, BaseEstimator):
-    """Semi-supervised anomaly detection (Görnitz et al., JAIR 2013): an RBF-kernel SVDD
-    that keeps unlabeled and known-normal samples (y = 0, +1) inside a sphere and pushes
-    known anomalies (y = −1) out of it by a margin γ, rewarded with weight ``kappa``.
+    """Semi-supervised anomaly detection, SSAD (Görnitz et al., JAIR 2013).
+
+    An RBF-kernel SVDD that keeps unlabeled and known-normal samples (y = 0, +1) inside a
+    sphere and pushes known anomalies (y = −1) out of it by a margin γ, rewarded with
+    weight ``kappa``.
 
     ``C`` and ``C_labeled`` are the slack penalties η_u and η_l of the paper, i.e. the box
     bounds of the dual coefficients; the paper's setting is κ = η_u = η_l = 1. Without
@@ -113,13 +112,51 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
     vector (see the module's notes): exact, with memory and time set by the number of support
     vectors rather than by n.
 
-    Fitted attributes: ``alpha_`` (dual coefficients, training order), ``support_``,
-    ``support_vectors_`` and ``dual_coef_`` (s_i α_i of the support vectors), ``radius_``
-    (R), ``margin_`` (γ; 0 without labels), ``center_norm_squared_`` (‖c‖²), ``gamma_``,
-    ``threshold_``.
+    Parameters
+    ----------
+    C : float, default=1.0
+        The slack penalty η_u (dual box bound) of the unlabeled samples.
+    C_labeled : float, default=1.0
+        The slack penalty η_l of the labeled samples.
+    kappa : float, default=1.0
+        The weight κ of the margin γ that pushes known anomalies out.
+    gamma : "scale" or float, default="scale"
+        The RBF width; "scale" is 1 / (n_features · Var(X)).
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data (known anomalies excluded) above ``threshold_``;
+        "auto" is the sphere (score 0).
 
-    Example
-    -------
+    Attributes
+    ----------
+    alpha_ : ndarray of shape (n_samples,)
+        Dual coefficients, in training order.
+    support_ : ndarray of int
+        Indices of the support vectors.
+    support_vectors_ : ndarray of shape (n_support, n_features)
+        The support vectors.
+    dual_coef_ : ndarray of shape (n_support,)
+        s_i α_i of the support vectors.
+    radius_ : float
+        R.
+    margin_ : float
+        γ (0 without labels).
+    center_norm_squared_ : float
+        ‖c‖².
+    gamma_ : float
+        The kernel width used.
+    working_set_size_ : int
+        Samples in the final working set of the dual.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    n_features_in_ : int
+        Number of features (of the first axis after the samples).
+    input_shape_ : tuple of int
+        Shape of one sample.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame X, when it had string names.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from deepsad.baselines import SSAD
     >>> rng = np.random.default_rng(0)
@@ -147,8 +184,21 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
         self.contamination = contamination
 
     def fit(self, X, y=None):
-        """Fit on X (n, d) or (n, c, h, w) with semi-supervised labels y: +1 known normal,
-        0 unlabeled, -1 known anomaly (None: all unlabeled, i.e. the SVDD)."""
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Training data.
+        y : array-like of shape (n_samples,), default=None
+            Semi-supervised labels: +1 known normal, 0 unlabeled, -1 known anomaly (None:
+            all unlabeled, i.e. the SVDD).
+
+        Returns
+        -------
+        self
+            The fitted detector.
+        """
         self._validate_params()
         X, labels = fit_input(self, X, y, uses_labels=True)
         X = X.astype(np.float64)

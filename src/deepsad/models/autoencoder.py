@@ -25,10 +25,9 @@ from deepsad.validation import check_input
 
 @savable
 class Autoencoder(DeepDetector):
-    """The pretraining autoencoder of the deep methods, used as a detector: the anomaly score
-    is the mean squared reconstruction error.
+    """The pretraining autoencoder of the deep methods as a detector (reconstruction error).
 
-    Unsupervised: samples labeled -1 are left out of training, with a warning. Its training is
+    The anomaly score is the mean squared reconstruction error. Unsupervised: samples labeled -1 are left out of training, with a warning. Its training is
     the pretraining stage of the other deep methods, so it takes their ``ae_*`` parameters
     (one sweep setting shapes both). ``encode(X)`` returns the bottleneck codes φ(x), on which
     ``deepsad.baselines.Hybrid`` fits a shallow detector.
@@ -155,8 +154,9 @@ class Autoencoder(DeepDetector):
         return TrainingPlan(objective=ReconstructionObjective(), schedule=autoencoder_schedule(self))
 
     def encode(self, X) -> np.ndarray:
-        """The bottleneck codes φ(x), computed batch by batch in eval mode after the same
-        scaling as at fit time.
+        """The bottleneck codes φ(x).
+
+        Computed batch by batch in eval mode, after the same scaling as at fit time.
 
         Parameters
         ----------

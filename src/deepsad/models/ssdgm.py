@@ -187,10 +187,9 @@ class M2Objective(Objective):
 
 @savable
 class SSDGM(DeepDetector):
-    """Semi-supervised deep generative model: Kingma et al.'s M2 with the classes normal and
-    anomalous, the SS-DGM baseline of the Deep SAD paper.
+    """Semi-supervised deep generative model (Kingma et al.'s M2), the paper's SS-DGM baseline.
 
-    Labels -1 are anomalous, +1 normal, 0 unlabeled. The anomaly score is the classifier's
+    M2 with two classes, normal and anomalous. Labels -1 are anomalous, +1 normal, 0 unlabeled. The anomaly score is the classifier's
     log-odds log q(anomalous | x) − log q(normal | x): a monotone map of the class
     probability q(y = anomalous | x) = sigmoid(score) that does not saturate at 0 or 1 in
     floating point. Needs at least one labeled anomaly. With a uniform class prior and labels
