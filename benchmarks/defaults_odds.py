@@ -16,12 +16,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 import torch
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
 from deepsad import ANOMALY, UNLABELED, DeepSAD, DeepSVDD
+from deepsad.data.datasets import load_dataset
 
 DATASETS = ["arrhythmia", "cardio", "satellite", "satimage-2", "shuttle", "thyroid"]
 
@@ -38,8 +38,8 @@ def main() -> None:
     warnings.simplefilter("ignore", UserWarning)
     params = json.loads(args.overrides)
     for name in args.only or DATASETS:
-        mat = scipy.io.loadmat(args.data_root / "ODDS" / f"{name}.mat")
-        X, y = mat["X"].astype(np.float64), mat["y"].ravel().astype(int)
+        data = load_dataset(name, root=args.data_root)
+        X, y = data.X, data.y
         aurocs = {"Deep SAD": [], "Deep SVDD": []}
         started = time.perf_counter()
         for seed in range(args.seeds):

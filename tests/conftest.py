@@ -10,6 +10,8 @@ torch.set_num_threads(1)
 
 FAST = DEEP
 AUTOENCODER_FAST = AUTOENCODER
+TINY = {"epochs": 2, "ae_epochs": 2, "batch_size": 64, "ae_batch_size": 64, "lr_milestones": [1], "ae_lr_milestones": [1]}
+"""Experiment parameters for the shortest runs that still exercise both stages and the schedule."""
 
 
 @pytest.fixture

@@ -30,6 +30,8 @@ class Case:
     savable: bool = False
     invalid_parameters: list[tuple[str, object]] = field(default_factory=list)
     """(parameter, value) pairs that ``fit`` must refuse, naming the parameter."""
+    seed_parameter: str | None = "random_state"
+    """The parameter whose value changes a randomised fit (None: the fit is deterministic)."""
 
 
 def _deep(cls, **fixed):
@@ -47,13 +49,15 @@ CASES: dict[str, Case] = {
                                  [("anomaly_weight", 0.0), ("pretrain", "yes")]),
     "SSDGM": Case(lambda **kw: SSDGM(**{"epochs": 3, "lr": 1e-3, "batch_size": 32, "random_state": 0, **kw}),
                   NEEDS_ANOMALIES, True, [("alpha", -1.0), ("rep_dim", 0)]),
-    "OCSVM": Case(lambda **kw: OCSVM(**{"nu": 0.1, **kw}), UNSUPERVISED, False, [("nu", 0.0), ("gamma", "auto")]),
+    "OCSVM": Case(lambda **kw: OCSVM(**{"nu": 0.1, **kw}), UNSUPERVISED, False, [("nu", 0.0), ("gamma", "auto")],
+                  seed_parameter=None),
     "IsolationForest": Case(lambda **kw: IsolationForest(**{"n_estimators": 50, "random_state": 0, **kw}),
                             UNSUPERVISED, False, [("max_samples", 0)]),
-    "KDE": Case(lambda **kw: KDE(**{"random_state": 0, **kw}), UNSUPERVISED, False, [("bandwidth", -1.0), ("rtol", -1e-3)]),
-    "SSAD": Case(lambda **kw: SSAD(**kw), SEMI_SUPERVISED, False, [("C", 0.0), ("kappa", -1.0)]),
+    "KDE": Case(lambda **kw: KDE(**{"random_state": 0, **kw}), UNSUPERVISED, False, [("bandwidth", -1.0), ("rtol", -1e-3)],
+                seed_parameter=None),
+    "SSAD": Case(lambda **kw: SSAD(**kw), SEMI_SUPERVISED, False, [("C", 0.0), ("kappa", -1.0)], seed_parameter=None),
     "Hybrid": Case(lambda **kw: Hybrid(**{"detector": SSAD(), "autoencoder": Autoencoder(**AUTOENCODER), **kw}),
-                   SEMI_SUPERVISED, False, [("detector", "ocsvm")]),
+                   SEMI_SUPERVISED, False, [("detector", "ocsvm")], seed_parameter="autoencoder__random_state"),
 }
 
 

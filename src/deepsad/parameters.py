@@ -1,9 +1,9 @@
-"""Constraints on estimator parameters, checked by ``fit`` (scikit-learn's ``_validate_params``).
+"""Constraints on estimator parameters, and the check ``fit`` runs on them.
 
-This is the one module that imports scikit-learn's parameter-validation vocabulary
-(``Interval``, ``StrOptions``, ``HasMethods``). It is private to scikit-learn, so keeping it
-here means a change there is a change in one file. The constraints every detector shares are
-named here once.
+scikit-learn's parameter validation (``Interval``, ``StrOptions``, ``HasMethods`` and the
+``_validate_params`` method that reads an estimator's ``_parameter_constraints``) is private to
+scikit-learn; this is the one module that uses it, so a change there is a change in one file.
+The constraints every detector shares are named here once.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ __all__ = [
     "POSITIVE_INT",
     "POSITIVE_REAL",
     "StrOptions",
+    "check_parameters",
     "options",
 ]
 
@@ -36,3 +37,9 @@ CONTAMINATION = [StrOptions({"auto"}), Interval(Real, 0.0, 0.5, closed="right")]
 def options(*values: str) -> StrOptions:
     """A string parameter that takes one of ``values``."""
     return StrOptions(set(values))
+
+
+def check_parameters(estimator) -> None:
+    """Raise an error naming the parameter when one of ``estimator``'s parameters breaks its
+    ``_parameter_constraints``."""
+    estimator._validate_params()

@@ -13,7 +13,7 @@ from deepsad.cli.user_data import (
     semi_supervised_labels,
 )
 from deepsad.data.readers import DataFileError
-from tests.experiments.conftest import TINY
+from tests.conftest import TINY
 
 
 def _sensor_table(n_normal=200, n_anomalous=12, seed=0) -> pd.DataFrame:

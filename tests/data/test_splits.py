@@ -1,4 +1,4 @@
-"""stratified_split: the test rows are exactly the rows not used for training (MISSION §9)."""
+"""stratified_split: the test rows are exactly the rows not used for training (the reference code let them overlap)."""
 
 from __future__ import annotations
 

@@ -2,8 +2,6 @@ import numpy as np
 import pytest
 import scipy.io
 
-TINY = {"epochs": 2, "ae_epochs": 2, "batch_size": 64, "ae_batch_size": 64, "lr_milestones": [1], "ae_lr_milestones": [1]}
-
 
 @pytest.fixture
 def odds_root(tmp_path):

@@ -4,7 +4,7 @@ import pytest
 import deepsad
 from deepsad.experiments.runner import evaluate, run_experiment
 from deepsad.experiments.spec import Experiment
-from tests.experiments.conftest import TINY
+from tests.conftest import TINY
 
 
 def test_record_of_a_deep_method(tmp_path):
@@ -90,6 +90,5 @@ def test_the_seed_and_device_reach_nested_estimators():
     assert params["autoencoder__random_state"] == 4 and params["detector__random_state"] == 4
     assert params["autoencoder__device"] == "cpu" and params["detector__n_estimators"] == 10
     assert make_estimator("deepsad", {"random_state": 9}, seed=4).random_state == 9
-    # The task has preprocessed the data, so no estimator scales it again unless asked to.
-    assert params["autoencoder__scaler"] is None and make_estimator("deepsad", {}, seed=0).scaler is None
-    assert make_estimator("deepsad", {"scaler": "auto"}, seed=0).scaler == "auto"
+    # The deep estimators and a hybrid's autoencoder scale raw tables themselves (tasks.py).
+    assert params["autoencoder__scaler"] == "auto" and make_estimator("deepsad", {}, seed=0).scaler == "auto"

@@ -9,7 +9,7 @@ import pytest
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
 from deepsad.experiments.sweep import WORKER_DIED, RunSettings, pending, run_one, run_sweep
-from tests.experiments.conftest import TINY
+from tests.conftest import TINY
 
 
 def digits_grid(seeds=(0, 1), method="deepsvdd"):

@@ -16,10 +16,10 @@ def fresh_cache():
     cached_dataset.cache_clear()
 
 
-def odds_task(root, **fields):
+def odds_task(root, method="deepsad", **fields):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ChecksumWarning)  # the generated file is not the official one
-        return build_task(Experiment("cardio", "deepsad", **fields), root=str(root), download=False)
+        return build_task(Experiment("cardio", method, **fields), root=str(root), download=False)
 
 
 def test_odds_test_rows_are_the_complement_of_the_split_and_disjoint_from_training(odds_root):
@@ -33,12 +33,23 @@ def test_odds_test_rows_are_the_complement_of_the_split_and_disjoint_from_traini
     assert task.known_anomaly_classes == (1,)
 
 
-def test_odds_scaling_uses_the_training_rows_only(odds_root):
-    task = odds_task(odds_root, seed=1, ratio_known_anomaly=0.0)
+def test_odds_scaling_for_a_shallow_method_uses_the_training_rows_only(odds_root):
+    task = odds_task(odds_root, method="ocsvm", seed=1, ratio_known_anomaly=0.0)
     assert np.allclose(task.X_train.min(axis=0), 0) and np.allclose(task.X_train.max(axis=0), 1)
     # Test outliers lie beyond the training range (they were not used to fit the scaler).
     assert task.X_test[task.test_truth == 1].max() > 1.5
     assert task.known_anomaly_classes == ()
+
+
+@pytest.mark.parametrize("method", ["deepsad", "deepsvdd", "hybrid-ocsvm"])
+def test_estimators_with_a_scaler_get_the_raw_table_and_scale_it_once_themselves(odds_root, method):
+    raw = odds_task(odds_root, method=method, seed=1, ratio_known_anomaly=0.05)
+    scaled = odds_task(odds_root, method="ocsvm", seed=1, ratio_known_anomaly=0.05)
+    # The same rows: the split and the scenario do not depend on the method.
+    np.testing.assert_array_equal(raw.y_train, scaled.y_train)
+    data = cached_dataset("cardio", str(odds_root), False)
+    np.testing.assert_array_equal(raw.X_test, data.X[raw.test_indices].astype(np.float32))
+    assert raw.X_train.min() < 0 or raw.X_train.max() > 1
 
 
 def test_same_seed_same_task_other_seed_other_split(odds_root):
@@ -49,7 +60,7 @@ def test_same_seed_same_task_other_seed_other_split(odds_root):
 
 
 def test_digits_one_vs_rest_with_known_classes():
-    experiment = Experiment("digits", "deepsad", seed=0, normal_class=3, known_anomaly_classes=(5,), ratio_known_anomaly=0.1)
+    experiment = Experiment("digits", "ssad", seed=0, normal_class=3, known_anomaly_classes=(5,), ratio_known_anomaly=0.1)
     task = build_task(experiment)
     digits_test_size = 719  # 40% of sklearn's 1797 digits
     assert len(task.X_test) == digits_test_size

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 import deepsad.models.deep_sad
-from deepsad import HSC, Autoencoder, DeepSAD, DeepSVDD
+from deepsad import HSC, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
 from deepsad.models.deep import DeepDetector
 from deepsad.training import TrainingDiverged
-from tests.conftest import FAST
+from tests.conftest import AUTOENCODER_FAST, FAST
+from tests.estimators import blobs
 
 X = np.random.default_rng(0).normal(size=(50, 4)).astype(np.float32)
 
@@ -82,3 +83,20 @@ def test_diverging_training_is_reported():
     with pytest.raises(TrainingDiverged, match="lower the learning rate"):
         DeepSAD(network=torch.nn.Linear(4, 3, bias=False), pretrain=False, lr=1e30, epochs=3,
                 weight_decay=1e30, random_state=0).fit(X * 1e30)
+
+
+@pytest.mark.parametrize("cls", [DeepSAD, DeepSVDD, HSC, SupervisedClassifier])
+def test_pretrained_encoder_weights_arrive(cls):
+    X_blobs, y, _ = blobs()
+    labels = np.where(y == -1, -1, 0) if cls is not DeepSVDD else None
+    # With no epochs after pretraining, the encoder is exactly the autoencoder's encoder (same
+    # seed: same initial weights and batch order over the same inputs).
+    model = cls(**{**FAST, "epochs": 0}).fit(X_blobs if labels is not None else X_blobs[y != -1], labels)
+    autoencoder = Autoencoder(**AUTOENCODER_FAST).fit(X_blobs if labels is not None else X_blobs[y != -1])
+    reference = autoencoder.encoder_.state_dict()
+    for name, trained in model.encoder_.state_dict().items():
+        assert torch.equal(trained, reference[name]), name
+    assert len(model.history_["pretrain"]["loss"]) == FAST["ae_epochs"]
+    fresh = cls(**{**FAST, "epochs": 0, "pretrain": False}).fit(X_blobs, labels)
+    assert "pretrain" not in fresh.history_
+    assert not torch.equal(fresh.encoder_.code.weight, model.encoder_.code.weight)

@@ -10,7 +10,7 @@ from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines.ocsvm import OCSVM
 from deepsad.labels import ANOMALY
 from deepsad.models import Autoencoder
-from deepsad.parameters import CONTAMINATION, HasMethods
+from deepsad.parameters import CONTAMINATION, HasMethods, check_parameters
 from deepsad.validation import check_training_data
 
 
@@ -93,7 +93,7 @@ class Hybrid(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
-        self._validate_params()
+        check_parameters(self)
         X, labels = check_training_data(self, X, y, uses_labels=True, use_instead="SSAD")
         self.autoencoder_ = Autoencoder() if self.autoencoder is None else clone(self.autoencoder)
         # Fitted without labels on what the unsupervised autoencoder would keep anyway, so its

@@ -10,7 +10,7 @@ from sklearn.ensemble import IsolationForest as _SklearnIsolationForest
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines._common import as_vectors, fit_input
-from deepsad.parameters import CONTAMINATION, Interval
+from deepsad.parameters import CONTAMINATION, Interval, check_parameters
 
 # Liu et al.: scores well above 0.5 are anomalies, scores well below are normal.
 ISOLATION_SCORE_BOUNDARY = 0.5
@@ -95,7 +95,7 @@ class IsolationForest(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
-        self._validate_params()
+        check_parameters(self)
         X, _ = fit_input(self, X, y, uses_labels=False)
         self.model_ = _SklearnIsolationForest(
             n_estimators=self.n_estimators,

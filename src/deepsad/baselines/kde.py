@@ -11,7 +11,7 @@ from sklearn.neighbors import KernelDensity
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines._common import as_vectors, fit_input
-from deepsad.parameters import CONTAMINATION, Interval, options
+from deepsad.parameters import CONTAMINATION, Interval, check_parameters, options
 
 # Candidate bandwidths, as multiples of the data's mean per-feature standard deviation.
 # On the paper's data sets scaled to [0, 1] (MNIST, arrhythmia, cardio, satellite, thyroid)
@@ -109,7 +109,7 @@ class KDE(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
-        self._validate_params()
+        check_parameters(self)
         X, _ = fit_input(self, X, y, uses_labels=False)
         X = X.astype(np.float64)
         if self.bandwidth == "cv":

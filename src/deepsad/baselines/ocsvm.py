@@ -20,7 +20,7 @@ from deepsad.baselines._common import (
     fit_input,
     resolve_gamma,
 )
-from deepsad.parameters import CONTAMINATION, Interval
+from deepsad.parameters import CONTAMINATION, Interval, check_parameters
 
 
 class OCSVM(AnomalyDetectorMixin, BaseEstimator):
@@ -100,7 +100,7 @@ class OCSVM(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
-        self._validate_params()
+        check_parameters(self)
         X, _ = fit_input(self, X, y, uses_labels=False)
         self.gamma_ = resolve_gamma(self.gamma, X)
         svm = OneClassSVM(kernel="rbf", nu=self.nu, gamma=self.gamma_, tol=self.tol)

@@ -72,7 +72,7 @@ from sklearn.utils import gen_batches
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines._common import GAMMA_CONSTRAINT, as_vectors, fit_input, resolve_gamma
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
-from deepsad.parameters import CONTAMINATION, Interval
+from deepsad.parameters import CONTAMINATION, Interval, check_parameters
 
 # Dual coefficients below this fraction of the largest are interior-point residue of
 # inactive constraints (they sit near 1e-12), not support vectors.
@@ -199,7 +199,7 @@ class SSAD(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
-        self._validate_params()
+        check_parameters(self)
         X, labels = fit_input(self, X, y, uses_labels=True)
         X = X.astype(np.float64)
         signs = np.where(labels == UNLABELED, 1.0, labels.astype(np.float64))

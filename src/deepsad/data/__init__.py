@@ -1,1 +1,1 @@
-"""Data: readers for official formats, downloads, preprocessing, splits and scenarios."""
+"""Data: the data sets' descriptors, official file formats, downloads, splits and scenarios."""

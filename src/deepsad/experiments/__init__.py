@@ -1,1 +1,1 @@
-"""Experiments: the default demo job, and (later) configs, the runner, sweeps and reports."""
+"""Experiments: definitions, tasks, the runner, sweeps, the results store, reports and the demo."""

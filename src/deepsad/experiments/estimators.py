@@ -38,16 +38,13 @@ def check_params(name: str, params: Mapping) -> None:
 def make_estimator(name: str, params: Mapping, seed: int, device: str | None = None):
     """A fresh estimator of method ``name`` for one experiment.
 
-    Every ``random_state`` it has (a hybrid's nested ones included) defaults to ``seed`` and
-    every ``scaler`` to None, because an experiment's task has already preprocessed the data
-    (``deepsad.experiments.tasks``); ``params`` override both. Every ``device`` is set to
-    ``device`` when given.
+    Every ``random_state`` it has (a hybrid's nested ones included) defaults to ``seed``;
+    ``params`` override that. Every ``device`` is set to ``device`` when given.
     """
     check_params(name, params)
     estimator = fresh_estimator(name)
     leaves = {key: key.rsplit("__", 1)[-1] for key in estimator.get_params(deep=True)}
     settings = {key: seed for key, leaf in leaves.items() if leaf == "random_state"}
-    settings.update({key: None for key, leaf in leaves.items() if leaf == "scaler"})
     settings.update(params)
     if device is not None:
         settings.update({key: device for key, leaf in leaves.items() if leaf == "device"})

@@ -35,6 +35,13 @@ class Method:
     grid: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
+    def scales_tables(self) -> bool:
+        """Whether the estimator standardizes tabular input itself (``scaler="auto"``, fitted on
+        the samples it trains on): the deep estimators, and a hybrid through its autoencoder.
+        An experiment gives them raw tables and scales tables only for the others."""
+        return self.deep or self.detector is not None
+
+    @property
     def savable(self) -> bool:
         """Whether a fitted estimator of this method can be saved to a model file."""
         return self.deep

@@ -60,7 +60,7 @@ def _start_worker(threads: int, parent: int) -> None:
     retain_freed_memory()
 
     # Small networks gain nothing from intra-op threads, and several workers with several
-    # threads each oversubscribe the cores (measured: 100x slower; docs/benchmarks.md).
+    # threads each oversubscribe the cores (docs/benchmarks.md).
     torch.set_num_threads(threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     # The parent's pid comes from the parent: read here, it could already be that of the

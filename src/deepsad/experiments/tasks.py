@@ -4,12 +4,16 @@ labelled test set, following the paper's protocol.
 The data set's descriptor (``deepsad.data.datasets``) decides everything that depends on the
 data: the split (official, or stratified 60:40 drawn with the seed), the classes (one normal
 and the rest anomalous, or an outlier benchmark's inliers and outliers), and the
-preprocessing, which happens here and nowhere else: images are scaled by their pixel range to
-[0, 1] (or, with ``preprocessing="gcn"``, contrast-normalized and min-max scaled with the
-training set's range); tables are standardized and min-max scaled with statistics of the
-training set the model sees. The estimators are therefore built with ``scaler=None``
-(``deepsad.experiments.estimators``). The scenario builder draws the training set from the
-training pool.
+preprocessing. The scenario builder draws the training set from the training pool.
+
+Every input is scaled exactly once, by one owner. Images are scaled here for every method, by
+their pixel range to [0, 1] (or, with ``preprocessing="gcn"``, contrast-normalized and min-max
+scaled with the training set's range). Tables are standardized and min-max scaled with
+training statistics by whoever fits on them: an estimator that carries a scaler (the deep
+ones, a hybrid's autoencoder; ``Method.scales_tables``) gets the raw table and fits its scaler
+on the samples it trains on, exactly as on a user's data, so a saved model scores raw data;
+for the shallow baselines, which have none, the table is scaled here with the statistics of
+the whole training set.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.preprocessing import FunctionTransformer
 
 from deepsad.data.datasets import PIXELS, DatasetInfo, dataset_info, load_dataset
 from deepsad.data.scenario import Scenario, choose_known_classes, make_scenario
 from deepsad.data.splits import split
+from deepsad.experiments.methods import METHODS
 from deepsad.experiments.spec import Experiment
 from deepsad.preprocessing import GlobalContrastScaler, ImageScaler, StandardMinMaxScaler
 
@@ -71,7 +77,7 @@ def build_task(experiment: Experiment, root: str | None = None, download: bool =
         random_state=rng,
     )  # fmt: skip
     X_train = parts.X_pool[scenario.indices]
-    scaler = _scaler(info, experiment.preprocessing).fit(X_train)
+    scaler = _scaler(info, experiment).fit(X_train)
     return Task(
         X_train=scaler.transform(X_train).astype(np.float32),
         y_train=np.asarray(scenario.semi_supervised_labels, dtype=np.int64),
@@ -94,9 +100,9 @@ def _known_classes(experiment: Experiment, info: DatasetInfo, anomalies: list[in
     return tuple(int(c) for c in choose_known_classes(anomalies, experiment.n_known_classes, rng))
 
 
-def _scaler(info: DatasetInfo, preprocessing: str | None):
+def _scaler(info: DatasetInfo, experiment: Experiment):
     if info.preprocessing != PIXELS:
-        return StandardMinMaxScaler()
-    if preprocessing == "gcn":
+        return FunctionTransformer() if METHODS[experiment.method].scales_tables else StandardMinMaxScaler()
+    if experiment.preprocessing == "gcn":
         return GlobalContrastScaler()
     return ImageScaler(info.pixel_max)

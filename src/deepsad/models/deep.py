@@ -27,7 +27,15 @@ from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import save_model
 from deepsad.models.reconstruction import ReconstructionObjective
 from deepsad.networks import available_networks
-from deepsad.parameters import CONTAMINATION, NON_NEGATIVE_INT, NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL, options
+from deepsad.parameters import (
+    CONTAMINATION,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_REAL,
+    POSITIVE_INT,
+    POSITIVE_REAL,
+    check_parameters,
+    options,
+)
 from deepsad.preprocessing import StandardMinMaxScaler
 from deepsad.training import Schedule, batched_forward, train
 from deepsad.validation import check_training_data
@@ -125,7 +133,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
-        self._validate_params()
+        check_parameters(self)
         plan = self._training_plan()
         objective = plan.objective
         X, labels = check_training_data(self, X, y, uses_labels=objective.uses_labels, use_instead="DeepSAD")

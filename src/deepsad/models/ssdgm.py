@@ -193,9 +193,9 @@ class SSDGM(DeepDetector):
     log-odds log q(anomalous | x) − log q(normal | x): a monotone map of the class
     probability q(y = anomalous | x) = sigmoid(score) that does not saturate at 0 or 1 in
     floating point. Needs at least one labeled anomaly. With a uniform class prior and labels
-    for a few anomalies only, q(y | x) ranks well but is not calibrated (on a toy blob data set
-    it put half or more of the normal samples past 0.5), so ``contamination="auto"`` leaves 5%
-    of the training data above the threshold rather than using q = 0.5.
+    for a few anomalies only, q(y | x) ranks well but is not calibrated (it can put many normal
+    samples past 0.5), so ``contamination="auto"`` leaves 5% of the training data above the
+    threshold rather than using q = 0.5.
 
     The three networks are MLPs with leaky ReLU: the classifier x → hidden → 2, the encoder
     (x, y) → hidden → (μ, log σ²) and the decoder (z, y) → reversed hidden → x. Images

@@ -1,4 +1,4 @@
-"""LeNet-type network for CIFAR-10 (MISSION §3): conv 32 → conv 64 → conv 128 (5×5) → fc 128."""
+"""LeNet-type network for CIFAR-10 (Deep SAD paper, appendix): conv 32 → conv 64 → conv 128 (5×5) → fc 128."""
 
 from torch import nn
 

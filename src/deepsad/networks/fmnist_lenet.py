@@ -1,4 +1,4 @@
-"""LeNet-type network for Fashion-MNIST (MISSION §3): conv 16×5×5 → conv 32×5×5 → fc 64 → fc 32."""
+"""LeNet-type network for Fashion-MNIST (Deep SAD paper, appendix): conv 16×5×5 → conv 32×5×5 → fc 64 → fc 32."""
 
 from torch import nn
 

@@ -1,4 +1,4 @@
-"""LeNet-type network for MNIST (MISSION §3): conv 8×5×5 → conv 4×5×5 → fc 32."""
+"""LeNet-type network for MNIST (Deep SAD paper, appendix): conv 8×5×5 → conv 4×5×5 → fc 32."""
 
 from torch import nn
 
