@@ -27,7 +27,6 @@ NEEDS_ANOMALIES = "needs labeled anomalies"
 class Case:
     make: Callable[..., object]
     labels: str
-    savable: bool = False
     invalid_parameters: list[tuple[str, object]] = field(default_factory=list)
     """(parameter, value) pairs that ``fit`` must refuse, naming the parameter."""
     seed_parameter: str | None = "random_state"
@@ -39,25 +38,25 @@ def _deep(cls, **fixed):
 
 
 CASES: dict[str, Case] = {
-    "DeepSAD": Case(_deep(DeepSAD), SEMI_SUPERVISED, True, [("eta", -1.0), ("network", "resnet"), ("epochs", -1)]),
-    "DeepSVDD": Case(_deep(DeepSVDD), UNSUPERVISED, True, [("objective", "hard"), ("lr", 0.0)]),
-    "DeepSVDD-soft": Case(_deep(DeepSVDD, objective="soft-boundary", nu=0.2), UNSUPERVISED, True, [("nu", 1.5)]),
-    "HSC": Case(_deep(HSC), SEMI_SUPERVISED, True, [("h", "huber"), ("eps", 0.0)]),
-    "Autoencoder": Case(lambda **kw: Autoencoder(**{**AUTOENCODER, **kw}), UNSUPERVISED, True,
+    "DeepSAD": Case(_deep(DeepSAD), SEMI_SUPERVISED, [("eta", -1.0), ("network", "resnet"), ("epochs", -1)]),
+    "DeepSVDD": Case(_deep(DeepSVDD), UNSUPERVISED, [("objective", "hard"), ("lr", 0.0)]),
+    "DeepSVDD-soft": Case(_deep(DeepSVDD, objective="soft-boundary", nu=0.2), UNSUPERVISED, [("nu", 1.5)]),
+    "HSC": Case(_deep(HSC), SEMI_SUPERVISED, [("h", "huber"), ("eps", 0.0)]),
+    "Autoencoder": Case(lambda **kw: Autoencoder(**{**AUTOENCODER, **kw}), UNSUPERVISED,
                         [("ae_batch_size", 0), ("rep_dim", 0)]),
-    "SupervisedClassifier": Case(_deep(SupervisedClassifier, lr=1e-3), NEEDS_ANOMALIES, True,
+    "SupervisedClassifier": Case(_deep(SupervisedClassifier, lr=1e-3), NEEDS_ANOMALIES,
                                  [("anomaly_weight", 0.0), ("pretrain", "yes")]),
     "SSDGM": Case(lambda **kw: SSDGM(**{"epochs": 3, "lr": 1e-3, "batch_size": 32, "random_state": 0, **kw}),
-                  NEEDS_ANOMALIES, True, [("alpha", -1.0), ("rep_dim", 0)]),
-    "OCSVM": Case(lambda **kw: OCSVM(**{"nu": 0.1, **kw}), UNSUPERVISED, False, [("nu", 0.0), ("gamma", "auto")],
+                  NEEDS_ANOMALIES, [("alpha", -1.0), ("rep_dim", 0)]),
+    "OCSVM": Case(lambda **kw: OCSVM(**{"nu": 0.1, **kw}), UNSUPERVISED, [("nu", 0.0), ("gamma", "auto")],
                   seed_parameter=None),
     "IsolationForest": Case(lambda **kw: IsolationForest(**{"n_estimators": 50, "random_state": 0, **kw}),
-                            UNSUPERVISED, False, [("max_samples", 0)]),
-    "KDE": Case(lambda **kw: KDE(**{"random_state": 0, **kw}), UNSUPERVISED, False, [("bandwidth", -1.0), ("rtol", -1e-3)],
+                            UNSUPERVISED, [("max_samples", 0)]),
+    "KDE": Case(lambda **kw: KDE(**{"random_state": 0, **kw}), UNSUPERVISED, [("bandwidth", -1.0), ("rtol", -1e-3)],
                 seed_parameter=None),
-    "SSAD": Case(lambda **kw: SSAD(**kw), SEMI_SUPERVISED, False, [("C", 0.0), ("kappa", -1.0)], seed_parameter=None),
+    "SSAD": Case(lambda **kw: SSAD(**kw), SEMI_SUPERVISED, [("C", 0.0), ("kappa", -1.0)], seed_parameter=None),
     "Hybrid": Case(lambda **kw: Hybrid(**{"detector": SSAD(), "autoencoder": Autoencoder(**AUTOENCODER), **kw}),
-                   SEMI_SUPERVISED, False, [("detector", "ocsvm")], seed_parameter="autoencoder__random_state"),
+                   SEMI_SUPERVISED, [("detector", "ocsvm")], seed_parameter="autoencoder__random_state"),
 }
 
 

@@ -13,6 +13,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
 import deepsad
+from deepsad.experiments.estimators import fresh_estimator
+from deepsad.experiments.methods import METHODS
+from deepsad.models.persistence import SAVABLE_ESTIMATORS
 from tests.estimators import CASES, NEEDS_ANOMALIES, UNSUPERVISED, blobs, training_labels
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*collapse:UserWarning")
@@ -48,6 +51,22 @@ def test_verbs_agree_with_the_anomaly_score(name):
 def test_far_anomalies_are_found(name):
     X, _, truth = blobs()
     assert roc_auc_score(truth, fitted(name).anomaly_score(X)) > 0.85
+
+
+@pytest.mark.filterwarnings("ignore:HSC was given no labeled anomalies:UserWarning")
+def test_fresh_far_outliers_are_flagged_by_the_fit_time_threshold(name):
+    rng = np.random.default_rng(1)
+    X_train = rng.normal(size=(200, 3))
+    X_test = np.vstack([rng.normal(size=(200, 3)), rng.normal(5.0, 0.5, size=(40, 3))])
+    is_outlier = np.r_[np.zeros(200), np.ones(40)]
+    labels, params = None, {}
+    if CASES[name].labels == NEEDS_ANOMALIES:
+        # A few labeled outliers to learn from, and the epochs a classifier needs to learn them.
+        X_train = np.vstack([X_train, rng.normal(5.0, 0.5, size=(5, 3))])
+        labels, params = np.r_[np.zeros(200), -np.ones(5)], {"epochs": 10}
+    model = CASES[name].make(**params).fit(X_train, labels)
+    assert roc_auc_score(is_outlier, model.anomaly_score(X_test)) > 0.95
+    assert np.all(model.predict(X_test)[is_outlier == 1] == -1)
 
 
 def test_same_random_state_same_scores_and_another_seed_another_model(name):
@@ -97,8 +116,10 @@ def test_unsupervised_methods_leave_known_anomalies_out_and_say_so(name):
     if CASES[name].labels != UNSUPERVISED:
         pytest.skip("learns from labels")
     X, y, _ = blobs()
-    with pytest.warns(UserWarning, match="ignores labels"):
+    with pytest.warns(UserWarning, match="ignores labels") as caught:
         with_labels = CASES[name].make().fit(X, y)
+    # The warning points at the line that called fit.
+    assert {w.filename for w in caught if "ignores labels" in str(w.message)} == {__file__}
     without_anomalies = CASES[name].make().fit(X[y != -1])
     np.testing.assert_allclose(with_labels.anomaly_score(X), without_anomalies.anomaly_score(X), rtol=1e-6)
     with warnings.catch_warnings():
@@ -169,10 +190,18 @@ def test_invalid_parameters_are_named(name):
 
 
 # --------------------------------------------------------------- persistence
+def test_every_savable_estimator_is_under_the_contract():
+    covered = {type(case.make()).__name__ for case in CASES.values()}
+    assert set(SAVABLE_ESTIMATORS) <= covered
+    # The method table's "savable" agrees with the registry of model files.
+    for name, method in METHODS.items():
+        assert method.savable == (type(fresh_estimator(name)).__name__ in SAVABLE_ESTIMATORS), name
+
+
 def test_save_and_load_give_identical_scores(name, tmp_path):
     X, _, _ = blobs()
     model = fitted(name)
-    if not CASES[name].savable:
+    if type(model).__name__ not in SAVABLE_ESTIMATORS:
         assert not hasattr(model, "save")
         return
     model.save(tmp_path / "model.safetensors")
@@ -185,12 +214,17 @@ def test_save_and_load_give_identical_scores(name, tmp_path):
 
 
 # ------------------------------------------------------------- library manners
-def test_fit_and_score_leave_the_global_random_state_alone(name, tmp_path):
+def test_fit_and_score_leave_the_global_random_state_alone(name, tmp_path, monkeypatch):
+    def reseeded(*args):
+        raise AssertionError("the CUDA generators of the process were reseeded")
+
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", reseeded)
+    monkeypatch.setattr(torch.cuda, "manual_seed", reseeded)
     X, _, _ = blobs()
     torch_state, numpy_state = torch.random.get_rng_state(), np.random.get_state()
     model = fitted(name)
     model.anomaly_score(X)
-    if CASES[name].savable:
+    if type(model).__name__ in SAVABLE_ESTIMATORS:
         model.save(tmp_path / "model")
         deepsad.load(tmp_path / "model").anomaly_score(X)
     assert torch.equal(torch.random.get_rng_state(), torch_state)

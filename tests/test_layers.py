@@ -35,3 +35,13 @@ def test_the_estimators_load_on_first_use():
     code = "import deepsad, sys; model = deepsad.DeepSAD(); print(type(model).__module__, 'torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["deepsad.models.deep_sad", "True"]
+
+
+def test_submodules_are_reachable_from_the_package():
+    code = "import deepsad; print(callable(deepsad.allocator.retain_freed_memory), deepsad.models.DeepSAD is deepsad.DeepSAD)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "True"]
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        import deepsad
+
+        deepsad.nonexistent  # noqa: B018

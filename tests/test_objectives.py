@@ -4,9 +4,12 @@ import pytest
 import torch
 
 from deepsad.objectives import (
+    anomaly_cross_entropy,
     deep_sad_loss,
+    gaussian_kl,
     hsc_h,
     hsc_loss,
+    m2_loss,
     one_class_loss,
     reconstruction_error,
     soft_boundary_loss,
@@ -81,3 +84,36 @@ def test_reconstruction_error_per_sample():
     r = torch.ones(2, 1, 2, 2)
     r[1] = 0
     assert reconstruction_error(r, x).tolist() == [1.0, 0.0]
+
+
+def test_cross_entropy_is_plain_bce_with_anomalies_positive():
+    logits = torch.tensor([2.0, -1.0, 0.5, 3.0])
+    labels = torch.tensor([-1, 0, 1, -1], dtype=torch.int8)
+    positive = torch.tensor([1.0, 0.0, 0.0, 1.0])
+    log_sigmoid = torch.nn.functional.logsigmoid
+    terms = -(positive * log_sigmoid(logits) + (1 - positive) * log_sigmoid(-logits))
+    torch.testing.assert_close(anomaly_cross_entropy(logits, labels, 1.0), terms.mean())
+    weighted = torch.where(positive == 1, 3.0 * terms, terms)
+    torch.testing.assert_close(anomaly_cross_entropy(logits, labels, 3.0), weighted.mean())
+
+
+def test_m2_loss_terms():
+    class_logits = torch.tensor([[0.3, -0.2], [1.0, 2.0], [-0.5, 0.5]])
+    negative_elbo = torch.tensor([[4.0, 6.0], [5.0, 3.0], [2.0, 7.0]])
+    labels = torch.tensor([0, -1, 1], dtype=torch.int8)
+    q = torch.softmax(class_logits, dim=1)
+    # Unlabeled: expected −ELBO under q(y | x) minus the entropy of q(y | x).
+    unlabeled = (q[0] * negative_elbo[0]).sum() + (q[0] * q[0].log()).sum()
+    # Labeled: −ELBO of the given class plus the weighted cross-entropy of q(y | x).
+    anomalous = negative_elbo[1, 1] - 2.5 * q[1, 1].log()
+    normal = negative_elbo[2, 0] - 2.5 * q[2, 0].log()
+    expected = (unlabeled + anomalous + normal) / 3
+    torch.testing.assert_close(m2_loss(class_logits, negative_elbo, labels, 2.5), expected)
+
+
+def test_gaussian_kl_in_closed_form():
+    mean = torch.tensor([[0.0, 0.0], [1.0, -2.0]])
+    log_variance = torch.tensor([[0.0, 0.0], [math.log(4.0), 0.0]])
+    # KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − log σ²) per dimension.
+    expected = torch.tensor([0.0, 0.5 * (1 + 4 - 1 - math.log(4.0)) + 0.5 * 4.0])
+    torch.testing.assert_close(gaussian_kl(mean, log_variance), expected)

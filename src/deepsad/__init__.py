@@ -18,14 +18,15 @@ Example
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING
 
 from deepsad._version import __version__
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
 
-if TYPE_CHECKING:
-    from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
-    from deepsad.models import load_model as load
+if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
+    from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier  # noqa: F401
+    from deepsad.models import load_model as load  # noqa: F401
 
 _LAZY = {
     "HSC": ("deepsad.models", "HSC"),
@@ -37,28 +38,19 @@ _LAZY = {
     "load": ("deepsad.models", "load_model"),
 }
 
-__all__ = [
-    "ANOMALY",
-    "HSC",
-    "NORMAL",
-    "SSDGM",
-    "UNLABELED",
-    "Autoencoder",
-    "DeepSAD",
-    "DeepSVDD",
-    "SupervisedClassifier",
-    "__version__",
-    "load",
-]
+__all__ = ["ANOMALY", "NORMAL", "UNLABELED", "__version__", *_LAZY]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         module, attribute = _LAZY[name]
         value = getattr(importlib.import_module(module), attribute)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'deepsad' has no attribute {name!r}")
+    elif importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f"{__name__}.{name}")  # a submodule: deepsad.allocator, ...
+    else:
+        raise AttributeError(f"module 'deepsad' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

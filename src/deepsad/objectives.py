@@ -1,14 +1,19 @@
-"""The training objectives as pure functions of embeddings, center, labels and parameters.
+"""The training losses as pure functions of distances, outputs, labels and parameters.
 
-Each returns the mean loss over a minibatch; weight decay λ is the optimizer's job.
-Notation as in Ruff et al. (ICLR 2020): d(x) = ‖φ(x) − c‖².
+Each loss returns the mean over a minibatch; weight decay λ is the optimizer's job. Notation
+as in Ruff et al. (ICLR 2020): d(x) = ‖φ(x) − c‖². The methods' ``Objective`` modules
+(``deepsad.models``) compute these inputs from their networks and call these functions.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
-from deepsad.labels import ANOMALY
+from deepsad.labels import ANOMALY, UNLABELED
+
+NORMAL_CLASS, ANOMALOUS_CLASS = 0, 1
+"""The class indices of SS-DGM's classifier q(y | x)."""
 
 
 def deep_sad_loss(
@@ -69,3 +74,37 @@ def hsc_loss(h_values: torch.Tensor, labels: torch.Tensor, eta: float, eps: floa
 def reconstruction_error(reconstruction: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
     """Per-sample mean squared reconstruction error (the autoencoder's anomaly score)."""
     return ((reconstruction - inputs) ** 2).flatten(1).mean(dim=1)
+
+
+def anomaly_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, anomaly_weight: float) -> torch.Tensor:
+    """Binary cross-entropy with the labeled anomalies (-1) as the positive class and every
+    other sample, unlabeled (0) or known normal (+1), as negative. ``anomaly_weight``
+    multiplies the positive terms (1 is plain BCE)."""
+    targets = (labels == ANOMALY).to(logits.dtype)
+    pos_weight = torch.tensor(anomaly_weight, dtype=logits.dtype, device=logits.device)
+    return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight)
+
+
+def gaussian_kl(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
+    """KL(N(mean, diag exp(log_variance)) ‖ N(0, I)) of each row, in closed form."""
+    return 0.5 * (mean**2 + log_variance.exp() - 1.0 - log_variance).sum(dim=1)
+
+
+def m2_loss(
+    class_logits: torch.Tensor,
+    negative_elbo: torch.Tensor,
+    labels: torch.Tensor,
+    classification_weight: float,
+) -> torch.Tensor:
+    """Mean of Kingma's M2 loss over a minibatch with semi-supervised labels (+1, 0, -1).
+
+    Labeled: −ELBO(x, y) + w · (−log q(y | x)); unlabeled: the expected −ELBO minus the
+    entropy of q(y | x), Σ_y q(y | x) (−ELBO(x, y) + log q(y | x)). ``negative_elbo`` is
+    (n, 2): −ELBO(x, normal) and −ELBO(x, anomalous).
+    """
+    log_q = F.log_softmax(class_logits, dim=1)
+    unlabeled_term = (log_q.exp() * (negative_elbo + log_q)).sum(dim=1)
+    classes = torch.where(labels == ANOMALY, ANOMALOUS_CLASS, NORMAL_CLASS).long()[:, None]
+    labeled_term = negative_elbo.gather(1, classes) - classification_weight * log_q.gather(1, classes)
+    labeled_term = labeled_term.squeeze(1)
+    return torch.where(labels != UNLABELED, labeled_term, unlabeled_term).mean()

@@ -110,6 +110,11 @@ def train(
     return log
 
 
+INFERENCE_BATCH_SIZE = 1024
+"""Batch size of scoring and embedding: inference needs no gradients, so larger batches than
+in training are cheap and faster."""
+
+
 @torch.no_grad()
 def batched_forward(
     function: Callable[[torch.Tensor], torch.Tensor],

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import sys
-import warnings
 
 import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
+from deepsad.user_warnings import warn
 
 
 def as_numpy(X, name: str = "X"):
     """Turn a torch tensor into a NumPy array; leave NumPy arrays, DataFrames and lists alone."""
-    # Where torch was never imported, X cannot be a tensor; the shallow baselines stay
-    # usable without loading torch.
+    # Where torch was never imported, X cannot be a tensor: this module never imports it.
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(X, torch.Tensor):
         if X.is_complex():
@@ -113,12 +112,10 @@ def check_training_data(estimator, X, y, *, uses_labels: bool, use_instead: str)
     if uses_labels:
         return X, labels
     if np.any(labels != UNLABELED):
-        warnings.warn(
+        warn(
             f"{type(estimator).__name__} is unsupervised and ignores labels: the samples labeled "
             "-1 are left out of training and those labeled +1 are used as unlabeled data. "
             f"Use {use_instead} to learn from the labels.",
-            UserWarning,
-            stacklevel=3,
         )
     kept = X[labels != ANOMALY]
     return kept, np.zeros(kept.shape[0], dtype=labels.dtype)

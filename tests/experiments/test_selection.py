@@ -174,28 +174,28 @@ def test_paper_record_reports_only_on_the_samples_it_did_not_tune_on():
     record, outcome = run_experiment(experiment)
     task = build_task(experiment)
     tuned_on = task.test_indices[paper_tuning_mask(task.test_truth, seed=1)]
-    assert len(tuned_on) == 71 and len(outcome.indices) == 719 - 71 == record["sizes"]["test"]
+    assert len(tuned_on) == 71 and len(outcome.indices) == 719 - 71 == record.sizes["test"]
     assert not set(tuned_on) & set(outcome.indices) and set(tuned_on) | set(outcome.indices) == set(task.test_indices)
-    assert record["selection"]["protocol"] == "paper" and record["selection"]["grid_size"] == 50
-    assert record["selection"]["evaluated_on"] == "90% of the test set"
-    assert set(record["selection"]["chosen"]) == {"gamma", "nu"} and "71 samples" in record["selection"]["how"]
-    assert record["experiment"]["selection"] == "paper" and record["seconds"]["selection"] > 0
-    assert record["metrics"]["auroc"] == roc_auc_score(outcome.truth, outcome.scores)
-    json.dumps(record)
+    assert record.selection["protocol"] == "paper" and record.selection["grid_size"] == 50
+    assert record.selection["evaluated_on"] == "90% of the test set"
+    assert set(record.selection["chosen"]) == {"gamma", "nu"} and "71 samples" in record.selection["how"]
+    assert record.experiment["selection"] == "paper" and record.seconds["selection"] > 0
+    assert record.metrics["auroc"] == roc_auc_score(outcome.truth, outcome.scores)
+    json.dumps(record.to_dict())
 
 
 def test_honest_record_reports_on_the_whole_test_set():
     experiment = Experiment("digits", "ssad", normal_class=0, ratio_known_anomaly=0.05, selection="honest")
     record, outcome = run_experiment(experiment)
-    assert len(outcome.scores) == 719 and record["selection"]["evaluated_on"] == "the whole test set"
-    assert set(record["selection"]) == {"protocol", "chosen", "grid_size", "evaluated_on", "how", "tuning_auroc"}
-    assert list(record["selection"]["chosen"]) == ["gamma"] and record["selection"]["grid_size"] == 10
-    assert record["metrics"]["auroc"] > 0.9
+    assert len(outcome.scores) == 719 and record.selection["evaluated_on"] == "the whole test set"
+    assert set(record.selection) == {"protocol", "chosen", "grid_size", "evaluated_on", "how", "tuning_auroc"}
+    assert list(record.selection["chosen"]) == ["gamma"] and record.selection["grid_size"] == 10
+    assert record.metrics["auroc"] > 0.9
 
 
 def test_records_without_selection_have_no_selection_entry():
     record, _ = run_experiment(Experiment("digits", "ocsvm", normal_class=0))
-    assert "selection" not in record and "selection" not in record["seconds"]
+    assert record.selection is None and "selection" not in record.to_dict() and "selection" not in record.seconds
 
 
 @pytest.mark.parametrize("protocol, ratio_known_anomaly", [("paper", 0.0), ("honest", 0.0), ("honest", 0.05)])
@@ -212,8 +212,8 @@ def test_hybrids_train_their_autoencoder_once(monkeypatch, protocol, ratio_known
                             params={"autoencoder__ae_epochs": 2}, selection=protocol)
     record, outcome = run_experiment(experiment, device="cpu")
     assert len(fits) == 1  # the selection's; the final hybrid reuses it
-    assert record["selection"]["chosen"] and all(k.startswith("detector__") for k in record["selection"]["chosen"])
-    assert record["metrics"] == evaluate(outcome.truth, outcome.scores, np.asarray(outcome.scores) > record["threshold"])
+    assert record.selection["chosen"] and all(k.startswith("detector__") for k in record.selection["chosen"])
+    assert record.metrics == evaluate(outcome.truth, outcome.scores, np.asarray(outcome.scores) > record.threshold)
 
 
 def test_sweep_configs_have_a_selection_axis():

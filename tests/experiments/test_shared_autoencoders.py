@@ -71,9 +71,9 @@ def test_hybrids_with_a_shared_autoencoder_give_the_same_result(tmp_path, select
     shared = SharedAutoencoders(tmp_path / "ae")
     first, _ = run_experiment(experiment, device="cpu", autoencoders=shared)
     second, second_outcome = run_experiment(experiment, device="cpu", autoencoders=shared)
-    assert (first["autoencoder"], second["autoencoder"].split()[0]) == ("trained", "reused")
-    assert "autoencoder" not in alone
-    assert second["metrics"] == alone["metrics"]
+    assert (first.autoencoder, second.autoencoder.split()[0]) == ("trained", "reused")
+    assert alone.autoencoder is None and "autoencoder" not in alone.to_dict()
+    assert second.metrics == alone.metrics
     assert np.array_equal(second_outcome.scores, alone_outcome.scores)
 
 

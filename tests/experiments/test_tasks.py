@@ -50,6 +50,10 @@ def test_estimators_with_a_scaler_get_the_raw_table_and_scale_it_once_themselves
     data = cached_dataset("cardio", str(odds_root), False)
     np.testing.assert_array_equal(raw.X_test, data.X[raw.test_indices].astype(np.float32))
     assert raw.X_train.min() < 0 or raw.X_train.max() > 1
+    # Turned off, the estimator's scaler leaves the scaling to the task.
+    params = {"autoencoder__scaler": None} if method.startswith("hybrid") else {"scaler": None}
+    unscaled_by_model = odds_task(odds_root, method=method, seed=1, ratio_known_anomaly=0.05, params=params)
+    np.testing.assert_array_equal(unscaled_by_model.X_train, scaled.X_train)
 
 
 def test_same_seed_same_task_other_seed_other_split(odds_root):

@@ -8,8 +8,7 @@ import pytest
 import torch
 
 import deepsad.models.deep_sad
-from deepsad import HSC, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
-from deepsad.models.deep import DeepDetector
+from deepsad import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
 from deepsad.training import TrainingDiverged
 from tests.conftest import AUTOENCODER_FAST, FAST
 from tests.estimators import blobs
@@ -47,12 +46,27 @@ def test_the_fitted_model_is_the_objective_and_its_parts_are_attributes():
     assert svdd.radius_ == svdd.model_.radius
 
 
-def test_every_deep_estimator_declares_only_parameters_it_uses():
-    for cls in DeepDetector.__subclasses__():
-        params = set(cls().get_params())
-        if "pretrain" not in params:
-            assert not {p for p in params if p.startswith("ae_")} or cls is Autoencoder, cls
-    assert "pretrain" not in Autoencoder().get_params() and "epochs" not in Autoencoder().get_params()
+NETWORK = {"network", "rep_dim", "hidden_sizes", "decoder"}
+TRAINING = {"epochs", "lr", "lr_milestones", "batch_size", "weight_decay"}
+PRETRAINING = {"pretrain", "ae_epochs", "ae_lr", "ae_lr_milestones", "ae_batch_size", "ae_weight_decay"}
+COMMON = {"scaler", "contamination", "device", "random_state", "verbose"}
+
+
+@pytest.mark.parametrize(
+    "cls, own",
+    [
+        (DeepSAD, {"eta", "eps"} | NETWORK | TRAINING | PRETRAINING),
+        (DeepSVDD, {"objective", "nu"} | NETWORK | TRAINING | PRETRAINING),
+        (HSC, {"h", "eta", "eps"} | NETWORK | TRAINING | PRETRAINING),
+        (SupervisedClassifier, {"anomaly_weight"} | NETWORK | TRAINING | PRETRAINING),
+        # One stage, the pretraining one: no main stage, nothing to switch off.
+        (Autoencoder, NETWORK | PRETRAINING - {"pretrain"}),
+        # Its own three MLPs and no pretraining.
+        (SSDGM, {"alpha", "rep_dim", "hidden_sizes"} | TRAINING),
+    ],
+)
+def test_every_deep_estimator_takes_exactly_the_parameters_it_uses(cls, own):
+    assert set(cls().get_params()) == own | COMMON
 
 
 @pytest.mark.parametrize("cls", [DeepSAD, DeepSVDD, HSC])
@@ -100,3 +114,42 @@ def test_pretrained_encoder_weights_arrive(cls):
     fresh = cls(**{**FAST, "epochs": 0, "pretrain": False}).fit(X_blobs, labels)
     assert "pretrain" not in fresh.history_
     assert not torch.equal(fresh.encoder_.code.weight, model.encoder_.code.weight)
+
+
+def test_warnings_point_at_the_line_that_called_fit():
+    class Constant(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(3))
+
+        def forward(self, x):
+            return self.weight.expand(x.shape[0], 3) + 0 * x[:, :1]
+
+    biased = torch.nn.Sequential(torch.nn.Linear(4, 3))
+    images = np.full((8, 1, 4, 4), 3.0, dtype=np.float32)
+    with pytest.warns(UserWarning) as caught:
+        DeepSAD(network=Constant(), pretrain=False, epochs=1, random_state=0).fit(X)  # collapsed
+        DeepSAD(network=biased, pretrain=False, epochs=1, random_state=0).fit(X)  # collapse-prone
+        HSC(**FAST).fit(X)  # no labeled anomalies
+        Autoencoder(**AUTOENCODER_FAST).fit(images)  # images outside [0, 1]
+    messages = {"collapsed", "collapse)", "no labeled anomalies", "expected in [0, 1]"}
+    found = {m for m in messages for w in caught if m in str(w.message)}
+    assert found == messages
+    assert {w.filename for w in caught} == {__file__}, [(w.filename, str(w.message)[:40]) for w in caught]
+
+
+def test_an_objective_that_keeps_a_tensor_the_model_file_would_lose_is_refused():
+    from deepsad.models.deep_sad import DeepSADObjective
+
+    class Forgetful(DeepSADObjective):
+        def finish(self, inputs, labels):
+            self.scale = torch.ones(1)  # state that is neither buffer nor parameter
+            return super().finish(inputs, labels)
+
+    class ForgetfulSAD(DeepSAD):
+        def _training_plan(self):
+            plan = super()._training_plan()
+            return type(plan)(Forgetful(self.eta, self.eps), plan.schedule, plan.pretraining)
+
+    with pytest.raises(TypeError, match=r"keeps the tensor\(s\) \['scale'\] as plain attributes"):
+        ForgetfulSAD(**FAST).fit(X)

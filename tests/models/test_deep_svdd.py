@@ -24,14 +24,6 @@ def test_soft_boundary_auto_threshold_is_the_sphere():
     np.testing.assert_array_equal(model.predict(X) == -1, model.anomaly_score(X) > 0)
 
 
-def test_labels_are_ignored_with_a_warning_and_anomalies_left_out(blobs):
-    X, y, _ = blobs
-    with pytest.warns(UserWarning, match="ignores labels"):
-        labeled = DeepSVDD(**FAST).fit(X, y).anomaly_score(X)
-    unlabeled = DeepSVDD(**FAST).fit(X[y != -1]).anomaly_score(X)
-    np.testing.assert_allclose(labeled, unlabeled, rtol=1e-6)
-
-
 def test_one_class_has_no_radius_and_scores_are_distances(blobs):
     X, _, _ = blobs
     model = DeepSVDD(**FAST).fit(X)

@@ -1,4 +1,3 @@
-import math
 
 import numpy as np
 import pytest
@@ -6,7 +5,6 @@ import torch
 
 import deepsad
 from deepsad.models import SSDGM
-from deepsad.models.ssdgm import gaussian_kl, m2_loss
 
 QUICK = dict(epochs=3, lr=1e-3, batch_size=32, random_state=0)
 
@@ -39,28 +37,6 @@ def test_alpha_auto_is_a_tenth_of_the_training_set_size(blobs):
     X, y, _ = blobs
     assert SSDGM(**{**QUICK, "epochs": 0}).fit(X, y).alpha_ == pytest.approx(22.0)
     assert SSDGM(alpha=5.0, **{**QUICK, "epochs": 0}).fit(X, y).alpha_ == 5.0
-
-
-def test_m2_loss_terms():
-    class_logits = torch.tensor([[0.3, -0.2], [1.0, 2.0], [-0.5, 0.5]])
-    negative_elbo = torch.tensor([[4.0, 6.0], [5.0, 3.0], [2.0, 7.0]])
-    labels = torch.tensor([0, -1, 1], dtype=torch.int8)
-    q = torch.softmax(class_logits, dim=1)
-    # Unlabeled: expected −ELBO under q(y | x) minus the entropy of q(y | x).
-    unlabeled = (q[0] * negative_elbo[0]).sum() + (q[0] * q[0].log()).sum()
-    # Labeled: −ELBO of the given class plus the weighted cross-entropy of q(y | x).
-    anomalous = negative_elbo[1, 1] - 2.5 * q[1, 1].log()
-    normal = negative_elbo[2, 0] - 2.5 * q[2, 0].log()
-    expected = (unlabeled + anomalous + normal) / 3
-    torch.testing.assert_close(m2_loss(class_logits, negative_elbo, labels, 2.5), expected)
-
-
-def test_gaussian_kl_in_closed_form():
-    mean = torch.tensor([[0.0, 0.0], [1.0, -2.0]])
-    log_variance = torch.tensor([[0.0, 0.0], [math.log(4.0), 0.0]])
-    # KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − log σ²) per dimension.
-    expected = torch.tensor([0.0, 0.5 * (1 + 4 - 1 - math.log(4.0)) + 0.5 * 4.0])
-    torch.testing.assert_close(gaussian_kl(mean, log_variance), expected)
 
 
 # ---------------------------------------------------- architecture and files

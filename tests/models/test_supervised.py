@@ -5,7 +5,6 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from deepsad.models import SupervisedClassifier
-from deepsad.models.supervised import anomaly_cross_entropy
 from tests.conftest import FAST
 
 
@@ -34,17 +33,6 @@ def test_labeled_anomalies_change_the_model(blobs):
     assert not np.array_equal(five, ten)
 
 
-def test_cross_entropy_is_plain_bce_with_anomalies_positive():
-    logits = torch.tensor([2.0, -1.0, 0.5, 3.0])
-    labels = torch.tensor([-1, 0, 1, -1], dtype=torch.int8)
-    positive = torch.tensor([1.0, 0.0, 0.0, 1.0])
-    log_sigmoid = torch.nn.functional.logsigmoid
-    terms = -(positive * log_sigmoid(logits) + (1 - positive) * log_sigmoid(-logits))
-    torch.testing.assert_close(anomaly_cross_entropy(logits, labels, 1.0), terms.mean())
-    weighted = torch.where(positive == 1, 3.0 * terms, terms)
-    torch.testing.assert_close(anomaly_cross_entropy(logits, labels, 3.0), weighted.mean())
-
-
 def test_auto_threshold_is_the_classifiers_boundary(blobs):
     X, y, _ = blobs
     # "auto": the classifier's own boundary p(anomaly | x) = 0.5, i.e. logit 0.
@@ -58,6 +46,3 @@ def test_custom_network_without_collapse_warning(blobs):
         warnings.simplefilter("error")
         model = SupervisedClassifier(network=network, pretrain=False, **FAST).fit(X, y)
     assert model.rep_dim_ == 4 and model.output_layer_.in_features == 4
-
-
-# --------------------------------------------------------------- bad input

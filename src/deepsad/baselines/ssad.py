@@ -9,8 +9,8 @@ and a feature map φ with kernel k::
     s.t.  ‖φ(x_i) − c‖² ≤ R² + ξ_i                  (unlabeled: inside the sphere)
           y_j (‖φ(x_j) − c‖² − R²) ≤ −γ + ξ_j       (normals inside, anomalies outside, by γ)
 
-(The brief and the paper's κ = 1 case write the margin as κγ in the constraint too; with
-κ = 1 the two coincide, and only the form above lets κ trade the margin against the slacks.)
+(Written with the margin as κγ in the constraint too, as in the paper's κ = 1 case, the two
+coincide for κ = 1; only the form above lets κ trade the margin against the slacks.)
 
 Dual. Give every sample a sign s (+1 unlabeled, y_j labeled), a labeled indicator ℓ
 (0 unlabeled, 1 labeled), a box bound η (η_u unlabeled, η_l labeled), and write the
@@ -50,13 +50,12 @@ primal constraint without slack is a violated KKT condition, and the worst of th
 for the full primal at the restricted dual's cost, which bounds the full dual's cost from
 below, so both are optimal: the result is the full QP's solution, not an approximation. Only
 the support vectors and their neighbourhood enter W, so its size follows the number of
-support vectors (a few hundred on the ODDS sets), not n; where nearly every sample is a
-support vector, W grows to n and the cost is that of the full QP (about 15% more).
+support vectors, not n; where nearly every sample is a support vector, W grows to n and the
+cost is that of the full QP plus the rounds that grew W.
 """
 
 from __future__ import annotations
 
-import warnings
 from numbers import Real
 
 import numpy as np
@@ -73,6 +72,7 @@ from deepsad.base import AnomalyDetectorMixin
 from deepsad.baselines._common import GAMMA_CONSTRAINT, as_vectors, fit_input, resolve_gamma
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
 from deepsad.parameters import CONTAMINATION, Interval, check_parameters
+from deepsad.user_warnings import warn
 
 # Dual coefficients below this fraction of the largest are interior-point residue of
 # inactive constraints (they sit near 1e-12), not support vectors.
@@ -348,10 +348,9 @@ def _solve_dual(
     if status != piqp.PIQP_SOLVED:
         if status in (piqp.PIQP_PRIMAL_INFEASIBLE, piqp.PIQP_DUAL_INFEASIBLE):
             raise ValueError(f"the SSAD dual has no solution for these C, C_labeled and kappa ({status})")
-        warnings.warn(
+        warn(
             f"the SSAD dual QP did not converge ({status}); the model may be inaccurate",
             ConvergenceWarning,
-            stacklevel=3,
         )
     return np.clip(solver.result.x, 0.0, box)
 

@@ -143,14 +143,14 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
         record, _ = run_experiment(experiment, root=data_root, download=download, device=device, model_path=model_out)
     except (ValueError, FileNotFoundError, OSError) as error:
         _fail(error)
-    metrics = record["metrics"]
+    metrics = record.metrics
     click.echo(f"AUROC {100 * metrics['auroc']:.2f}  AUPRC {100 * metrics['auprc']:.2f}  F1 {100 * metrics['f1']:.2f}  "
-               f"train {record['seconds']['train']:.1f} s", err=True)
-    if "selection" in record:
-        chosen = ", ".join(f"{name}={value:g}" for name, value in record["selection"]["chosen"].items())
-        click.echo(f"selected {chosen} ({record['selection']['protocol']} protocol; metrics on "
-                   f"{record['selection']['evaluated_on']})", err=True)
-    text = json.dumps(record, indent=2)
+               f"train {record.seconds['train']:.1f} s", err=True)
+    if record.selection is not None:
+        chosen = ", ".join(f"{name}={value:g}" for name, value in record.selection["chosen"].items())
+        click.echo(f"selected {chosen} ({record.selection['protocol']} protocol; metrics on "
+                   f"{record.selection['evaluated_on']})", err=True)
+    text = json.dumps(record.to_dict(), indent=2)
     if output:
         write_atomically(output, text + "\n")
         click.echo(f"record written to {output}", err=True)

@@ -67,13 +67,11 @@ def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: di
     """A fresh ``method`` estimator with ``params``, seeded with ``seed``, fitted on the data.
     It keeps its own scaling (``scaler="auto"`` for tables), so the saved model scores raw
     data of the same kind."""
-    from deepsad.experiments.estimators import check_params, fresh_estimator
+    from deepsad.experiments.estimators import make_estimator
 
     if method not in SAVABLE_METHODS:
         raise ValueError(f"method must be one of {list(SAVABLE_METHODS)} (those that can be saved); got {method!r}")
-    check_params(method, params)
-    settings = {"random_state": seed, **({"device": device} if device is not None else {}), **params}
-    return fresh_estimator(method).set_params(**settings).fit(data.features, labels)
+    return make_estimator(method, params, seed, device).fit(data.features, labels)
 
 
 def score_data(model, data: UserData) -> pd.DataFrame:

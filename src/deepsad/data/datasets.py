@@ -5,7 +5,7 @@ and test data, and how they are preprocessed.
 Describing a data set does nothing; ``load_dataset`` reads it, downloading missing files only
 when asked to. Image data sets come with their official split, as uint8 ``(n, channels,
 height, width)`` arrays with int64 class labels; tables come whole (``X`` float64, ``y`` int64)
-and are split per seed (``deepsad.data.splits.odds_split``).
+and are split per seed (``deepsad.data.splits.split``).
 
 Layout under the data root (that of torchvision and of the official archives)::
 
@@ -85,7 +85,10 @@ class DatasetInfo:
     ``one_vs_rest``: each class in turn is normal and the others are anomalies; otherwise
     class 0 is normal and class 1 anomalous (the outlier benchmarks). ``official_split``:
     the files hold the training and test split; otherwise a stratified 60:40 split is drawn
-    per seed. ``preprocessing`` is ``PIXELS`` (divided by ``pixel_max``) or ``STANDARDIZE``.
+    per seed, by ``split_draw``: "generator" (the first draw of the experiment's random
+    generator, which then draws the scenario) or "seed" (from the seed itself, the generator
+    left for the scenario); these are how the splits have always been drawn, so a seed keeps
+    giving the same split. ``preprocessing`` is ``PIXELS`` (divided by ``pixel_max``) or ``STANDARDIZE``.
     ``image_shape`` is how one sample is drawn, None when it is not an image.
     """
 
@@ -99,6 +102,7 @@ class DatasetInfo:
     preprocessing: str
     pixel_max: float | None = None
     image_shape: tuple[int, ...] | None = None
+    split_draw: str = "generator"
 
 
 def _read_idx(name: str, paths: Mapping[str, Path]) -> ImageDataset:
@@ -176,6 +180,7 @@ DATASETS: dict[str, DatasetInfo] = {
             preprocessing=STANDARDIZE,
             pixel_max=16.0,
             image_shape=(1, 8, 8),
+            split_draw="seed",
         ),
         DatasetInfo(
             name="mnist",

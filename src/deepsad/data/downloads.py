@@ -15,12 +15,13 @@ import os
 import secrets
 import urllib.error
 import urllib.request
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 import platformdirs
+
+from deepsad.user_warnings import warn
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +129,10 @@ def ensure_file(root: PathLike | None, remote: RemoteFile, *, download: bool = F
     if destination.is_file():
         actual = file_hash(destination, algorithm)
         if actual != expected:
-            warnings.warn(
+            warn(
                 f"{destination} differs from the official file ({algorithm} {actual}, official "
                 f"{expected}); using it as it is",
                 ChecksumWarning,
-                stacklevel=2,
             )
         return destination
     if not download:

@@ -32,11 +32,12 @@ class Split:
     test_indices: np.ndarray
 
 
-def split(info: DatasetInfo, data: ImageDataset | TableDataset, random_state: RandomState = None) -> Split:
+def split(info: DatasetInfo, data: ImageDataset | TableDataset, seed: int, generator: np.random.Generator) -> Split:
     """The data set's split by its rule: the official one, or ``stratified_split`` drawn with
-    ``random_state``."""
+    the experiment's ``seed`` or ``generator`` (``DatasetInfo.split_draw``)."""
     if info.official_split:
         return Split(data.X_train, data.y_train, data.X_test, data.y_test, np.arange(len(data.X_test)))
+    random_state = generator if info.split_draw == "generator" else seed
     train, test = stratified_split(data.X, data.y, random_state=random_state)
     return Split(data.X[train], data.y[train], data.X[test], data.y[test], test)
 

@@ -17,7 +17,8 @@ from deepsad.experiments.runner import run_experiment
 from deepsad.experiments.spec import Experiment
 
 DATASET = "digits"
-METHODS = {"deepsvdd": "Deep SVDD", "deepsad": "Deep SAD"}
+DEMO_METHODS = {"deepsvdd": "Deep SVDD", "deepsad": "Deep SAD"}
+"""The demo's method names and how it prints them."""
 
 
 @dataclass
@@ -43,7 +44,7 @@ def demo_experiments(
         )
         for seed in seeds
         for normal_class in normal_classes
-        for method in METHODS
+        for method in DEMO_METHODS
     ]  # fmt: skip
 
 
@@ -59,9 +60,9 @@ def run_demo(
     results = []
     for experiment in demo_experiments(normal_classes, seeds, ratio_known_anomaly, estimator_params):
         record, _ = run_experiment(experiment, device=device)
-        seconds = record["seconds"]["train"] + record["seconds"]["test"]
-        result = DemoResult(METHODS[experiment.method], experiment.normal_class, experiment.seed,
-                            record["metrics"]["auroc"], seconds)
+        seconds = record.seconds["train"] + record.seconds["test"]
+        result = DemoResult(DEMO_METHODS[experiment.method], experiment.normal_class, experiment.seed,
+                            record.metrics["auroc"], seconds)
         results.append(result)
         if on_result is not None:
             on_result(result)

@@ -35,11 +35,13 @@ class Method:
     grid: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     @property
-    def scales_tables(self) -> bool:
-        """Whether the estimator standardizes tabular input itself (``scaler="auto"``, fitted on
-        the samples it trains on): the deep estimators, and a hybrid through its autoencoder.
-        An experiment gives them raw tables and scales tables only for the others."""
-        return self.deep or self.detector is not None
+    def scaler_parameter(self) -> str | None:
+        """The parameter that lets the estimator standardize tables itself (fitted on the
+        samples it trains on): ``scaler`` of a deep estimator, ``autoencoder__scaler`` of a
+        hybrid; None for the shallow baselines, which have none."""
+        if self.detector is not None:
+            return "autoencoder__scaler"
+        return "scaler" if self.deep else None
 
     @property
     def savable(self) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 from deepsad.experiments.estimators import make_estimator
 from deepsad.experiments.methods import METHODS
 from deepsad.experiments.selection import select, train_hybrid_autoencoder
-from deepsad.experiments.shared_autoencoders import FittedAutoencoder, SharedAutoencoders
+from deepsad.experiments.shared_autoencoders import SharedAutoencoders, with_fitted_autoencoder
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import Task
 
@@ -59,7 +59,7 @@ def prepare_estimator(
     if not shares_autoencoder:
         return Prepared(estimator)
     autoencoder = train_hybrid_autoencoder(estimator, task.X_train, task.y_train, autoencoders)
-    estimator.set_params(autoencoder=FittedAutoencoder(autoencoder))
+    with_fitted_autoencoder(estimator, autoencoder)
     return Prepared(
         estimator,
         autoencoder=_autoencoder_note(autoencoders, reused_before),

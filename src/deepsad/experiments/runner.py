@@ -29,11 +29,10 @@ def run_experiment(
     device: str | None = None,
     model_path: str | None = None,
     autoencoders: SharedAutoencoders | None = None,
-) -> tuple[dict, ExperimentOutcome]:
+) -> tuple[RunRecord, ExperimentOutcome]:
     """Fit the experiment's method on its training set and score its test set.
 
-    Returns the record (``RunRecord.to_dict()``) and the test outcome (scores, truth,
-    indices). The data are read from ``root`` (downloaded only with ``download``); ``device``
+    Returns the record and the test outcome (scores, truth, indices). The data are read from ``root`` (downloaded only with ``download``); ``device``
     overrides the deep methods' device; the fitted model is saved to ``model_path`` when given
     (deep methods only). Under the paper's selection protocol the metrics, sizes and outcome
     cover only the 90% of the test set it did not tune on. With ``autoencoders`` a hybrid
@@ -68,7 +67,7 @@ def run_experiment(
         selection=prepared.selection,
         autoencoder=prepared.autoencoder,
     )
-    return record.to_dict(), ExperimentOutcome(scores, task.test_truth, task.test_indices)
+    return record, ExperimentOutcome(scores, task.test_truth, task.test_indices)
 
 
 def fit_and_score(estimator, task: Task) -> tuple[object, np.ndarray, np.ndarray, dict[str, float]]:

@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from deepsad.experiments.estimators import make_estimator
 from deepsad.experiments.methods import METHODS
-from deepsad.experiments.shared_autoencoders import FittedAutoencoder, SharedAutoencoders
+from deepsad.experiments.shared_autoencoders import SharedAutoencoders, with_fitted_autoencoder
 from deepsad.experiments.spec import SELECTION_PROTOCOLS
 from deepsad.labels import ANOMALY
 
@@ -288,5 +288,5 @@ class _Tuning:
         """The method's estimator with the chosen parameters (a hybrid's with this autoencoder)."""
         estimator = make_estimator(self.method, {**self.params, **chosen}, self.seed, self.device)
         if self.autoencoder is not None:
-            estimator.set_params(autoencoder=FittedAutoencoder(self.autoencoder))
+            with_fitted_autoencoder(estimator, self.autoencoder)
         return estimator

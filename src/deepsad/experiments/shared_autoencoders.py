@@ -2,8 +2,8 @@
 
 A sweep over the hybrids runs OC-SVM, SSAD, Isolation Forest and KDE on the codes of an
 autoencoder, each under two selection protocols, and every one of them would train the very same
-autoencoder: same training samples, same parameters, same seed. On shuttle that is about 110 s of
-training each, six times per seed. Here the first run trains it and saves it; the others load it.
+autoencoder: same training samples, same parameters, same seed, six times per seed. Here the
+first run trains it and saves it; the others load it.
 
 A saved autoencoder is found by the SHA-256 of everything its training depends on: the training
 samples (their bytes, shape and type), the autoencoder's parameters (its ``random_state``
@@ -39,6 +39,11 @@ class FittedAutoencoder(FrozenEstimator):
 
     def fit(self, X, y=None, **kwargs):
         return super().fit(X, y, **kwargs)
+
+
+def with_fitted_autoencoder(hybrid, autoencoder):
+    """``hybrid`` set to fit its detector on the codes of ``autoencoder``, already trained."""
+    return hybrid.set_params(autoencoder=FittedAutoencoder(autoencoder))
 
 
 class SharedAutoencoders:

@@ -16,6 +16,7 @@ from contextlib import closing
 from pathlib import Path
 
 from deepsad.experiments.outcome import ExperimentOutcome
+from deepsad.experiments.records import RunRecord
 
 SCHEMA_VERSION = 1
 OK, FAILED = "ok", "failed"
@@ -71,7 +72,9 @@ class ResultsStore:
         db.execute("PRAGMA journal_mode = WAL")  # readers (reports) do not block the sweep
         return db
 
-    def add_result(self, record: dict, outcome: ExperimentOutcome | bytes) -> None:
+    def add_result(self, record: RunRecord | dict, outcome: ExperimentOutcome | bytes) -> None:
+        """Store a finished experiment: its record (a ``RunRecord`` or its JSON form) and test outcome."""
+        record = record.to_dict() if isinstance(record, RunRecord) else record
         payload = outcome if isinstance(outcome, bytes) else outcome.to_bytes()
         self._put(record["key"], OK, record["experiment"], json.dumps(record), payload, None)
 

@@ -17,6 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from deepsad.experiments.records import RunRecord
 from deepsad.experiments.runner import run_experiment
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
@@ -76,7 +77,7 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def run_one(experiment_dict: dict, settings: RunSettings) -> tuple[str, dict | None, bytes | None, str | None]:
+def run_one(experiment_dict: dict, settings: RunSettings) -> tuple[str, RunRecord | None, bytes | None, str | None]:
     """Worker entry point: (key, record, test outcome as bytes, error text). Never raises for a
     failing experiment, so one failure cannot stop a sweep."""
     experiment = Experiment.from_dict(experiment_dict)

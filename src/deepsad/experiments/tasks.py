@@ -9,11 +9,11 @@ preprocessing. The scenario builder draws the training set from the training poo
 Every input is scaled exactly once, by one owner. Images are scaled here for every method, by
 their pixel range to [0, 1] (or, with ``preprocessing="gcn"``, contrast-normalized and min-max
 scaled with the training set's range). Tables are standardized and min-max scaled with
-training statistics by whoever fits on them: an estimator that carries a scaler (the deep
-ones, a hybrid's autoencoder; ``Method.scales_tables``) gets the raw table and fits its scaler
-on the samples it trains on, exactly as on a user's data, so a saved model scores raw data;
-for the shallow baselines, which have none, the table is scaled here with the statistics of
-the whole training set.
+training statistics by whoever fits on them: an estimator whose scaler is on (the deep ones
+and a hybrid's autoencoder, ``scaler="auto"`` by default; ``Method.scaler_parameter``) gets
+the raw table and fits its scaler on the samples it trains on, exactly as on a user's data, so
+a saved model scores raw data; for the others (the shallow baselines, or ``scaler=None`` in
+``params``) the table is scaled here with the statistics of the whole training set.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def build_task(experiment: Experiment, root: str | None = None, download: bool =
     its seed."""
     info = dataset_info(experiment.dataset)
     rng = np.random.default_rng(experiment.seed)
-    parts = split(info, cached_dataset(experiment.dataset, root, download), rng)
+    parts = split(info, cached_dataset(experiment.dataset, root, download), experiment.seed, rng)
     if info.one_vs_rest:
         normal = [experiment.normal_class]
         anomalies = [c for c in range(len(info.classes)) if c != experiment.normal_class]
@@ -102,7 +102,12 @@ def _known_classes(experiment: Experiment, info: DatasetInfo, anomalies: list[in
 
 def _scaler(info: DatasetInfo, experiment: Experiment):
     if info.preprocessing != PIXELS:
-        return FunctionTransformer() if METHODS[experiment.method].scales_tables else StandardMinMaxScaler()
+        return FunctionTransformer() if _estimator_scales_tables(experiment) else StandardMinMaxScaler()
     if experiment.preprocessing == "gcn":
         return GlobalContrastScaler()
     return ImageScaler(info.pixel_max)
+
+
+def _estimator_scales_tables(experiment: Experiment) -> bool:
+    parameter = METHODS[experiment.method].scaler_parameter
+    return parameter is not None and experiment.params.get(parameter, "auto") == "auto"

@@ -11,7 +11,6 @@ from deepsad.models.deep import (
     COMMON_CONSTRAINTS,
     NETWORK_CONSTRAINTS,
     PRETRAINING_CONSTRAINTS,
-    SCORING_BATCH_SIZE,
     DeepDetector,
     TrainingPlan,
     autoencoder_schedule,
@@ -19,7 +18,7 @@ from deepsad.models.deep import (
 from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.models.reconstruction import ReconstructionObjective
-from deepsad.training import batched_forward
+from deepsad.training import INFERENCE_BATCH_SIZE, batched_forward
 from deepsad.validation import check_input
 
 
@@ -73,7 +72,8 @@ class Autoencoder(DeepDetector):
     Attributes
     ----------
     model_ : ReconstructionObjective
-        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+        The fitted model, an ``nn.Module``: ``model_.score(batch)`` is the anomaly score of
+        inputs already scaled by ``scaler_`` (``anomaly_score`` does both).
     encoder_, decoder_ : nn.Module
         The trained networks.
     threshold_ : float
@@ -172,4 +172,4 @@ class Autoencoder(DeepDetector):
         X = check_input(self, X, reset=False)
         self.model_.eval()
         inputs = torch.from_numpy(self._transform(X))
-        return batched_forward(self.encoder_, inputs, SCORING_BATCH_SIZE, self.device_).numpy()
+        return batched_forward(self.encoder_, inputs, INFERENCE_BATCH_SIZE, self.device_).numpy()

@@ -37,11 +37,8 @@ from deepsad.parameters import (
     options,
 )
 from deepsad.preprocessing import StandardMinMaxScaler
-from deepsad.training import Schedule, batched_forward, train
+from deepsad.training import INFERENCE_BATCH_SIZE, Schedule, batched_forward, train
 from deepsad.validation import check_training_data
-
-SCORING_BATCH_SIZE = 1024
-"""Inference needs no gradients, so larger batches than in training are cheap and faster."""
 
 NETWORK_CONSTRAINTS = {
     "network": [options("auto", *available_networks()), torch.nn.Module],
@@ -168,10 +165,13 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         return self
 
     def _seeded_networks(self, seed: int) -> Networks:
-        """The networks, initialised from ``seed`` alone (torch's global generator is
-        seeded for the construction and restored afterwards); records how they were built."""
+        """The networks, initialised from ``seed`` alone; records how they were built.
+
+        The networks are built on the CPU from torch's global CPU generator, seeded for the
+        construction and restored afterwards (``torch.manual_seed`` would also reseed every
+        CUDA generator of the process, and leave them so)."""
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.default_generator.manual_seed(seed)
             networks = self._build_networks()
         self.rep_dim_ = networks.rep_dim
         self.network_name_ = networks.name
@@ -181,7 +181,14 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
     def _keep(self, model: Objective) -> None:
         """Make the fitted objective the model, and its parts attributes of the estimator:
         each network (``encoder_``, ...), tensor (``center_``) and fitted value (``radius_``)
-        under its name with a trailing underscore."""
+        under its name with a trailing underscore. A tensor the objective keeps as a plain
+        attribute would be lost in a model file, so it is refused."""
+        stray = sorted(name for name, value in vars(model).items() if isinstance(value, torch.Tensor))
+        if stray:
+            raise TypeError(
+                f"{type(model).__name__} keeps the tensor(s) {stray} as plain attributes after training, which a "
+                "model file would not save; register them as buffers or parameters, or delete them in finish()"
+            )
         self.model_ = model
         for name, module in model.named_children():
             setattr(self, f"{name}_", module)
@@ -202,7 +209,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
     def _score_tensor(self, inputs: torch.Tensor) -> torch.Tensor:
         """Anomaly scores of inputs (any device), batch by batch, in eval mode, on the CPU."""
         self.model_.eval()
-        return batched_forward(self.model_.score, inputs, SCORING_BATCH_SIZE, self.device_)
+        return batched_forward(self.model_.score, inputs, INFERENCE_BATCH_SIZE, self.device_)
 
     def _anomaly_score(self, X: np.ndarray) -> np.ndarray:
         inputs = torch.from_numpy(self._transform(X))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
-from deepsad.labels import ANOMALY
 from deepsad.models.architecture import encoder_and_decoder
 from deepsad.models.deep import (
     COMMON_CONSTRAINTS,
@@ -16,14 +13,14 @@ from deepsad.models.deep import (
     autoencoder_schedule,
     training_schedule,
 )
-from deepsad.models.hypersphere import collapse_report, initial_center, warn_if_collapse_prone
-from deepsad.models.objective import Networks, Objective
+from deepsad.models.hypersphere import HypersphereObjective
+from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.objectives import deep_sad_loss
 from deepsad.parameters import POSITIVE_REAL
 
 
-class DeepSADObjective(Objective):
+class DeepSADObjective(HypersphereObjective):
     """Deep SAD's loss around a fixed center c: d(x) = ‖φ(x) − c‖² for unlabeled samples,
     η·(d(x) + eps)^ỹ for labeled ones (ỹ = +1 normal, −1 anomaly). Score: d(x)."""
 
@@ -32,22 +29,8 @@ class DeepSADObjective(Objective):
         self.eta = eta
         self.eps = eps
 
-    def assemble(self, networks: Networks) -> None:
-        self.encoder = networks["encoder"]
-        self.register_buffer("center", torch.zeros(networks.rep_dim, device=networks.device))
-
-    def start(self, inputs, labels, generator) -> None:
-        warn_if_collapse_prone(self.encoder)
-        self.center = initial_center(self.encoder, inputs[labels != ANOMALY])
-
-    def squared_distances(self, batch: torch.Tensor) -> torch.Tensor:
-        return ((self.encoder(batch) - self.center) ** 2).sum(dim=1)
-
     def batch_loss(self, batch, labels):
         return deep_sad_loss(self.squared_distances(batch), labels, self.eta, self.eps)
-
-    def finish(self, inputs, labels) -> dict:
-        return collapse_report(self.encoder, self.center, inputs[labels != ANOMALY])
 
     def score(self, batch):
         return self.squared_distances(batch)
@@ -113,7 +96,8 @@ class DeepSAD(DeepDetector):
     Attributes
     ----------
     model_ : DeepSADObjective
-        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+        The fitted model, an ``nn.Module``: ``model_.score(batch)`` is the anomaly score of
+        inputs already scaled by ``scaler_`` (``anomaly_score`` does both).
     encoder_ : nn.Module
         The trained network φ.
     center_ : torch.Tensor of shape (rep_dim_,)

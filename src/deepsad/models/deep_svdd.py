@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from numbers import Real
 
-import torch
-
-from deepsad.labels import ANOMALY
 from deepsad.models.architecture import encoder_and_decoder
 from deepsad.models.deep import (
     COMMON_CONSTRAINTS,
@@ -18,12 +15,12 @@ from deepsad.models.deep import (
     autoencoder_schedule,
     training_schedule,
 )
-from deepsad.models.hypersphere import BATCH_SIZE, collapse_report, initial_center, warn_if_collapse_prone
-from deepsad.models.objective import Networks, Objective
+from deepsad.models.hypersphere import HypersphereObjective
+from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.objectives import one_class_loss, soft_boundary_loss, soft_boundary_radius
 from deepsad.parameters import Interval, options
-from deepsad.training import batched_forward
+from deepsad.training import INFERENCE_BATCH_SIZE, batched_forward
 
 RADIUS_WARM_UP_EPOCHS = 10
 """Soft-boundary: R stays 0 for the first epochs, while the embedding still moves fast..."""
@@ -32,7 +29,7 @@ RADIUS_UPDATE_EVERY = 5
 after training."""
 
 
-class DeepSVDDObjective(Objective):
+class DeepSVDDObjective(HypersphereObjective):
     """Deep SVDD around a fixed center c (unsupervised). One-Class: mean d(x) = ‖φ(x) − c‖².
     Soft-boundary: R² + mean(max(0, d(x) − R²)) / ν with R solved as the (1 − ν)-quantile of
     √d over the training data. Score: d(x) − R² (R = 0 for One-Class)."""
@@ -51,20 +48,12 @@ class DeepSVDDObjective(Objective):
         # The soft-boundary sphere is the method's own decision boundary (score 0).
         return 0.0 if self.soft_boundary else None
 
-    def assemble(self, networks: Networks) -> None:
-        self.encoder = networks["encoder"]
-        self.register_buffer("center", torch.zeros(networks.rep_dim, device=networks.device))
-
     def start(self, inputs, labels, generator) -> None:
-        warn_if_collapse_prone(self.encoder)
+        super().start(inputs, labels, generator)
         # Unsupervised: the pipeline has already left out known anomalies.
-        self.normal_inputs = inputs[labels != ANOMALY]
-        self.center = initial_center(self.encoder, self.normal_inputs)
+        self.normal_inputs = inputs
         self.radius = 0.0
         self.radii = []
-
-    def squared_distances(self, batch: torch.Tensor) -> torch.Tensor:
-        return ((self.encoder(batch) - self.center) ** 2).sum(dim=1)
 
     def batch_loss(self, batch, labels):
         distances = self.squared_distances(batch)
@@ -79,14 +68,15 @@ class DeepSVDDObjective(Objective):
 
     def _solve_radius(self) -> None:
         self.encoder.eval()
-        distances = batched_forward(self.squared_distances, self.normal_inputs, BATCH_SIZE, self.normal_inputs.device)
+        distances = batched_forward(self.squared_distances, self.normal_inputs, INFERENCE_BATCH_SIZE,
+                                    self.normal_inputs.device)
         self.radius = soft_boundary_radius(distances, self.nu)
         self.radii.append(self.radius)
 
     def finish(self, inputs, labels) -> dict:
         if self.soft_boundary:
             self._solve_radius()
-        report = {"radius": self.radii, **collapse_report(self.encoder, self.center, self.normal_inputs)}
+        report = {"radius": self.radii, **super().finish(inputs, labels)}
         del self.normal_inputs, self.radii
         return report
 
@@ -155,7 +145,8 @@ class DeepSVDD(DeepDetector):
     Attributes
     ----------
     model_ : DeepSVDDObjective
-        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+        The fitted model, an ``nn.Module``: ``model_.score(batch)`` is the anomaly score of
+        inputs already scaled by ``scaler_`` (``anomaly_score`` does both).
     encoder_ : nn.Module
         The trained network φ.
     center_ : torch.Tensor of shape (rep_dim_,)

@@ -3,10 +3,7 @@ thesis "Deep One-Class Learning", ch. 5)."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
-import torch
 
 from deepsad.labels import ANOMALY
 from deepsad.models.architecture import encoder_and_decoder
@@ -20,18 +17,21 @@ from deepsad.models.deep import (
     autoencoder_schedule,
     training_schedule,
 )
-from deepsad.models.hypersphere import collapse_report, initial_center, warn_if_collapse_prone
-from deepsad.models.objective import Networks, Objective
+from deepsad.models.hypersphere import HypersphereObjective
+from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.objectives import hsc_h, hsc_loss
 from deepsad.parameters import POSITIVE_REAL, options
+from deepsad.user_warnings import warn
 
 
-class HSCObjective(Objective):
+class HSCObjective(HypersphereObjective):
     """Binary cross-entropy with p(normal | x) = exp(−h(φ(x) − c)) and c learned (the bias of
     the last layer, safe because anomalies are seen): h for unlabeled and known-normal
     samples, −log(1 − exp(−h)) for known anomalies, labeled terms weighted by η.
     Score: h(φ(x) − c)."""
+
+    learns_center = True
 
     def __init__(self, h: str, eta: float, eps: float):
         super().__init__()
@@ -41,34 +41,16 @@ class HSCObjective(Objective):
 
     def check_labels(self, labels: np.ndarray) -> None:
         if not np.any(labels == ANOMALY):
-            warnings.warn(
+            warn(
                 "HSC was given no labeled anomalies (-1); its learned center can then map every "
                 "input to one point. Label some anomalies or use DeepSAD/DeepSVDD.",
-                UserWarning,
-                stacklevel=4,
             )
 
-    def assemble(self, networks: Networks) -> None:
-        self.encoder = networks["encoder"]
-        self.center = torch.nn.Parameter(torch.zeros(networks.rep_dim, device=networks.device))
-
-    def start(self, inputs, labels, generator) -> None:
-        warn_if_collapse_prone(self.encoder)
-        with torch.no_grad():
-            self.center.copy_(initial_center(self.encoder, inputs[labels != ANOMALY]))
-
-    def radial(self, batch: torch.Tensor) -> torch.Tensor:
-        """h(φ(x) − c) of each sample."""
-        return hsc_h(self.encoder(batch) - self.center, self.h)
-
     def batch_loss(self, batch, labels):
-        return hsc_loss(self.radial(batch), labels, self.eta, self.eps)
-
-    def finish(self, inputs, labels) -> dict:
-        return collapse_report(self.encoder, self.center, inputs[labels != ANOMALY])
+        return hsc_loss(hsc_h(self.embed_centered(batch), self.h), labels, self.eta, self.eps)
 
     def score(self, batch):
-        return self.radial(batch)
+        return hsc_h(self.embed_centered(batch), self.h)
 
 
 @savable
@@ -133,7 +115,8 @@ class HSC(DeepDetector):
     Attributes
     ----------
     model_ : HSCObjective
-        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+        The fitted model, an ``nn.Module``: ``model_.score(batch)`` is the anomaly score of
+        inputs already scaled by ``scaler_`` (``anomaly_score`` does both).
     encoder_ : nn.Module
         The trained network φ.
     center_ : torch.Tensor of shape (rep_dim_,)

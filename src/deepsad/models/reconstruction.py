@@ -4,10 +4,9 @@ per-sample reconstruction error)."""
 
 from __future__ import annotations
 
-import warnings
-
 from deepsad.models.objective import Networks, Objective
 from deepsad.objectives import reconstruction_error
+from deepsad.user_warnings import warn
 
 
 class ReconstructionObjective(Objective):
@@ -29,11 +28,9 @@ class ReconstructionObjective(Objective):
 
     def start(self, inputs, labels, generator) -> None:
         if inputs.ndim == 4 and (inputs.min() < 0 or inputs.max() > 1):
-            warnings.warn(
+            warn(
                 "image inputs are expected in [0, 1] (the decoders end in a sigmoid); scale "
                 "pixels first, e.g. with deepsad.preprocessing.ImageScaler",
-                UserWarning,
-                stacklevel=5,
             )
 
     def batch_loss(self, batch, labels):

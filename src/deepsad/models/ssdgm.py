@@ -30,9 +30,9 @@ from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import savable
 from deepsad.networks.layers import leaky_relu
 from deepsad.networks.mlp import auto_mlp_sizes
+from deepsad.objectives import ANOMALOUS_CLASS, NORMAL_CLASS, gaussian_kl, m2_loss
 from deepsad.parameters import NON_NEGATIVE_REAL, POSITIVE_INT, options
 
-NORMAL_CLASS, ANOMALOUS_CLASS = 0, 1
 N_CLASSES = 2
 # −log p(y) under the uniform class prior.
 NEGATIVE_LOG_PRIOR = math.log(N_CLASSES)
@@ -86,11 +86,6 @@ class BernoulliDecoder(nn.Module):
         return self.layers(torch.cat([z, y_one_hot], dim=1))
 
 
-def gaussian_kl(mean: torch.Tensor, log_variance: torch.Tensor) -> torch.Tensor:
-    """KL(N(mean, diag exp(log_variance)) ‖ N(0, I)) of each row, in closed form."""
-    return 0.5 * (mean**2 + log_variance.exp() - 1.0 - log_variance).sum(dim=1)
-
-
 def negative_elbos(
     encoder: GaussianEncoder, decoder: BernoulliDecoder, x: torch.Tensor, noise: torch.Generator
 ) -> torch.Tensor:
@@ -110,26 +105,6 @@ def negative_elbos(
     ).sum(dim=1)
     per_class = negative_log_likelihood + gaussian_kl(mean, log_variance) + NEGATIVE_LOG_PRIOR
     return per_class.view(N_CLASSES, n).T
-
-
-def m2_loss(
-    class_logits: torch.Tensor,
-    negative_elbo: torch.Tensor,
-    labels: torch.Tensor,
-    classification_weight: float,
-) -> torch.Tensor:
-    """Mean of Kingma's M2 loss over a minibatch with semi-supervised labels (+1, 0, -1).
-
-    Labeled: −ELBO(x, y) + w · (−log q(y | x)); unlabeled: the expected −ELBO minus the
-    entropy of q(y | x), Σ_y q(y | x) (−ELBO(x, y) + log q(y | x)). ``negative_elbo`` is
-    (n, 2): −ELBO(x, normal) and −ELBO(x, anomalous).
-    """
-    log_q = F.log_softmax(class_logits, dim=1)
-    unlabeled_term = (log_q.exp() * (negative_elbo + log_q)).sum(dim=1)
-    classes = torch.where(labels == ANOMALY, ANOMALOUS_CLASS, NORMAL_CLASS).long()[:, None]
-    labeled_term = negative_elbo.gather(1, classes) - classification_weight * log_q.gather(1, classes)
-    labeled_term = labeled_term.squeeze(1)
-    return torch.where(labels != UNLABELED, labeled_term, unlabeled_term).mean()
 
 
 class M2Objective(Objective):
@@ -242,7 +217,8 @@ class SSDGM(DeepDetector):
     Attributes
     ----------
     model_ : M2Objective
-        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the anomaly score.
+        The fitted model, an ``nn.Module``: ``model_.score(batch)`` is the anomaly score of
+        inputs already scaled by ``scaler_`` (``anomaly_score`` does both).
     classifier_ : nn.Module
         q(y | x), class logits (normal, anomalous).
     encoder_ : nn.Module

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from deepsad.labels import ANOMALY
 from deepsad.models.architecture import encoder_and_decoder
@@ -21,19 +20,11 @@ from deepsad.models.deep import (
 )
 from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import savable
+from deepsad.objectives import anomaly_cross_entropy
 from deepsad.parameters import POSITIVE_REAL
 
 LOGIT_DECISION_BOUNDARY = 0.0
 """The output's decision boundary p(anomaly | x) = 0.5, on the logit scale of the scores."""
-
-
-def anomaly_cross_entropy(logits: torch.Tensor, labels: torch.Tensor, anomaly_weight: float) -> torch.Tensor:
-    """Binary cross-entropy with the labeled anomalies (-1) as the positive class and every
-    other sample, unlabeled (0) or known normal (+1), as negative. ``anomaly_weight``
-    multiplies the positive terms (1 is plain BCE)."""
-    targets = (labels == ANOMALY).to(logits.dtype)
-    pos_weight = torch.tensor(anomaly_weight, dtype=logits.dtype, device=logits.device)
-    return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight)
 
 
 class AnomalyClassifierObjective(Objective):
@@ -131,7 +122,8 @@ class SupervisedClassifier(DeepDetector):
     Attributes
     ----------
     model_ : AnomalyClassifierObjective
-        The fitted model, an ``nn.Module``; ``model_.score(batch)`` is the logit.
+        The fitted model, an ``nn.Module``: ``model_.score(batch)`` is the logit of inputs
+        already scaled by ``scaler_`` (``anomaly_score`` does both).
     encoder_ : nn.Module
         The trained network φ.
     output_layer_ : nn.Linear
