@@ -15,7 +15,7 @@ import numpy as np
 
 from deepsad._version import __version__
 from deepsad.data.datasets import DATASETS
-from deepsad.experiments.methods import METHODS, SAVABLE_METHODS
+from deepsad.experiments.methods import METHODS, SAVABLE_METHODS, TUNABLE_METHODS
 from deepsad.experiments.spec import PREPROCESSINGS, SELECTION_PROTOCOLS
 
 DEMO_CLASSES = len(DATASETS["digits"].classes)
@@ -105,7 +105,7 @@ def _fail(error: Exception) -> None:
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Estimator parameter, e.g. --param epochs=30 --param hidden_sizes=[64,32] (repeatable).")
 @click.option("--selection", type=click.Choice(SELECTION_PROTOCOLS), default=None,
-              help=f"Choose the kernel γ (and ν) of {', '.join(n for n, m in METHODS.items() if m.grid)}: "
+              help=f"Choose the kernel γ (and ν) of {', '.join(TUNABLE_METHODS)}: "
                    "'paper' tunes on 10% of the "
                    "test set and reports on the other 90%; 'honest' uses the training set only. "
                    "Default: the method's parameters as given.")

@@ -43,7 +43,7 @@ import yaml
 
 from deepsad.data.datasets import DATASETS
 from deepsad.experiments.estimators import accepted_params, check_params
-from deepsad.experiments.methods import METHODS
+from deepsad.experiments.methods import METHODS, TUNABLE_METHODS
 from deepsad.experiments.spec import Experiment
 
 GRID_KEYS = {
@@ -180,7 +180,7 @@ def expand(config: dict) -> list[Experiment]:
                     if rka == 0:  # no labeled anomalies: which classes they would come from is moot
                         known, kl = None, 0
                     for seed, method, preprocessing in itertools.product(seeds, methods, preprocessings):
-                        for selection in selections if METHODS[method].grid else [None]:
+                        for selection in selections if method in TUNABLE_METHODS else [None]:
                             experiments.append(_experiment(
                                 dataset=dataset, method=method, seed=seed, normal_class=normal_class,
                                 known_anomaly_classes=known, n_known_classes=kl,
@@ -195,10 +195,10 @@ def expand(config: dict) -> list[Experiment]:
 
 def _selections(config: dict, methods: list) -> list:
     selections = _axis(config, "selection", None)
-    if selections != [None] and not any(METHODS[method].grid for method in methods):
-        tunable = [name for name, method in METHODS.items() if method.grid]
+    if selections != [None] and not set(methods) & set(TUNABLE_METHODS):
         raise ConfigError(
-            f"selection {selections} needs a method with parameters to select ({tunable}); the methods are {methods}"
+            f"selection {selections} needs a method with parameters to select ({list(TUNABLE_METHODS)}); "
+            f"the methods are {methods}"
         )
     return selections
 

@@ -90,6 +90,9 @@ METHODS: dict[str, Method] = {
 SAVABLE_METHODS = tuple(name for name, method in METHODS.items() if method.savable)
 """The names whose fitted estimators can be saved to a model file."""
 
+TUNABLE_METHODS = tuple(name for name, method in METHODS.items() if method.grid)
+"""The names with parameters a selection protocol chooses."""
+
 
 def method(name: str) -> Method:
     """The method of a name, or a ValueError listing the names."""

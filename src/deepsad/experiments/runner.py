@@ -32,11 +32,12 @@ def run_experiment(
 ) -> tuple[RunRecord, ExperimentOutcome]:
     """Fit the experiment's method on its training set and score its test set.
 
-    Returns the record and the test outcome (scores, truth, indices). The data are read from ``root`` (downloaded only with ``download``); ``device``
-    overrides the deep methods' device; the fitted model is saved to ``model_path`` when given
-    (deep methods only). Under the paper's selection protocol the metrics, sizes and outcome
-    cover only the 90% of the test set it did not tune on. With ``autoencoders`` a hybrid
-    shares its autoencoder with the other runs that train the same one.
+    Returns the record and the test outcome (scores, truth, indices). The data are read from
+    ``root`` (downloaded only with ``download``); ``device`` overrides the deep methods'
+    device; the fitted model is saved to ``model_path`` when given (deep methods only). Under
+    the paper's selection protocol the metrics, sizes and outcome cover only the 90% of the
+    test set it did not tune on. With ``autoencoders`` a hybrid shares its autoencoder with
+    the other runs that train the same one.
     """
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()

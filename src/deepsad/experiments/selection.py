@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from deepsad.experiments.estimators import make_estimator
-from deepsad.experiments.methods import METHODS
+from deepsad.experiments.methods import METHODS, TUNABLE_METHODS
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders, with_fitted_autoencoder
 from deepsad.experiments.spec import SELECTION_PROTOCOLS
 from deepsad.labels import ANOMALY
@@ -75,10 +75,9 @@ class Selection:
 
 def grid_points(name: str) -> list[dict]:
     """Every point of method ``name``'s grid (``Method.grid``), γ outermost, each axis ascending."""
-    grid = METHODS[name].grid if name in METHODS else {}
-    if not grid:
-        tunable = [n for n, m in METHODS.items() if m.grid]
-        raise ValueError(f"method {name!r} has no parameters to select; selection applies to {tunable}")
+    if name not in TUNABLE_METHODS:
+        raise ValueError(f"method {name!r} has no parameters to select; selection applies to {list(TUNABLE_METHODS)}")
+    grid = METHODS[name].grid
     return [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
 
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 from deepsad.data.datasets import DATASETS, PIXELS, dataset_info
-from deepsad.experiments.methods import METHODS
+from deepsad.experiments.methods import METHODS, TUNABLE_METHODS
 
 SELECTION_PROTOCOLS = ("paper", "honest")
 """How a method's ``grid`` parameters are chosen (``deepsad.experiments.selection``): "paper"
@@ -106,11 +106,11 @@ class Experiment:
     def _check_selection(self) -> None:
         if self.selection not in SELECTION_PROTOCOLS:
             raise ValueError(f"selection must be one of {list(SELECTION_PROTOCOLS)} or None; got {self.selection!r}")
-        grid = METHODS[self.method].grid
-        if not grid:
-            tunable = [name for name, method in METHODS.items() if method.grid]
-            raise ValueError(f"method {self.method!r} has no parameters to select; selection applies to {tunable}")
-        fixed = sorted(set(self.params) & set(grid))
+        if self.method not in TUNABLE_METHODS:
+            raise ValueError(
+                f"method {self.method!r} has no parameters to select; selection applies to {list(TUNABLE_METHODS)}"
+            )
+        fixed = sorted(set(self.params) & set(METHODS[self.method].grid))
         if fixed:
             raise ValueError(
                 f"params fix {fixed}, which selection={self.selection!r} chooses for method {self.method!r}; "

@@ -84,24 +84,24 @@ class TrainingPlan:
 def training_schedule(estimator) -> Schedule:
     """The main stage's schedule from ``epochs``, ``lr``, ``lr_milestones``, ``batch_size``
     and ``weight_decay``."""
-    return Schedule(
-        epochs=int(estimator.epochs),
-        learning_rate=float(estimator.lr),
-        milestones=tuple(int(m) for m in estimator.lr_milestones),
-        batch_size=int(estimator.batch_size),
-        weight_decay=float(estimator.weight_decay),
-    )
+    e = estimator
+    return _schedule(e.epochs, e.lr, e.lr_milestones, e.batch_size, e.weight_decay)
 
 
 def autoencoder_schedule(estimator) -> Schedule:
     """Autoencoder training's schedule from ``ae_epochs``, ``ae_lr``, ``ae_lr_milestones``,
     ``ae_batch_size`` and ``ae_weight_decay``."""
+    e = estimator
+    return _schedule(e.ae_epochs, e.ae_lr, e.ae_lr_milestones, e.ae_batch_size, e.ae_weight_decay)
+
+
+def _schedule(epochs, lr, milestones, batch_size, weight_decay) -> Schedule:
     return Schedule(
-        epochs=int(estimator.ae_epochs),
-        learning_rate=float(estimator.ae_lr),
-        milestones=tuple(int(m) for m in estimator.ae_lr_milestones),
-        batch_size=int(estimator.ae_batch_size),
-        weight_decay=float(estimator.ae_weight_decay),
+        epochs=int(epochs),
+        learning_rate=float(lr),
+        milestones=tuple(int(m) for m in milestones),
+        batch_size=int(batch_size),
+        weight_decay=float(weight_decay),
     )
 
 
