@@ -38,16 +38,17 @@ def _deep(cls, **fixed):
 
 
 CASES: dict[str, Case] = {
-    "DeepSAD": Case(_deep(DeepSAD), SEMI_SUPERVISED, [("eta", -1.0), ("network", "resnet"), ("epochs", -1)]),
+    "DeepSAD": Case(_deep(DeepSAD), SEMI_SUPERVISED, [("eta", -1.0), ("network", "resnet"), ("epochs", -1),
+                                                        ("batch_size", 1)]),
     "DeepSVDD": Case(_deep(DeepSVDD), UNSUPERVISED, [("objective", "hard"), ("lr", 0.0)]),
     "DeepSVDD-soft": Case(_deep(DeepSVDD, objective="soft-boundary", nu=0.2), UNSUPERVISED, [("nu", 1.5)]),
     "HSC": Case(_deep(HSC), SEMI_SUPERVISED, [("h", "huber"), ("eps", 0.0)]),
     "Autoencoder": Case(lambda **kw: Autoencoder(**{**AUTOENCODER, **kw}), UNSUPERVISED,
-                        [("ae_batch_size", 0), ("rep_dim", 0)]),
+                        [("ae_batch_size", 1), ("rep_dim", 0)]),
     "SupervisedClassifier": Case(_deep(SupervisedClassifier, lr=1e-3), NEEDS_ANOMALIES,
                                  [("anomaly_weight", 0.0), ("pretrain", "yes")]),
     "SSDGM": Case(lambda **kw: SSDGM(**{"epochs": 3, "lr": 1e-3, "batch_size": 32, "random_state": 0, **kw}),
-                  NEEDS_ANOMALIES, [("alpha", -1.0), ("rep_dim", 0)]),
+                  NEEDS_ANOMALIES, [("alpha", -1.0), ("rep_dim", 0), ("batch_size", 1)]),
     "OCSVM": Case(lambda **kw: OCSVM(**{"nu": 0.1, **kw}), UNSUPERVISED, [("nu", 0.0), ("gamma", "auto")],
                   seed_parameter=None),
     "IsolationForest": Case(lambda **kw: IsolationForest(**{"n_estimators": 50, "random_state": 0, **kw}),

@@ -127,6 +127,7 @@ def test_unsupervised_methods_leave_known_anomalies_out_and_say_so(name):
         CASES[name].make().fit(X, np.zeros(len(X)))
 
 
+@pytest.mark.filterwarnings("ignore::deepsad.labels.LabelConventionWarning")
 def test_methods_that_need_labeled_anomalies_say_so(name):
     if CASES[name].labels != NEEDS_ANOMALIES:
         pytest.skip("learns without labeled anomalies")
@@ -152,6 +153,54 @@ def test_labels_outside_the_convention_are_refused(name, labels, message):
         CASES[name].make().fit(X, labels)
 
 
+def test_boolean_labels_are_refused_with_the_conversion(name):
+    X, _, truth = blobs()
+    with pytest.raises(ValueError, match=r"booleans.*from_binary\(y, anomaly=True\)"):
+        CASES[name].make().fit(X, truth.astype(bool))
+
+
+def test_labels_in_the_other_convention_warn_and_the_warning_can_be_silenced(name):
+    """0/1 labels with 1 = anomaly (PyOD, ADBench) look like known normals without known
+    anomalies: a warning names the convention and the helper."""
+    X, _, truth = blobs()
+    y = truth.astype(int)
+    with pytest.warns(deepsad.labels.LabelConventionWarning, match=r"from_binary\(y, anomaly=1\)"):
+        try:
+            CASES[name].make().fit(X, y)
+        except ValueError:  # methods that need labeled anomalies refuse these labels after warning
+            pass
+    if CASES[name].labels == NEEDS_ANOMALIES:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", deepsad.labels.LabelConventionWarning)
+        warnings.filterwarnings("ignore", category=deepsad.labels.LabelConventionWarning)
+        CASES[name].make().fit(X, y)
+    # Converted, the same labels are the intended ones and fit without that warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", deepsad.labels.LabelConventionWarning)
+        CASES[name].make().fit(X, deepsad.labels.from_binary(y, anomaly=1))
+
+
+def test_huge_finite_input_is_never_scored_nan(name):
+    model = fitted(name)
+    for value in (1e30, -1e30, 3e38, -3e38):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            scores = model.anomaly_score(np.full((2, 6), value, dtype=np.float32))
+        assert not np.any(np.isnan(scores)), (value, scores)
+
+
+def test_a_nan_score_is_never_predicted_normal(name, monkeypatch):
+    X, _, _ = blobs()
+    model = fitted(name)
+    monkeypatch.setattr(model, "_anomaly_score", lambda X: np.full(len(X), np.nan))
+    with pytest.warns(UserWarning, match=r"overflowed .* set to \+inf"):
+        scores = model.anomaly_score(X[:3])
+    assert np.all(scores == np.inf)
+    with pytest.warns(UserWarning, match="overflowed"):
+        assert np.all(model.predict(X[:3]) == -1)
+
+
 # -------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_input_is_refused(name, bad):
@@ -174,6 +223,42 @@ def test_wrong_shapes_are_refused(name):
     model = fitted(name)
     with pytest.raises(ValueError, match="X has 5 features"):
         model.predict(X[:, :5])
+
+
+def test_channel_last_images_are_refused_with_the_transpose(name):
+    images = np.random.default_rng(0).random((40, 8, 8, 1), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"channel-last.*X.transpose\(0, 3, 1, 2\)"):
+        CASES[name].make().fit(images)
+
+
+def test_grayscale_images_without_a_channel_axis_get_a_hint(name):
+    with pytest.raises(ValueError, match=r"X\[:, None\]"):
+        CASES[name].make().fit(np.zeros((40, 8, 8), dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ([[1.0, 2.0], [1.0, 2.0, 3.0]], "ragged list"),
+        (np.zeros((40, 1, 0, 8), dtype=np.float32), "dimension of size 0"),
+        (pd.DataFrame({"a": np.arange(40.0), "colour": ["red", "blue"] * 20}), r"non-numeric column\(s\) \['colour'\]"),
+        (pd.DataFrame({"a": np.arange(40.0), "kind": pd.Categorical(["x", "y"] * 20)}), r"\['kind'\]"),
+        (np.array([["1", "x"], ["2", "3"]] * 20, dtype=object), "X column 1 is not numeric"),
+        (np.full((40, 2), 1e39), "beyond the float32 range"),
+        (torch.zeros(40, 2, device="meta"), "'meta' device"),
+    ],
+    ids=["ragged", "zero-sized", "text-column", "categorical-column", "text-in-array", "float32-overflow", "meta"],
+)
+def test_bad_input_is_named(name, bad, message):
+    with pytest.raises(ValueError, match=message):
+        CASES[name].make().fit(bad)
+
+
+def test_bfloat16_tensors_are_read_as_float32(name):
+    X, y, _ = blobs()
+    expected = fitted(name).anomaly_score(torch.from_numpy(X).to(torch.bfloat16).float())
+    scores = fitted(name).anomaly_score(torch.from_numpy(X).to(torch.bfloat16))
+    np.testing.assert_array_equal(scores, expected)
 
 
 def test_scoring_before_fit_is_refused(name):

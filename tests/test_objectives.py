@@ -52,6 +52,13 @@ def test_soft_boundary_radius_is_quantile():
     assert outside == pytest.approx(0.1)
 
 
+def test_hsc_pseudo_huber_of_an_embedding_beyond_float32_is_inf_not_nan():
+    z = torch.tensor([[3e38, 3e38], [1e18, 0.0], [0.0, 0.0]])
+    h = hsc_h(z, "pseudo-huber")
+    assert h[0].item() == math.inf and not torch.isnan(h).any()
+    assert h[1].item() == pytest.approx(1e18, rel=1e-6) and h[2].item() == 0.0
+
+
 def test_hsc_h_by_hand():
     z = torch.tensor([[3.0, 4.0]])
     assert hsc_h(z, "squared").item() == 25.0

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import OutlierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from deepsad.user_warnings import warn
 from deepsad.validation import check_input
 
 AUTO_CONTAMINATION = 0.05
@@ -37,7 +38,7 @@ class AnomalyDetectorMixin(OutlierMixin):
         """
         check_is_fitted(self)
         X = check_input(self, X, reset=False)
-        return self._anomaly_score(X)
+        return _never_nan(self._anomaly_score(X))
 
     def score_samples(self, X) -> np.ndarray:
         """Normality score (scikit-learn's convention): higher means more normal.
@@ -83,7 +84,8 @@ class AnomalyDetectorMixin(OutlierMixin):
         ndarray of shape (n_samples,)
             -1 where the anomaly score exceeds ``threshold_``, else +1.
         """
-        return np.where(self.decision_function(X) < 0, -1, 1)
+        # Written so that a NaN (which _never_nan rules out) could only ever mean "anomaly".
+        return np.where(self.decision_function(X) >= 0, 1, -1)
 
     @property
     def offset_(self) -> float:
@@ -100,3 +102,20 @@ class AnomalyDetectorMixin(OutlierMixin):
                 return
             contamination = AUTO_CONTAMINATION
         self.threshold_ = float(np.percentile(train_scores, 100.0 * (1.0 - contamination)))
+
+
+def _never_nan(scores: np.ndarray) -> np.ndarray:
+    """Scores with NaN replaced by +inf (most anomalous), with a warning.
+
+    Finite input can still overflow float32 inside a network (inputs far beyond the training
+    range, where inf − inf appears); such a sample is unlike anything seen in training, and
+    "most anomalous" is the only safe reading of its score: a NaN compares false with every
+    threshold and would otherwise pass as normal."""
+    nan = np.isnan(scores)
+    if np.any(nan):
+        warn(
+            f"{int(nan.sum())} sample(s) overflowed the float32 range inside the model (inputs far outside "
+            "the training data); their anomaly score is set to +inf (most anomalous)",
+        )
+        scores = np.where(nan, np.inf, scores)
+    return scores

@@ -55,7 +55,10 @@ def hsc_h(embeddings: torch.Tensor, h: str) -> torch.Tensor:
         # Written as ‖z‖² / (sqrt(‖z‖² + 1) + 1), which equals sqrt(‖z‖² + 1) − 1 without its
         # cancellation: in float32 the subtraction loses every digit below 1e-7 (an ulp of 1),
         # i.e. most of h for embeddings near the center, where the scores must be exact.
-        return squared_norm / (torch.sqrt(squared_norm + 1.0) + 1.0)
+        # An infinite ‖z‖² (an embedding beyond float32) would make that inf/inf = NaN; h is
+        # then infinite too.
+        finite = squared_norm / (torch.sqrt(squared_norm + 1.0) + 1.0)
+        return torch.where(torch.isinf(squared_norm), squared_norm, finite)
     raise ValueError(f"h must be 'pseudo-huber' or 'squared'; got {h!r}")
 
 

@@ -8,8 +8,14 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
-from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
+from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED, LabelConventionWarning
 from deepsad.user_warnings import warn
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+CHANNELS = (1, 3)
+"""Channel counts of the common image layouts (grayscale, RGB), used to recognise a
+channel-last (n, height, width, channels) array."""
 
 
 def as_numpy(X, name: str = "X"):
@@ -19,7 +25,12 @@ def as_numpy(X, name: str = "X"):
     if torch is not None and isinstance(X, torch.Tensor):
         if X.is_complex():
             raise TypeError(f"{name} must be real-valued, got a complex tensor")
-        return X.detach().cpu().numpy()
+        if X.is_meta:
+            raise ValueError(f"{name} is a tensor on the 'meta' device, which holds no data")
+        X = X.detach().cpu()
+        if X.is_floating_point() and X.dtype not in (torch.float16, torch.float32, torch.float64):
+            X = X.float()  # bfloat16 and the float8 types have no NumPy dtype; float32 holds them exactly
+        return X.numpy()
     return X
 
 
@@ -35,25 +46,30 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
     )
     if sparse.issparse(X):
         raise TypeError("X is a sparse matrix, which is not supported; pass dense data (X.toarray())")
-    if not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
+    if isinstance(X, (list, tuple)):
+        X = _array_from_sequence(X)
+    if not hasattr(X, "__array__"):
         raise TypeError(f"X must be an array-like of shape {expected}; got {type(X).__name__}")
     shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
     if len(shape) not in allowed_ndim:
-        hint = (
-            " Reshape your data: X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample."
-            if len(shape) == 1
-            else ""
+        raise ValueError(f"X must have shape {expected}; got an array of shape {tuple(shape)}.{_reshape_hint(shape)}")
+    if len(shape) > 2 and 0 in shape[1:]:  # (tables: scikit-learn names 0 features)
+        raise ValueError(f"X has samples of shape {tuple(shape[1:])}, with a dimension of size 0")
+    if len(shape) == 4 and reset:
+        _check_channel_order(estimator, shape)
+    _check_columns_are_numeric(X)
+    try:
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=np.float32,
+            ensure_2d=True,
+            allow_nd=True,
+            ensure_all_finite=True,
         )
-        raise ValueError(f"X must have shape {expected}; got an array of shape {tuple(shape)}.{hint}")
-    X = validate_data(
-        estimator,
-        X,
-        reset=reset,
-        dtype=np.float32,
-        ensure_2d=True,
-        allow_nd=True,
-        ensure_all_finite=True,
-    )
+    except ValueError as error:
+        raise _clearer_conversion_error(X, error) from error
     if reset:
         estimator.input_shape_ = tuple(int(s) for s in X.shape[1:])
     elif tuple(X.shape[1:]) != tuple(estimator.input_shape_):
@@ -64,10 +80,97 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
     return np.ascontiguousarray(X)
 
 
+def _array_from_sequence(X) -> np.ndarray:
+    try:
+        return np.asarray(X)
+    except ValueError as error:
+        if "inhomogeneous" in str(error) or "sequence" in str(error):
+            raise ValueError(
+                "X is a ragged list: its samples have different lengths; every sample needs the same shape"
+            ) from error
+        raise
+
+
+def _reshape_hint(shape) -> str:
+    if len(shape) == 1:
+        return " Reshape your data: X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single sample."
+    if len(shape) == 3:
+        return " For grayscale images add the channel axis: X[:, None] (shape (n, 1, height, width))."
+    return ""
+
+
+def _check_channel_order(estimator, shape) -> None:
+    """Refuse (n, height, width, channels) images, which would be read as ``height``
+    channels of width × channels pixels. A user's own network may want that layout: then
+    only warn."""
+    if shape[-1] not in CHANNELS or shape[1] in CHANNELS:
+        return
+    message = (
+        f"X has shape {tuple(shape)}, which looks like channel-last images (n, height, width, channels); "
+        "deepsad reads images as (n, channels, height, width). Transpose them: X.transpose(0, 3, 1, 2) "
+        "(NumPy) or X.permute(0, 3, 1, 2) (torch)"
+    )
+    escape = (" (if the axes really are channels, height, width: flatten the samples, X.reshape(len(X), -1), "
+              "or pass your own network)")
+    network = getattr(estimator, "network", None)
+    if network is None or isinstance(network, str):
+        raise ValueError(message + escape)
+    warn(message + "; your network is used with X as given.")
+
+
+def _check_columns_are_numeric(X) -> None:
+    """Name the columns of a DataFrame that hold text or categories."""
+    pandas = sys.modules.get("pandas")
+    if pandas is None or not isinstance(X, pandas.DataFrame):
+        return
+    bad = [str(c) for c, dtype in X.dtypes.items()
+           if not (pandas.api.types.is_numeric_dtype(dtype) or pandas.api.types.is_bool_dtype(dtype))]
+    if bad:
+        raise ValueError(
+            f"X has non-numeric column(s) {bad[:10]}; deepsad needs numbers: encode categories "
+            "(e.g. pandas.get_dummies) or drop those columns"
+        )
+
+
+def _clearer_conversion_error(X, error: ValueError) -> ValueError:
+    """A message that names the column holding text, or says that values exceed float32."""
+    text = str(error)
+    if "could not convert" in text and getattr(X, "ndim", 0) == 2:
+        array = np.asarray(X, dtype=object)
+        for column in range(array.shape[1]):
+            try:
+                array[:, column].astype(np.float64)
+            except (TypeError, ValueError) as cause:
+                return ValueError(
+                    f"X column {column} is not numeric ({cause}); deepsad needs numbers: encode or drop that column"
+                )
+    if "NaN" not in text and "infinity" not in text:
+        return error
+    try:
+        values = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return error
+    finite = np.isfinite(values)
+    if np.all(finite) and np.abs(values).max() > FLOAT32_MAX:
+        return ValueError(
+            f"X has values beyond the float32 range (|x| up to {np.abs(values).max():.3g} > {FLOAT32_MAX:.3g}); "
+            "deepsad computes in float32: rescale the data"
+        )
+    kind = "missing values (NaN)" if np.isnan(values).any() else "infinite values"
+    where = f"{int((~finite).sum())} of its values"
+    if values.ndim == 2:
+        columns = getattr(X, "columns", range(values.shape[1]))
+        bad = [str(c) for c, ok in zip(columns, finite.all(axis=0)) if not ok]
+        where = f"column(s) {bad[:10]}"
+    return ValueError(f"X has {kind} in {where}; impute or drop them before fitting or scoring")
+
+
 def check_labels(y, n_samples: int) -> np.ndarray:
     """Return semi-supervised labels as an int8 array, all unlabeled when ``y`` is None.
 
-    Labels follow the paper: +1 known normal, 0 unlabeled, -1 known anomaly.
+    Labels follow the paper: +1 known normal, 0 unlabeled, -1 known anomaly. Booleans are
+    refused (True could mean either), and labels with known normals but no known anomaly
+    raise a ``LabelConventionWarning`` (the usual sign of 0/1 labels with 1 = anomaly).
     """
     if y is None:
         return np.zeros(n_samples, dtype=np.int8)
@@ -78,7 +181,13 @@ def check_labels(y, n_samples: int) -> np.ndarray:
         raise ValueError(f"y must be a 1-D array of labels; got shape {y.shape}")
     if y.shape[0] != n_samples:
         raise ValueError(f"y has {y.shape[0]} labels but X has {n_samples} samples")
-    if y.dtype.kind not in "biuf":
+    if y.dtype.kind == "b":
+        raise ValueError(
+            f"y holds booleans, but deepsad's labels are {NORMAL} (known normal), {UNLABELED} (unlabeled) "
+            f"and {ANOMALY} (known anomaly). If True marks the anomalies, convert with "
+            "deepsad.labels.from_binary(y, anomaly=True)"
+        )
+    if y.dtype.kind not in "iuf":
         raise ValueError(
             f"y must hold the numbers {NORMAL} (known normal), {UNLABELED} (unlabeled) or "
             f"{ANOMALY} (known anomaly); got dtype {y.dtype}"
@@ -89,6 +198,15 @@ def check_labels(y, n_samples: int) -> np.ndarray:
         raise ValueError(
             f"y must contain only {NORMAL} (known normal), {UNLABELED} (unlabeled) or "
             f"{ANOMALY} (known anomaly); found {sorted(bad)[:5]}"
+        )
+    if NORMAL in values and ANOMALY not in values:
+        warn(
+            f"y marks {int(np.sum(y == NORMAL))} sample(s) as known normal ({NORMAL}) and none as a known "
+            f"anomaly ({ANOMALY}). In deepsad, {NORMAL} means known normal; if your labels are 0/1 with "
+            "1 = anomaly (PyOD, ADBench, ODDS), convert them: deepsad.labels.from_binary(y, anomaly=1). "
+            "If known normals are what you mean, silence this with warnings.filterwarnings('ignore', "
+            "category=deepsad.labels.LabelConventionWarning)",
+            LabelConventionWarning,
         )
     return y.astype(np.int8)
 

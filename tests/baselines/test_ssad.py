@@ -115,6 +115,7 @@ def test_labeled_anomalies_help_where_pollution_misleads():
     assert np.all(np.array(aucs["with labels"]) >= np.array(aucs["unlabeled only"]) + 0.2)
 
 
+@pytest.mark.filterwarnings("ignore::deepsad.labels.LabelConventionWarning")
 def test_labeled_normals_are_kept_inside():
     rng = np.random.default_rng(0)
     X = np.vstack([rng.normal(size=(100, 2)), [[3.0, 3.0], [-3.0, 3.0]]])

@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -170,3 +171,76 @@ def test_score_refuses_a_table_with_the_label_column_left_in(tmp_path):
                               "--device", "cpu", *TINY_FLAGS], catch_exceptions=False)
     result = CliRunner().invoke(main, ["score", str(model), str(tmp_path / "train.csv"), "--device", "cpu"])
     assert result.exit_code != 0 and "feature names" in result.output.lower()
+
+
+def test_binary_labels_are_converted_with_anomaly_label(tmp_path):
+    _write_sensor_files(tmp_path)
+    train = tmp_path / "train.csv"
+    table = pd.read_csv(train)
+    table["label"] = (table["label"] == -1).astype(int)  # the PyOD convention: 1 = anomaly
+    table.to_csv(train, index=False)
+    result = CliRunner().invoke(main, ["fit", str(train), "--label-column", "label", "--anomaly-label", "1",
+                                       "--model-out", str(tmp_path / "m.safetensors"), "--device", "cpu", *TINY_FLAGS])
+    assert result.exit_code == 0, result.output
+    n_anomalies = int(table["label"].sum())
+    assert f"{n_anomalies} known anomalies, 0 known normal" in result.output
+    assert "LabelConventionWarning" not in result.output
+    unconverted = CliRunner().invoke(main, ["fit", str(train), "--label-column", "label",
+                                            "--model-out", str(tmp_path / "m2.safetensors"), "--device", "cpu",
+                                            *TINY_FLAGS])
+    assert unconverted.exit_code == 0
+    assert "no known anomaly (-1)" in unconverted.output and "--anomaly-label 1" in unconverted.output
+
+
+def _single_error_line(result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1, result.output
+    return lines[0]
+
+
+def test_a_diverging_fit_is_one_error_line(tmp_path):
+    _write_sensor_files(tmp_path)
+    result = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--model-out", str(tmp_path / "m.st"),
+                                       "--label-column", "label", "--param", "lr=1e30", "--param", "ae_epochs=0", "--param", "epochs=3",
+                                       "--device", "cpu"])
+    assert "TrainingDiverged" in _single_error_line(result)
+    assert not (tmp_path / "m.st").exists()
+
+
+def test_an_incomplete_model_file_is_one_error_line(tmp_path):
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "m.safetensors"
+    CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out", str(model),
+                              "--device", "cpu", *TINY_FLAGS], catch_exceptions=False)
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(model.read_bytes()[:-100])
+    result = CliRunner().invoke(main, ["score", str(truncated), str(tmp_path / "new.csv")])
+    assert "truncated.safetensors" in _single_error_line(result)
+
+
+def test_a_header_only_table_says_it_has_no_rows(tmp_path):
+    (tmp_path / "empty.csv").write_text("a,b,c\n")
+    result = CliRunner().invoke(main, ["fit", str(tmp_path / "empty.csv"), "--model-out", str(tmp_path / "m.st")])
+    assert "no data rows" in _single_error_line(result)
+
+
+def test_unexpected_errors_are_one_line_unless_debugging(tmp_path, monkeypatch):
+    import deepsad.cli.user_data
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something\nunexpected")
+
+    monkeypatch.setattr(deepsad.cli.user_data, "read_data_file", broken)
+    _write_sensor_files(tmp_path)
+    args = ["fit", str(tmp_path / "train.csv"), "--model-out", str(tmp_path / "m.st")]
+    assert _single_error_line(CliRunner().invoke(main, args)) == "Error: RuntimeError: something unexpected"
+    monkeypatch.setenv("DEEPSAD_DEBUG", "1")
+    assert isinstance(CliRunner().invoke(main, args).exception, RuntimeError)
+
+
+def test_missing_values_name_the_column(tmp_path):
+    _write_sensor_files(tmp_path)  # train.csv's label column has empty cells: read as a feature, they are NaN
+    result = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--model-out", str(tmp_path / "m.st")])
+    assert "missing values (NaN) in column(s) ['label']" in _single_error_line(result)

@@ -1,6 +1,17 @@
+import time
+
 import pytest
 
-from deepsad.experiments.config import ConfigError, expand, method_params, read_config
+from deepsad.experiments import config as config_module
+from deepsad.experiments.config import (
+    GRID_KEYS,
+    MAX_EXPERIMENTS,
+    ConfigError,
+    count_experiments,
+    expand,
+    method_params,
+    read_config,
+)
 
 
 def grid(**overrides):
@@ -24,6 +35,62 @@ def test_seeds_as_count_or_list():
         expand(grid(seeds=0))
     with pytest.raises(ConfigError, match="seeds"):
         expand(grid(seeds=["a"]))
+
+
+def test_seeds_are_bounded_by_what_random_state_takes():
+    with pytest.raises(ConfigError, match="seeds must be a count in"):
+        expand(grid(seeds=2**32 + 1))
+    with pytest.raises(ConfigError, match="seeds must be a count or a list of integers in"):
+        expand(grid(seeds=[0, 2**32]))
+    assert [e.seed for e in expand(grid(seeds=[2**32 - 1]))] == [2**32 - 1]
+
+
+@pytest.mark.parametrize("key", sorted(GRID_KEYS))
+def test_an_empty_list_is_refused_naming_it(key):
+    """Every axis, and the list of known anomaly classes: an empty one would run nothing."""
+    config = grid(datasets=["mnist"], methods=["deepsad", "ocsvm"], ratio_known_anomaly=0.05)
+    config[key] = []
+    with pytest.raises(ConfigError, match=f"^{key} is an empty list: nothing to run"):
+        expand(config)
+    with pytest.raises(ConfigError, match=f"^{key} is an empty list"):
+        count_experiments(config)
+
+
+@pytest.mark.parametrize("seeds", [10**6, 10**9])
+def test_a_huge_grid_is_refused_at_once_with_its_size_and_largest_axis(seeds):
+    config = grid(methods=["deepsad", "deepsvdd"], seeds=seeds)
+    start = time.perf_counter()
+    with pytest.raises(ConfigError) as error:
+        expand(config)
+    assert time.perf_counter() - start < 1.0
+    message = str(error.value)
+    assert f"the grid has {2 * seeds:,} experiments" in message and f"limit of {MAX_EXPERIMENTS:,}" in message
+    assert f"its axes: seeds {seeds:,}, methods 2." in message
+    assert count_experiments(config) == 2 * seeds
+
+
+def test_a_grid_at_the_limit_is_expanded_and_one_more_is_not(monkeypatch):
+    monkeypatch.setattr(config_module, "MAX_EXPERIMENTS", 6)
+    assert len(expand(grid(seeds=3, ratio_known_anomaly=[0.0, 0.01]))) == 6
+    # γl = 0 collapses the n_known_classes axis: 1 + 5 scenarios, then 1 + 6.
+    assert len(expand(grid(ratio_known_anomaly=[0.0, 0.01], n_known_classes=[1, 2, 3, 4, 5]))) == 6
+    with pytest.raises(ConfigError, match="the grid has 7 experiments, more than the limit of 6"):
+        expand(grid(ratio_known_anomaly=[0.0, 0.01], n_known_classes=[1, 2, 3, 4, 5, 6]))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        grid(datasets=["cardio", "thyroid"], methods=["deepsad", "ocsvm", "ssad"], seeds=3,
+             selection=["paper", "honest"], ratio_known_anomaly=[0.0, 0.01, 0.05], n_known_classes=[1, 2]),
+        grid(datasets=["mnist", "cardio"], normal_classes=[0, 4], known_anomaly_classes="each",
+             ratio_known_anomaly=[0.0, 0.05], ratio_pollution=[0.0, 0.1], n_known_classes=[1, 2]),
+        grid(datasets=["mnist"], known_anomaly_classes=[1, 2], ratio_known_anomaly=[0.0, 0.05],
+             normal_classes=[0], preprocessing=[None, "gcn"]),
+    ],
+)
+def test_the_count_is_the_number_of_experiments_expanded(config):
+    assert count_experiments(config) == len(expand(config))
 
 
 def test_class_datasets_expand_normal_classes_and_each_known_class():
@@ -100,11 +167,58 @@ def test_hybrids_autoencoders_take_the_shared_network_parameters():
         (grid(ratio_known_anomaly=1.5), "ratio_known_anomaly"),
         (grid(datasets=["mnist"], known_anomaly_classes="some"), "known_anomaly_classes must be"),
         (grid(params=[1]), "params must be a table"),
+        (grid(datasets=["mnist"], known_anomaly_classes=[]), "known_anomaly_classes is an empty list"),
     ],
 )
 def test_bad_configurations_name_the_setting(config, message):
     with pytest.raises(ConfigError, match=message):
         expand(config)
+
+
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        (grid(params={"epochs": "ten"}),
+         "params: method 'deepsad': The 'epochs' parameter of DeepSAD must be an int .* Got 'ten'"),
+        (grid(method_params={"deepsad": {"eta": -1.0}}), "method_params.deepsad: method 'deepsad': The 'eta' parameter"),
+        # A table of a method that is not selected is checked as well, like its keys.
+        (grid(method_params={"ocsvm": {"nu": 2.0}}), "method_params.ocsvm: method 'ocsvm': The 'nu' parameter"),
+        (grid(datasets=["cardio", "thyroid"], dataset_params={"thyroid": {"rep_dim": 0}}),
+         "dataset_params.thyroid: method 'deepsad': The 'rep_dim' parameter"),
+        # A shared key is checked by each selected method that has it: DeepSAD, not Isolation Forest.
+        (grid(methods=["iforest", "deepsad"], params={"ae_epochs": 1.5}),
+         "params: method 'deepsad': The 'ae_epochs' parameter of DeepSAD must be an int"),
+        # A hybrid's autoencoder takes the shared network parameters: its estimator checks them.
+        (grid(methods=["hybrid-ocsvm"], params={"hidden_sizes": ["a"]}),
+         r"params: method 'hybrid-ocsvm': The 'hidden_sizes' parameter of Autoencoder must be .* Got \['a'\]"),
+    ],
+)
+def test_parameter_values_are_checked_by_the_methods_estimators(config, message):
+    with pytest.raises(ConfigError, match=message):
+        expand(config)
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('epochs = "ten"', "The 'epochs' parameter of DeepSAD must be an int in the range \\[0, inf\\). Got 'ten'"),
+        ("hidden_sizes = ['a']", "The 'hidden_sizes' parameter of DeepSAD must be .*sequence of positive ints"),
+        ("lr_milestones = ['x']", "The 'lr_milestones' parameter of DeepSAD must be a sequence of non-negative ints"),
+        ("ae_lr_milestones = [-1]", "The 'ae_lr_milestones' parameter of DeepSAD must be a sequence of non-negative"),
+        ("hidden_sizes = []", "The 'hidden_sizes' parameter of DeepSAD must be .*non-empty sequence"),
+    ],
+)
+def test_a_wrong_value_in_a_file_is_refused_before_anything_runs(tmp_path, line, message):
+    path = tmp_path / "grid.toml"
+    path.write_text(f'datasets = ["cardio"]\nmethods = ["deepsad"]\n[method_params.deepsad]\n{line}\n')
+    with pytest.raises(ConfigError, match=f"method_params.deepsad: method 'deepsad': {message}"):
+        expand(read_config(path))
+
+
+def test_no_training_is_a_valid_setting():
+    """``epochs = 0`` trains nothing of that stage (``ae_epochs = 0``: no pretraining)."""
+    [experiment] = expand(grid(params={"epochs": 0, "ae_epochs": 0}))
+    assert experiment.params == {"epochs": 0, "ae_epochs": 0}
 
 
 TOML = """
@@ -167,6 +281,8 @@ def test_repository_configurations_expand():
     assert sizes["mnist_deepsvdd_gcn.toml"] == 10 * 3
     # 4 methods with a kernel to select, each under two protocols, and 7 others.
     assert sizes["odds_baselines.toml"] == 6 * 10 * (4 * 2 + 7)
+    for path in root.glob("*.toml"):
+        assert count_experiments(read_config(path)) == sizes[path.name], path.name
 
 
 def test_preprocessing_is_an_axis_of_image_grids():
@@ -174,3 +290,9 @@ def test_preprocessing_is_an_axis_of_image_grids():
     assert sorted(str(e.preprocessing) for e in experiments) == ["None", "gcn"]
     with pytest.raises(ConfigError, match="applies to the image datasets"):
         expand(grid(preprocessing="gcn"))
+
+
+def test_a_yaml_exponent_read_as_text_gets_a_hint(tmp_path):
+    (tmp_path / "grid.yaml").write_text("datasets: [cardio]\nmethods: [deepsad]\nseeds: 1\nparams:\n  lr: 1e-4\n")
+    with pytest.raises(ConfigError, match=r"'lr' parameter.*1\.0e-4"):
+        expand(read_config(tmp_path / "grid.yaml"))

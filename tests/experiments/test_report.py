@@ -1,3 +1,6 @@
+import sqlite3
+from contextlib import closing
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,6 +168,39 @@ def test_write_report_refuses_missing_and_empty_stores(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def people_database(path):
+    """Another application's SQLite database."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE people (name TEXT)")
+        db.execute("INSERT INTO people VALUES ('ada')")
+
+
+@pytest.mark.parametrize("content", ["zero bytes", "another database"])
+def test_write_report_refuses_a_file_that_is_not_a_store_and_leaves_it_unchanged(tmp_path, content):
+    path = tmp_path / "results.sqlite"
+    path.touch() if content == "zero bytes" else people_database(path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="results.sqlite is (an SQLite database but )?not a deepsad results store"):
+        write_report(path, tmp_path / "out")
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["results.sqlite"]
+
+
+def test_write_report_changes_no_byte_of_the_store(odds_store, tmp_path):
+    with closing(sqlite3.connect(odds_store.path)) as db:
+        db.execute("PRAGMA journal_mode = DELETE")  # so a switch to WAL would show in the header
+    before = odds_store.path.read_bytes()
+    write_report(odds_store.path, tmp_path / "out", ["dataset", "method"])
+    assert odds_store.path.read_bytes() == before and before[18:20] == b"\x01\x01"
+
+
+def test_write_report_of_a_damaged_store_names_the_problem(odds_store, tmp_path):
+    with closing(sqlite3.connect(odds_store.path)) as db, db:
+        db.execute("UPDATE experiments SET outcome = x'00' WHERE rowid = 1")
+    with pytest.raises(ValueError, match="results.sqlite is damaged: the test outcome of experiment '.*' cannot be read"):
+        write_report(odds_store.path, tmp_path / "out", ["dataset", "method"])
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_prints_the_summary_and_lists_files(odds_store, tmp_path):
     output = tmp_path / "report"
     result = CliRunner().invoke(main, ["report", str(odds_store.path), "--output-dir", str(output),
@@ -202,11 +238,19 @@ def test_cli_help_names_every_option_with_its_default():
         (["{store}", "--group-by", "dataset,colour"], "unknown column(s) ['colour']"),
         (["{store}", "--pivot", "colour"], "unknown column(s) ['colour']"),
         (["{tmp}/not-a-store.sqlite"], "not a deepsad results store"),
+        (["{tmp}/zero-bytes.sqlite"], "not a deepsad results store (an empty file)"),
+        (["{tmp}/people.sqlite"], "is an SQLite database but not a deepsad results store"),
+        (["{tmp}/damaged.sqlite"], "damaged.sqlite is damaged: the record of experiment"),
     ],
 )
 def test_cli_errors_are_messages_not_tracebacks(odds_store, tmp_path, args, message):
     ResultsStore(tmp_path / "empty.sqlite")
     (tmp_path / "not-a-store.sqlite").write_text("a,b\n")
+    (tmp_path / "zero-bytes.sqlite").touch()
+    people_database(tmp_path / "people.sqlite")
+    add(ResultsStore(tmp_path / "damaged.sqlite"))
+    with closing(sqlite3.connect(tmp_path / "damaged.sqlite")) as db, db:
+        db.execute("UPDATE experiments SET record = '{\"key\": '")
     args = [a.format(tmp=tmp_path, empty=tmp_path / "empty.sqlite", store=odds_store.path) for a in args]
     result = CliRunner().invoke(main, ["report", *args, "--output-dir", str(tmp_path / "out"), "--no-plots"])
     assert result.exit_code != 0

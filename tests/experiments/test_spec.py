@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from deepsad.experiments.spec import Experiment
+from deepsad.experiments.spec import MAX_SEED, Experiment
 
 
 def test_key_is_stable_and_covers_every_field():
@@ -40,6 +40,8 @@ def test_dict_round_trip():
         (dict(dataset="cardio", method="svm"), "method must be one of"),
         (dict(dataset="cardio", method="deepsad", params=[("epochs", 3)]), "params must be a dictionary"),
         (dict(dataset="cardio", method="deepsad", seed=-1), "seed must be"),
+        # The seed is the estimators' random_state, which NumPy takes below 2**32.
+        (dict(dataset="cardio", method="deepsad", seed=2**32), "seed must be an integer in [0, 2"),
         (dict(dataset="mnist", method="deepsad"), "normal_class must be one of 0..9"),
         (dict(dataset="mnist", method="deepsad", normal_class=10), "normal_class must be one of 0..9"),
         (dict(dataset="mnist", method="deepsad", normal_class=1, known_anomaly_classes=(1,)), "other than the normal class"),
@@ -55,6 +57,10 @@ def test_dict_round_trip():
 def test_invalid_definitions_are_refused_with_the_reason(fields, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[")):
         Experiment(**fields)
+
+
+def test_the_largest_seed_is_accepted():
+    assert Experiment("cardio", "deepsad", seed=MAX_SEED).seed == 2**32 - 1
 
 
 def test_preprocessing_is_part_of_the_key_only_when_set():

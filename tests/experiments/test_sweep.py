@@ -1,14 +1,19 @@
 import os
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from deepsad.cli import main
 from deepsad.experiments.spec import Experiment
-from deepsad.experiments.store import ResultsStore
-from deepsad.experiments.sweep import WORKER_DIED, RunSettings, pending, run_one, run_sweep
+from deepsad.experiments.store import Claim, ResultsStore
+from deepsad.experiments.sweep import LEASE_SECONDS, WORKER_DIED, RunSettings, pending, run_one, run_sweep
 from tests.conftest import TINY
 
 
@@ -21,6 +26,32 @@ def die_on_seed_7(experiment_dict, settings):
     if experiment_dict["seed"] == 7:
         os._exit(1)
     return run_one(experiment_dict, settings)
+
+
+def fail_after(experiment_dict, settings):
+    """A worker that fails each experiment after ``seed`` seconds, without training."""
+    time.sleep(experiment_dict["seed"])
+    return Experiment.from_dict(experiment_dict).key, None, None, "Boom"
+
+
+def report_the_lease(experiment_dict, settings):
+    """A worker that waits past the first expiry of its experiment's lease, then fails with
+    whether the lease (in the store at ``settings.root``) was renewed."""
+    key = Experiment.from_dict(experiment_dict).key
+    time.sleep(3.0)
+    with closing(sqlite3.connect(settings.root)) as db:
+        [(expires_at,)] = db.execute("SELECT expires_at FROM leases WHERE key = ?", (key,))
+    return key, None, None, "lease renewed" if expires_at > time.time() else "lease expired"
+
+
+def leases(store: ResultsStore) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(store.path)) as db:
+        return db.execute("SELECT key, owner FROM leases ORDER BY key").fetchall()
+
+
+def expire_leases(store: ResultsStore) -> None:
+    with closing(sqlite3.connect(store.path)) as db, db:
+        db.execute("UPDATE leases SET expires_at = 0")
 
 
 def test_sweep_stores_every_result_and_resumes(tmp_path):
@@ -110,3 +141,64 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "State:\tZ" not in status
+
+
+def test_a_sweep_leaves_what_another_sweep_claimed_and_takes_it_over_when_the_claim_expires(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    claimed, free = digits_grid(seeds=(0,))
+    assert store.claim(claimed.key, "other-host:1:cafe", seconds=3600) is Claim.CLAIMED
+    summary = run_sweep([claimed, free], store, workers=2, show_progress=False)
+    assert (summary.succeeded, summary.failed, summary.skipped, summary.claimed_elsewhere) == (1, 0, 0, 1)
+    assert store.keys() == {free.key}
+    assert leases(store) == [(claimed.key, "other-host:1:cafe")]  # its own ended with its result
+    expire_leases(store)  # the other sweep was killed long ago
+    summary = run_sweep([claimed, free], store, workers=2, show_progress=False)
+    assert (summary.succeeded, summary.skipped, summary.claimed_elsewhere) == (1, 1, 0)
+    assert store.keys(status="ok") == {claimed.key, free.key} and leases(store) == []
+
+
+def test_the_claims_of_a_stopped_sweep_on_this_host_are_freed_at_once(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    of_a_live_sweep, of_a_killed_sweep = digits_grid(seeds=(0,))
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()  # its pid is free now
+    host = socket.gethostname()
+    store.claim(of_a_live_sweep.key, f"{host}:{os.getpid()}:cafe", seconds=3600)
+    store.claim(of_a_killed_sweep.key, f"{host}:{killed.pid}:beef", seconds=3600)
+    summary = run_sweep([of_a_live_sweep, of_a_killed_sweep], store, show_progress=False, worker=fail_after)
+    assert (summary.failed, summary.claimed_elsewhere) == (1, 1)
+    assert store.keys() == {of_a_killed_sweep.key}
+
+
+def test_a_sweep_renews_its_claims_while_they_run(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    summary = run_sweep(digits_grid(seeds=(0,))[:1], store, show_progress=False, worker=report_the_lease,
+                        settings=RunSettings(root=str(store.path)), lease_seconds=1.2)
+    assert summary.failed == 1 and [error for _, error in store.failures()] == ["lease renewed"]
+
+
+def test_a_sweep_that_stops_on_an_error_frees_its_claims(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    fast, slow = (Experiment("digits", "deepsvdd", seed=s, normal_class=0, params=TINY) for s in (0, 2))
+
+    def stop(experiment, error):
+        raise RuntimeError("stopped by the caller")
+
+    with pytest.raises(RuntimeError, match="stopped by the caller"):
+        run_sweep([fast, slow], store, workers=2, show_progress=False, worker=fail_after, on_failure=stop)
+    assert store.keys() == {fast.key} and leases(store) == []
+
+
+def test_the_cli_says_how_many_experiments_another_sweep_is_running(tmp_path):
+    from deepsad.experiments.config import expand, read_config
+
+    config = tmp_path / "grid.toml"
+    config.write_text('datasets = ["digits"]\nmethods = ["deepsvdd"]\nnormal_classes = [0, 1]\n')
+    store = ResultsStore(tmp_path / "results.sqlite")
+    for experiment in expand(read_config(config)):
+        store.claim(experiment.key, "other-host:1:cafe", seconds=3600)
+    result = CliRunner().invoke(main, ["sweep", str(config), "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert "0 succeeded, 0 failed, 0 skipped" in result.output
+    assert f"2 not run here: another sweep on {store.path} is running them" in result.output
+    assert f"{LEASE_SECONDS / 60:.0f} min later on others" in result.output

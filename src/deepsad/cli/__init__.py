@@ -6,6 +6,7 @@ import the engine (torch) only when they run, so ``--help`` and ``deepsad report
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
 from pathlib import Path
@@ -21,10 +22,49 @@ from deepsad.experiments.spec import PREPROCESSINGS, SELECTION_PROTOCOLS
 DEMO_CLASSES = len(DATASETS["digits"].classes)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+DEBUG_VARIABLE = "DEEPSAD_DEBUG"
+"""Set to 1 to see the traceback of an error instead of its one-line message."""
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: its message (its type's name where that says more, e.g.
+    ``TrainingDiverged``), with line breaks folded."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    if not isinstance(error, (ValueError, TypeError, OSError, KeyError)):
+        message = f"{type(error).__name__}: {message}"
+    return message
+
+
+class CommandGroup(click.Group):
+    """Every failure of a command is one ``Error:`` line and exit status 1, never a
+    traceback (unless $DEEPSAD_DEBUG is set)."""
+
+    def invoke(self, ctx):
+        # Warnings are shown as one line each too, without the source line that raised them.
+        format_warning, warnings.formatwarning = warnings.formatwarning, _warning_line
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            raise click.ClickException(one_line(error)) from error
+        finally:
+            warnings.formatwarning = format_warning
+
+
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    return f"Warning ({category.__name__}): {message}\n"
+
+
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(__version__, prog_name="deepsad")
 def main() -> None:
-    """Deep semi-supervised anomaly detection: Deep SAD, Deep SVDD, HSC and baselines."""
+    """Deep semi-supervised anomaly detection: Deep SAD, Deep SVDD, HSC and baselines.
+
+    Errors are reported as one line; set DEEPSAD_DEBUG=1 to see the traceback.
+    """
     from deepsad.allocator import retain_freed_memory
 
     # A command owns its process, so it may tune the allocator for training speed.
@@ -84,7 +124,7 @@ def _data_options(function):
 
 
 def _fail(error: Exception) -> None:
-    raise click.ClickException(str(error))
+    raise click.ClickException(one_line(error))
 
 
 @main.command()
@@ -181,7 +221,7 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     """
     from deepsad.experiments.config import ConfigError, expand, read_config
     from deepsad.experiments.store import ResultsStore
-    from deepsad.experiments.sweep import RunSettings, pending, run_sweep
+    from deepsad.experiments.sweep import LEASE_SECONDS, RunSettings, pending, run_sweep
 
     try:
         experiments = expand(read_config(config_path))
@@ -204,6 +244,10 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
                         on_failure=report_failure)
     click.echo(f"done: {summary.succeeded} succeeded, {summary.failed} failed, {summary.skipped} skipped, "
                f"wall time {summary.seconds:.0f} s")
+    if summary.claimed_elsewhere:
+        click.echo(f"{summary.claimed_elsewhere} not run here: another sweep on {store} is running them (if it "
+                   f"was killed, run again: its claims end at once on its host, {LEASE_SECONDS / 60:.0f} min later "
+                   f"on others)")
     if summary.failed:
         click.echo("errors are stored with the experiments (deepsad report lists them)", err=True)
         raise SystemExit(1)
@@ -280,19 +324,25 @@ def _label_options(function):
               help="Where to save the fitted model (a safetensors file; load it with deepsad.load or 'deepsad score').")
 @click.option("--method", type=click.Choice(SAVABLE_METHODS), default="deepsad", help="Detector to fit.")
 @_label_options
+@click.option("--anomaly-label", default=None, metavar="VALUE",
+              help="The labels are binary in another convention (e.g. 0/1 with 1 = anomaly, as in PyOD and "
+                   "ADBench): VALUE marks the anomalies (known anomaly, -1); every other sample is unlabeled.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Estimator parameter, e.g. --param epochs=30 --param contamination=0.01 (repeatable).")
 @click.option("--seed", type=click.IntRange(0), default=0, help="Seed of the network's initialisation and minibatches.")
 @click.option("--device", default=None, help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'. Default: 'auto'.")
 @click.option("--threads", type=click.IntRange(1), default=1,
               help="Torch threads; small networks run fastest on one.")
-def fit(data_path, model_out, method, label_column, labels_path, params, seed, device, threads) -> None:
+def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, params, seed, device,
+        threads) -> None:
     """Fit a detector on your own DATA file and save it.
 
     DATA is a table (.csv, .tsv, optionally compressed, or .parquet; numeric feature columns),
     an array (.npy/.npz of shape (n, d) or (n, c, h, w); uint8 images are scaled to [0, 1]) or an
     ODDS-style .mat file. Tables are standardized and min-max scaled with the training
-    statistics, which the model keeps. Labels follow the Deep SAD paper and are optional.
+    statistics, which the model keeps. Labels follow the Deep SAD paper and are optional:
+    +1 known normal, 0 or empty unlabeled, -1 known anomaly; for 0/1 labels with 1 = anomaly
+    give --anomaly-label 1.
 
     Example: deepsad fit sensors.csv --label-column label --model-out sensors.safetensors
     """
@@ -301,15 +351,22 @@ def fit(data_path, model_out, method, label_column, labels_path, params, seed, d
     from deepsad.cli.single_run import parse_param
     from deepsad.cli.user_data import fit_model, label_summary, read_data_file, semi_supervised_labels
     from deepsad.experiments.config import ConfigError
+    from deepsad.labels import LabelConventionWarning
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
     try:
         settings = dict(parse_param(p) for p in params)
         data = read_data_file(data_path, label_column=label_column, labels_path=labels_path)
-        labels = semi_supervised_labels(data, f"label column {label_column!r}" if label_column else f"labels file {labels_path}")
+        where = f"label column {label_column!r}" if label_column else f"labels file {labels_path}"
+        labels = semi_supervised_labels(data, where, anomaly_label)
         click.echo(f"{data_path}: {label_summary(labels, len(data.features))}", err=True)
-        model = fit_model(method, data, labels, settings, seed, device)
+        if labels is not None and anomaly_label is None and np.any(labels == 1) and not np.any(labels == -1):
+            click.echo(f"Warning: the {where} marks known normals (1) but no known anomaly (-1); if 1 marks "
+                       "the anomalies (0/1 labels as in PyOD and ADBench), rerun with --anomaly-label 1", err=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LabelConventionWarning)  # said above, in the CLI's terms
+            model = fit_model(method, data, labels, settings, seed, device)
         model.save(model_out)
     except (ConfigError, ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)

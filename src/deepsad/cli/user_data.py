@@ -19,7 +19,7 @@ import pandas as pd
 
 from deepsad.data.readers import PathLike, read_user_data
 from deepsad.experiments.methods import SAVABLE_METHODS
-from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED
+from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED, from_binary
 
 PIXEL_MAX = 255.0
 
@@ -42,11 +42,16 @@ def read_data_file(path: PathLike, *, label_column: str | None = None, labels_pa
     return UserData(features, labels, Path(path))
 
 
-def semi_supervised_labels(data: UserData, what: str) -> np.ndarray | None:
+def semi_supervised_labels(data: UserData, what: str, anomaly_label: str | None = None) -> np.ndarray | None:
     """The file's labels as +1/0/-1 int8 (empty cells: 0), or None when it has none. ``what``
-    names where the labels came from in error messages."""
+    names where the labels came from in error messages.
+
+    With ``anomaly_label``, the labels are binary in another convention (e.g. 0/1 with 1 =
+    anomaly): cells equal to it become -1 (known anomaly), every other cell 0 (unlabeled)."""
     if data.labels is None:
         return None
+    if anomaly_label is not None:
+        return _binary_labels(data.labels, anomaly_label, what)
     raw = pd.to_numeric(pd.Series(data.labels), errors="coerce")
     not_numbers = pd.Series(data.labels)[raw.isna() & pd.Series(data.labels).notna()]
     if len(not_numbers):
@@ -61,6 +66,22 @@ def semi_supervised_labels(data: UserData, what: str) -> np.ndarray | None:
             f"{what} must hold +1 (known normal), 0 or empty (unlabeled) or -1 (known anomaly); found {bad[:5]}"
         )
     return values.astype(np.int8)
+
+
+def _binary_labels(raw: np.ndarray, anomaly_label: str, what: str) -> np.ndarray:
+    cells = pd.Series(raw)
+    numbers = pd.to_numeric(cells, errors="coerce")
+    if numbers.notna().sum() == cells.notna().sum():  # a numeric column: compare as numbers
+        try:
+            is_anomaly = numbers == float(anomaly_label)
+        except ValueError as error:
+            raise ValueError(f"{what} holds numbers, but the anomaly label {anomaly_label!r} is not one") from error
+    else:
+        is_anomaly = cells.astype(str) == anomaly_label
+    if not is_anomaly.any():
+        found = sorted(map(str, cells.dropna().unique()))[:5]
+        raise ValueError(f"no cell of {what} equals the anomaly label {anomaly_label!r}; found {found}")
+    return from_binary(is_anomaly.to_numpy(), anomaly=True)
 
 
 def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: dict, seed: int, device: str | None):
@@ -80,7 +101,7 @@ def score_data(model, data: UserData) -> pd.DataFrame:
     scores = model.anomaly_score(data.features)
     # The rule of ``predict`` (anomalous above the threshold), applied to the scores already
     # computed instead of running the network a second time.
-    prediction = np.where(scores > model.threshold_, ANOMALY, NORMAL)
+    prediction = np.where(scores <= model.threshold_, NORMAL, ANOMALY)
     table = pd.DataFrame({"anomaly_score": scores, "prediction": prediction})
     if isinstance(data.features, pd.DataFrame):
         table.index = data.features.index

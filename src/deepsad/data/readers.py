@@ -378,11 +378,13 @@ def read_table(
             if label_column not in frame.columns:
                 raise _fail(path, f"no label column {label_column!r}; columns are {list(frame.columns)}")
             labels = frame.pop(label_column).to_numpy()
+        if frame.shape[0] == 0:
+            raise _fail(path, f"no data rows (only a header with the columns {list(frame.columns)[:10]})")
+        if frame.shape[1] == 0:
+            raise _fail(path, "no feature columns besides the label column")
         non_numeric = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
         if non_numeric:
             raise _fail(path, f"feature columns must be numeric; not numeric: {non_numeric[:10]}")
-        if frame.shape[0] == 0 or frame.shape[1] == 0:
-            raise _fail(path, f"no data (shape {frame.shape} without the label column)")
         features = frame.astype(np.float64)
         return (features if as_frame else features.to_numpy()), labels
 

@@ -27,16 +27,20 @@ A configuration names the grid; every list is one axis, a single value is a one-
     rep_dim = 4
 
 A key in ``params`` or ``dataset_params`` that no selected method has is an error, so a typo
-cannot silently change nothing. ``selection`` applies to the methods with parameters to select
-(OC-SVM, SSAD and their hybrids); the others run once without it, and a selection none of the
-methods can use is an error. A configuration is checked once, here: the experiments it expands
-into are values that are not checked again.
+cannot silently change nothing; so is a value the method's estimator refuses (``epochs =
+"ten"``), which then fails here and not when its experiment runs. ``selection`` applies to the
+methods with parameters to select (OC-SVM, SSAD and their hybrids); the others run once without
+it, and a selection none of the methods can use is an error. An empty list is an error (there
+would be nothing to run), and so is a grid of more than ``MAX_EXPERIMENTS`` experiments, counted
+from the lengths of its axes before any is listed. A configuration is checked once, here: the
+experiments it expands into are values that are not checked again.
 """
 
 from __future__ import annotations
 
 import itertools
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -44,13 +48,18 @@ import yaml
 from deepsad.data.datasets import DATASETS
 from deepsad.experiments.estimators import accepted_params, check_params
 from deepsad.experiments.methods import METHODS, TUNABLE_METHODS
-from deepsad.experiments.spec import Experiment
+from deepsad.experiments.spec import MAX_SEED, Experiment
 
 GRID_KEYS = {
     "datasets", "methods", "seeds", "ratio_known_anomaly", "ratio_pollution", "ratio_known_normal",
     "normal_classes", "known_anomaly_classes", "n_known_classes", "selection", "preprocessing",
 }  # fmt: skip
 PARAM_KEYS = {"params", "method_params", "dataset_params"}
+
+MAX_EXPERIMENTS = 100_000
+"""The most experiments one configuration may expand into. Listing them takes about 15 µs
+each (1.5 s at the limit) and running them takes seconds to hours each, so a larger grid is a
+slip (``seeds = 1000000``) or work to split over several files."""
 
 
 class ConfigError(ValueError):
@@ -83,15 +92,26 @@ def _axis(config: dict, key: str, default) -> list:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _seeds(config: dict) -> list[int]:
+def _seeds(config: dict) -> Sequence[int]:
+    """The seeds; a count is a ``range``, whose length is known without listing it."""
     seeds = config.get("seeds", 1)
-    if isinstance(seeds, int) and not isinstance(seeds, bool):
-        if seeds < 1:
-            raise ConfigError(f"seeds must be a positive count or a list of seeds; got {seeds}")
-        return list(range(seeds))
-    if isinstance(seeds, list) and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+    if _is_int(seeds):
+        if not 1 <= seeds <= MAX_SEED + 1:
+            raise ConfigError(f"seeds must be a count in [1, 2**32] or a list of seeds; got {seeds}")
+        return range(seeds)
+    if isinstance(seeds, list) and all(_is_int(s) and 0 <= s <= MAX_SEED for s in seeds):
         return seeds
-    raise ConfigError(f"seeds must be a positive count or a list of integers; got {seeds!r}")
+    raise ConfigError(f"seeds must be a count or a list of integers in [0, 2**32 - 1]; got {seeds!r}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_no_empty_list(config: dict) -> None:
+    for key in sorted(GRID_KEYS):
+        if isinstance(config.get(key), list | tuple) and not config[key]:
+            raise ConfigError(f"{key} is an empty list: nothing to run")
 
 
 def _check_tables(config: dict, datasets: list, methods: list) -> None:
@@ -120,6 +140,15 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
         for key in params:
             if not any(_parameter_name(key, accepted_params(m)) for m in methods):
                 raise ConfigError(f"{table}: no selected method {methods} has a parameter {key!r}")
+        # The values, once per table and method (the estimator's constraints are per
+        # parameter, so checking the tables apart checks every merge of them).
+        for method in dict.fromkeys(methods):
+            accepted = accepted_params(method)
+            names = {key: _parameter_name(key, accepted) for key in params}
+            try:
+                check_params(method, {name: params[key] for key, name in names.items() if name is not None})
+            except ValueError as error:
+                raise ConfigError(f"{table}: {error}") from None
 
 
 def method_params(config: dict, dataset: str, method: str) -> dict:
@@ -148,7 +177,49 @@ def _parameter_name(key: str, accepted: dict) -> str | None:
 
 
 def expand(config: dict) -> list[Experiment]:
-    """Every experiment of the grid, in a stable order (dataset, class, scenario, seed, method)."""
+    """Every experiment of the grid, in a stable order (dataset, class, scenario, seed, method).
+
+    Raises a ConfigError naming the setting when the configuration is wrong, has an empty
+    list, or has more than ``MAX_EXPERIMENTS`` experiments (refused before any is listed)."""
+    axes = _checked_axes(config)
+    _check_size(config, axes)
+    datasets, methods, seeds = axes["datasets"], axes["methods"], axes["seeds"]
+    ratios = list(itertools.product(
+        axes["ratio_known_normal"], axes["ratio_known_anomaly"], axes["ratio_pollution"], axes["n_known_classes"],
+    ))  # fmt: skip
+    known_setting = config.get("known_anomaly_classes", "random")
+    experiments = []
+    for dataset in datasets:
+        normal_classes = _normal_classes(config, dataset)
+        for normal_class in normal_classes:
+            for known_choice in _known_choices(known_setting, dataset, normal_class):
+                for rkn, rka, rp, kl in ratios:
+                    known = known_choice
+                    if rka == 0:  # no labeled anomalies: which classes they would come from is moot
+                        known, kl = None, 0
+                    for seed, method, preprocessing in itertools.product(seeds, methods, axes["preprocessing"]):
+                        for selection in _method_selections(method, axes["selection"]):
+                            experiments.append(_experiment(
+                                dataset=dataset, method=method, seed=seed, normal_class=normal_class,
+                                known_anomaly_classes=known, n_known_classes=kl,
+                                ratio_known_normal=rkn, ratio_known_anomaly=rka, ratio_pollution=rp,
+                                params=method_params(config, dataset, method), selection=selection,
+                                preprocessing=preprocessing,
+                            ))  # fmt: skip
+    # e.g. γl = 0 under several known-class settings, or a method with nothing to select
+    unique = {e.key: e for e in experiments}
+    return list(unique.values())
+
+
+def count_experiments(config: dict) -> int:
+    """How many experiments ``expand`` lists, from the lengths of the axes alone (instant for
+    ``seeds = 10**9``); more where an axis repeats a value, which ``expand`` lists once."""
+    return _size(config, _checked_axes(config))
+
+
+def _checked_axes(config: dict) -> dict[str, Sequence]:
+    """The checked values of each axis of the grid by key, but the per-dataset classes."""
+    _check_no_empty_list(config)
     datasets = _axis(config, "datasets", None)
     methods = _axis(config, "methods", None)
     if datasets == [None] or methods == [None]:
@@ -160,37 +231,61 @@ def expand(config: dict) -> list[Experiment]:
         if method not in METHODS:
             raise ConfigError(f"methods: {method!r} is not one of {sorted(METHODS)}")
     _check_tables(config, datasets, methods)
-    seeds = _seeds(config)
-    ratios = list(itertools.product(
-        _axis(config, "ratio_known_normal", 0.0),
-        _axis(config, "ratio_known_anomaly", 0.0),
-        _axis(config, "ratio_pollution", 0.0),
-        _axis(config, "n_known_classes", 1),
-    ))  # fmt: skip
+    return {
+        "datasets": datasets,
+        "methods": methods,
+        "seeds": _seeds(config),
+        "ratio_known_normal": _axis(config, "ratio_known_normal", 0.0),
+        "ratio_known_anomaly": _axis(config, "ratio_known_anomaly", 0.0),
+        "ratio_pollution": _axis(config, "ratio_pollution", 0.0),
+        "n_known_classes": _axis(config, "n_known_classes", 1),
+        "selection": _selections(config, methods),
+        "preprocessing": _axis(config, "preprocessing", None),
+    }
+
+
+def _size(config: dict, axes: dict[str, Sequence]) -> int:
+    """The number of experiments, the collapse of γl = 0 included (see ``expand``)."""
+    runs = len(axes["seeds"]) * len(axes["preprocessing"])
+    runs *= sum(len(_method_selections(method, axes["selection"])) for method in axes["methods"])
+    ratios = len(axes["ratio_known_normal"]) * len(axes["ratio_pollution"])
+    unlabeled = any(ratio == 0 for ratio in axes["ratio_known_anomaly"])
+    labeled = sum(ratio != 0 for ratio in axes["ratio_known_anomaly"]) * len(axes["n_known_classes"])
     known_setting = config.get("known_anomaly_classes", "random")
-    selections = _selections(config, methods)
-    preprocessings = _axis(config, "preprocessing", None)
-    experiments = []
-    for dataset in datasets:
-        normal_classes = _normal_classes(config, dataset)
-        for normal_class in normal_classes:
-            for known_choice in _known_choices(known_setting, dataset, normal_class):
-                for rkn, rka, rp, kl in ratios:
-                    known = known_choice
-                    if rka == 0:  # no labeled anomalies: which classes they would come from is moot
-                        known, kl = None, 0
-                    for seed, method, preprocessing in itertools.product(seeds, methods, preprocessings):
-                        for selection in selections if method in TUNABLE_METHODS else [None]:
-                            experiments.append(_experiment(
-                                dataset=dataset, method=method, seed=seed, normal_class=normal_class,
-                                known_anomaly_classes=known, n_known_classes=kl,
-                                ratio_known_normal=rkn, ratio_known_anomaly=rka, ratio_pollution=rp,
-                                params=method_params(config, dataset, method), selection=selection,
-                                preprocessing=preprocessing,
-                            ))  # fmt: skip
-    # e.g. γl = 0 under several known-class settings, or a method with nothing to select
-    unique = {e.key: e for e in experiments}
-    return list(unique.values())
+    scenarios = sum(
+        ratios * (unlabeled + labeled * len(_known_choices(known_setting, dataset, normal_class)))
+        for dataset in axes["datasets"]
+        for normal_class in _normal_classes(config, dataset)
+    )
+    return scenarios * runs
+
+
+def _check_size(config: dict, axes: dict[str, Sequence]) -> None:
+    size = _size(config, axes)
+    if size > MAX_EXPERIMENTS:
+        sizes = sorted(((n, key) for key, n in _axis_sizes(config, axes).items() if n > 1), reverse=True)
+        raise ConfigError(
+            f"the grid has {size:,} experiments, more than the limit of {MAX_EXPERIMENTS:,} (MAX_EXPERIMENTS); "
+            f"its axes: {', '.join(f'{key} {n:,}' for n, key in sizes)}. Narrow the largest axes or split the "
+            "grid over several configuration files"
+        )
+
+
+def _axis_sizes(config: dict, axes: dict[str, Sequence]) -> dict[str, int]:
+    """The length of every axis; of the class axes, the longest over the datasets."""
+    known_setting = config.get("known_anomaly_classes", "random")
+    sizes = {key: len(values) for key, values in axes.items()}
+    sizes["normal_classes"] = max(len(_normal_classes(config, dataset)) for dataset in axes["datasets"])
+    sizes["known_anomaly_classes"] = max(
+        len(_known_choices(known_setting, dataset, normal_class))
+        for dataset in axes["datasets"]
+        for normal_class in _normal_classes(config, dataset)
+    )
+    return sizes
+
+
+def _method_selections(method: str, selections: list) -> list:
+    return selections if method in TUNABLE_METHODS else [None]
 
 
 def _selections(config: dict, methods: list) -> list:

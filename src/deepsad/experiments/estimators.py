@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from deepsad import baselines, models
 from deepsad.experiments.methods import method
+from deepsad.parameters import check_parameters
 
 
 def fresh_estimator(name: str):
@@ -29,10 +30,42 @@ def accepted_params(name: str) -> dict:
 
 
 def check_params(name: str, params: Mapping) -> None:
-    """Raise a ValueError naming the method and key if ``params`` are not its parameters."""
+    """Raise a ValueError naming the method and the key if ``params`` are not parameters of
+    method ``name`` or break their constraints (``epochs="ten"``), so that a configuration
+    fails when it is expanded rather than when its experiment runs."""
     unknown = sorted(set(params) - set(_accepted(name)))
     if unknown:
         raise ValueError(f"method {name!r} has no parameter(s) {unknown}; it accepts {sorted(_accepted(name))}")
+    try:
+        _check_values(fresh_estimator(name).set_params(**params))
+    except ValueError as error:  # scikit-learn's InvalidParameterError names the key and value
+        raise ValueError(f"method {name!r}: {error}{_number_as_text_hint(params)}") from None
+
+
+def _number_as_text_hint(params: Mapping) -> str:
+    """YAML 1.1 (PyYAML) reads ``1e-4`` as text, a common surprise in configuration files."""
+    texts = [key for key, value in params.items() if isinstance(value, str) and _is_number(value)]
+    if not texts:
+        return ""
+    return (f" ({texts} hold numbers written as text; in YAML write exponents with a decimal point, "
+            "e.g. 1.0e-4, since 1e-4 is read as text)")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_values(estimator) -> None:
+    """``check_parameters`` on ``estimator`` and the estimators among its parameters (a
+    hybrid's detector and autoencoder), which its own check does not look into."""
+    check_parameters(estimator)
+    for value in estimator.get_params(deep=False).values():
+        if hasattr(value, "_parameter_constraints"):
+            _check_values(value)
 
 
 def make_estimator(name: str, params: Mapping, seed: int, device: str | None = None):

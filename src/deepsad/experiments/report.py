@@ -233,13 +233,12 @@ def write_report(
     ``results_frame``), ``failures.md`` (only when experiments failed; a stale one is removed)
     and, with ``plots``, the figures under ``figures/`` into ``output_dir``, each atomically.
 
-    Nothing is written when the store is missing or empty or the arguments are wrong.
+    The store is only read. Nothing is written when the store is missing, empty, not a deepsad
+    store or damaged, or the arguments are wrong.
     ``notify`` receives notes such as skipped image grids. Returns the paths written.
     """
     store_path = Path(store_path)
-    if not store_path.is_file():
-        raise FileNotFoundError(f"results store {store_path} does not exist")
-    store = ResultsStore(store_path)
+    store = ResultsStore(store_path, readonly=True)
     frame, failures = results_frame(store), store.failures()
     if frame.empty:
         detail = f"; {len(failures)} failed, e.g. {_first_line(failures[0][1])}" if failures else ""

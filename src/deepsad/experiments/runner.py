@@ -19,6 +19,7 @@ from deepsad.experiments.records import RunRecord, evaluate, training_history
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import Task, build_task
+from deepsad.labels import LabelConventionWarning
 
 
 def run_experiment(
@@ -45,6 +46,9 @@ def run_experiment(
     seconds = {"data": time.perf_counter() - clock}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        # The scenario builder writes deepsad's labels: known normals without known anomalies
+        # (γl = 0, γn > 0) are meant, not the other convention.
+        warnings.simplefilter("ignore", LabelConventionWarning)
         prepared = prepare_estimator(experiment, task, device, autoencoders)
         if prepared.report_mask is not None:
             task = _restricted(task, prepared.report_mask)

@@ -17,6 +17,10 @@ SELECTION_PROTOCOLS = ("paper", "honest")
 """How a method's ``grid`` parameters are chosen (``deepsad.experiments.selection``): "paper"
 tunes on 10% of the test set and reports on the rest, "honest" uses the training set only."""
 
+MAX_SEED = 2**32 - 1
+"""The largest seed: an experiment's seed is its estimators' ``random_state``, which NumPy's
+``RandomState`` (and so scikit-learn) takes in [0, 2**32 - 1]."""
+
 PREPROCESSINGS = ("gcn",)
 """Non-default image preprocessing (``deepsad.experiments.tasks``): "gcn" is Deep SVDD's (ICML
 2018) global contrast normalization with min-max scaling; the default (None) scales pixels to
@@ -73,8 +77,8 @@ class Experiment:
                     f"preprocessing={self.preprocessing!r} applies to the image datasets {images}; "
                     f"the dataset is {self.dataset!r}"
                 )
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"seed must be an integer in [0, 2**32 - 1]; got {self.seed!r}")
         if info.one_vs_rest:
             n_classes = len(info.classes)
             if self.normal_class not in range(n_classes):

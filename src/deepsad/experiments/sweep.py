@@ -3,12 +3,20 @@
 Re-running a sweep skips the experiments already in the store, so a killed sweep resumes where
 it stopped. An experiment that raises is stored with its error and the others go on; a worker
 that dies outright (e.g. killed for memory) fails only the experiments it had in hand.
+
+Sweeps started on the same store share its work: the parent claims each experiment in the
+store before handing it to a worker (a lease, renewed while it runs) and skips the experiments
+another sweep has claimed. The lease ends with the stored result, or when the sweep stops; a
+killed sweep's leases are freed by the next sweep on the same host, and expire for the others
+``LEASE_SECONDS`` after their last renewal.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
+import socket
 import threading
 import time
 import traceback
@@ -21,11 +29,14 @@ from deepsad.experiments.records import RunRecord
 from deepsad.experiments.runner import run_experiment
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
-from deepsad.experiments.store import ResultsStore
+from deepsad.experiments.store import Claim, ResultsStore
 from deepsad.progress import progress
 
 MAX_WORKER_DEATHS = 2
 PARENT_CHECK_SECONDS = 1.0
+LEASE_SECONDS = 15 * 60.0
+"""How long a claimed experiment stays claimed when its sweep stops renewing the lease (killed);
+a running sweep renews its leases every third of it."""
 WORKER_DIED = (
     "WorkerDied: the worker process running this experiment died without an error "
     "(killed, out of memory, or a crash in native code)"
@@ -34,11 +45,16 @@ WORKER_DIED = (
 
 @dataclass
 class SweepSummary:
+    """What a sweep did: of ``total`` experiments, ``skipped`` were already in the store (or
+    were stored by another sweep meanwhile), ``claimed_elsewhere`` were left to another sweep
+    that was running them, and the rest ``succeeded`` or ``failed`` here."""
+
     total: int
     skipped: int
     succeeded: int
     failed: int
     seconds: float
+    claimed_elsewhere: int = 0
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,33 @@ def run_one(experiment_dict: dict, settings: RunSettings) -> tuple[str, RunRecor
         return experiment.key, None, None, f"{type(error).__name__}: {error}\n{details}"
 
 
+def sweep_owner() -> str:
+    """The name of this sweep in the leases of a store: host, process and a random token."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def release_stopped_sweeps(store: ResultsStore) -> None:
+    """Free the leases of the sweeps on this host whose process is gone (killed), so a sweep run
+    again at once resumes them; the leases of other hosts' sweeps can only expire."""
+    for owner in store.lease_owners():
+        if _stopped_here(owner):
+            store.release_leases(owner)
+
+
+def _stopped_here(owner: str) -> bool:
+    """Whether ``owner`` (``sweep_owner``) names a process of this host that no longer exists."""
+    parts = owner.split(":")
+    if len(parts) != 3 or parts[0] != socket.gethostname() or not parts[1].isdecimal() or os.name != "posix":
+        return False  # on Windows, os.kill(pid, 0) would end the process
+    try:
+        os.kill(int(parts[1]), 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, as another user's process
+        pass
+    return False
+
+
 def pending(experiments: Sequence[Experiment], store: ResultsStore, retry_failed: bool = True) -> list[Experiment]:
     """The experiments not yet in the store (failed ones count as not done when ``retry_failed``)."""
     done = store.keys(status="ok") if retry_failed else store.keys()
@@ -109,18 +152,39 @@ def run_sweep(
     show_progress: bool = True,
     on_failure: Callable[[Experiment, str], None] | None = None,
     worker: Callable = run_one,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> SweepSummary:
     """Run every experiment that is not yet in ``store`` on ``workers`` processes.
 
-    ``on_failure(experiment, error)`` is called for each failure; ``worker`` is the function
-    run in the worker processes (``run_one``; replaceable for testing).
+    Each experiment is claimed in the store before it is handed to a worker; one that another
+    sweep has claimed (an unexpired lease) is left to it. ``lease_seconds`` is how long a
+    claim outlives this sweep when it is killed (``LEASE_SECONDS``). ``on_failure(experiment,
+    error)`` is called for each failure; ``worker`` is the function run in the worker processes
+    (``run_one``; replaceable for testing).
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
+    if not lease_seconds > 0:
+        raise ValueError(f"lease_seconds must be positive; got {lease_seconds!r}")
     started = time.perf_counter()
+    release_stopped_sweeps(store)
     todo = pending(experiments, store, retry_failed)
+    # Retried are the failures found now; one stored by another sweep meanwhile counts as done.
+    retry = store.keys(status="failed") if retry_failed else set()
+    owner, renew_every = sweep_owner(), lease_seconds / 3
     summary = SweepSummary(total=len(experiments), skipped=len(experiments) - len(todo), succeeded=0, failed=0, seconds=0.0)
     bar = progress(total=len(experiments), initial=summary.skipped, description="sweep", enabled=show_progress, leave=True)
+
+    def claim(experiment: Experiment) -> bool:
+        claimed = store.claim(experiment.key, owner, seconds=lease_seconds, retry_failed=experiment.key in retry)
+        if claimed is Claim.FINISHED:
+            summary.skipped += 1
+        elif claimed is Claim.TAKEN:
+            summary.claimed_elsewhere += 1
+        else:
+            return True
+        bar.update(1)
+        return False
 
     def finish(experiment: Experiment, record, outcome, error) -> None:
         if error is None:
@@ -137,37 +201,49 @@ def run_sweep(
     queue = list(reversed(todo))
     crashes: dict[str, int] = {}
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-    while queue:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(settings.threads, os.getpid())) as pool:
-            running: dict[Future, Experiment] = {}
-            broken = False
-            while (queue or running) and not broken:
-                while queue and len(running) < workers and not broken:
-                    experiment = queue.pop()
-                    try:
-                        running[pool.submit(worker, experiment.to_dict(), settings)] = experiment
-                    except BrokenProcessPool:
+    renew_at = time.monotonic() + renew_every
+    try:
+        while queue:
+            with ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_start_worker, initargs=(settings.threads, os.getpid())
+            ) as pool:
+                running: dict[Future, Experiment] = {}
+                broken = False
+                while (queue or running) and not broken:
+                    while queue and len(running) < workers and not broken:
+                        experiment = queue.pop()
+                        if not claim(experiment):
+                            continue
+                        try:
+                            running[pool.submit(worker, experiment.to_dict(), settings)] = experiment
+                        except BrokenProcessPool:
+                            queue.append(experiment)
+                            broken = True
+                    if not running:
+                        break
+                    done, _ = wait(running, timeout=renew_every, return_when=FIRST_COMPLETED)
+                    if time.monotonic() >= renew_at:
+                        store.renew_leases(owner, lease_seconds)
+                        renew_at = time.monotonic() + renew_every
+                    for future in done:
+                        experiment = running.pop(future)
+                        try:
+                            finish(experiment, *future.result()[1:])
+                        except BrokenProcessPool:
+                            running[future] = experiment
+                            broken = True
+                # A worker died without raising (killed for memory, a native crash): the pool is
+                # unusable and any experiment in it may be the cause. Each gets one more try in a
+                # fresh pool (its lease kept); one in flight at a second death is recorded as failed.
+                for experiment in running.values():
+                    crashes[experiment.key] = crashes.get(experiment.key, 0) + 1
+                    if crashes[experiment.key] >= MAX_WORKER_DEATHS:
+                        finish(experiment, None, None, WORKER_DIED)
+                    else:
                         queue.append(experiment)
-                        broken = True
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    experiment = running.pop(future)
-                    try:
-                        finish(experiment, *future.result()[1:])
-                    except BrokenProcessPool:
-                        running[future] = experiment
-                        broken = True
-            # A worker died without raising (killed for memory, a native crash): the pool is
-            # unusable and any experiment in it may be the cause. Each gets one more try in a
-            # fresh pool; one that is in flight at a second death is recorded as failed.
-            for experiment in running.values():
-                crashes[experiment.key] = crashes.get(experiment.key, 0) + 1
-                if crashes[experiment.key] >= MAX_WORKER_DEATHS:
-                    finish(experiment, None, None, WORKER_DIED)
-                else:
-                    queue.append(experiment)
-    bar.close()
+    finally:
+        # Stopped by an error or an interrupt: what this sweep had claimed is free again at once.
+        bar.close()
+        store.release_leases(owner)
     summary.seconds = time.perf_counter() - started
     return summary

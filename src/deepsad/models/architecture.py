@@ -26,7 +26,7 @@ def encoder_and_decoder(
     else:
         name = auto_network_name(input_shape) if network == "auto" else network
         options = {}
-        if hidden_sizes != "auto":
+        if not isinstance(hidden_sizes, str):  # a sequence (an array compares elementwise)
             if name != "mlp":
                 raise ValueError(f"hidden_sizes applies to network='mlp' only; the network is {name!r}")
             options["hidden_sizes"] = [int(h) for h in hidden_sizes]

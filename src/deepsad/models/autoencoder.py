@@ -50,7 +50,8 @@ class Autoencoder(DeepDetector):
         statistics (the paper's preprocessing); images, and everything with None, are used
         as given (scale pixels to [0, 1]).
     ae_epochs : int, default=150
-        Training epochs.
+        Training epochs; 0 trains nothing: the codes and reconstructions come from the random
+        initial weights.
     ae_lr : float, default=1e-4
         Adam's learning rate.
     ae_lr_milestones : sequence of int, default=(50,)

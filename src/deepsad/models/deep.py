@@ -13,6 +13,7 @@ mode, saving and loading work on it alone, whatever the method.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,11 +25,25 @@ from deepsad.base import AnomalyDetectorMixin
 from deepsad.labels import ANOMALY
 from deepsad.models.device import draw_seed, resolve_device
 from deepsad.models.objective import Networks, Objective
-from deepsad.models.persistence import save_model
+from deepsad.models.persistence import (
+    check_tensor,
+    check_tensors_fit,
+    checked_values,
+    finite_number,
+    json_object,
+    optional_str,
+    positive_int,
+    sample_shape,
+    save_model,
+    str_list,
+)
 from deepsad.models.reconstruction import ReconstructionObjective
 from deepsad.networks import available_networks
 from deepsad.parameters import (
+    BATCH_SIZE,
     CONTAMINATION,
+    HIDDEN_SIZES,
+    MILESTONES,
     NON_NEGATIVE_INT,
     NON_NEGATIVE_REAL,
     POSITIVE_INT,
@@ -43,21 +58,21 @@ from deepsad.validation import check_training_data
 NETWORK_CONSTRAINTS = {
     "network": [options("auto", *available_networks()), torch.nn.Module],
     "rep_dim": [options("auto"), POSITIVE_INT],
-    "hidden_sizes": [options("auto"), "array-like"],
+    "hidden_sizes": [options("auto"), HIDDEN_SIZES],
     "decoder": [None, torch.nn.Module],
 }
 TRAINING_CONSTRAINTS = {
     "epochs": [NON_NEGATIVE_INT],
     "lr": [POSITIVE_REAL],
-    "lr_milestones": ["array-like"],
-    "batch_size": [POSITIVE_INT],
+    "lr_milestones": [MILESTONES],
+    "batch_size": [BATCH_SIZE],
     "weight_decay": [NON_NEGATIVE_REAL],
 }
 PRETRAINING_CONSTRAINTS = {
     "ae_epochs": [NON_NEGATIVE_INT],
     "ae_lr": [POSITIVE_REAL],
-    "ae_lr_milestones": ["array-like"],
-    "ae_batch_size": [POSITIVE_INT],
+    "ae_lr_milestones": [MILESTONES],
+    "ae_batch_size": [BATCH_SIZE],
     "ae_weight_decay": [NON_NEGATIVE_REAL],
 }
 COMMON_CONSTRAINTS = {
@@ -228,8 +243,18 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         check_is_fitted(self)
         save_model(self, path)
 
-    _FITTED_METADATA = ("threshold_", "input_shape_", "n_features_in_", "rep_dim_", "network_name_",
-                        "network_options_", "history_")
+    _FITTED_METADATA = {
+        "threshold_": finite_number,
+        "input_shape_": sample_shape,
+        "n_features_in_": positive_int,
+        "rep_dim_": positive_int,
+        "network_name_": optional_str,
+        "network_options_": json_object,
+        "history_": json_object,
+    }
+    """The fitted values a model file holds as JSON (with the objective's ``fitted_values`` and
+    ``feature_names_in_``), each with the check its loaded value must pass."""
+    _SCALER_VECTORS = ("mean_", "scale_", "min_", "range_")
 
     def _fitted_state(self) -> tuple[dict, dict[str, torch.Tensor]]:
         """The fitted state as JSON-compatible values and named tensors (for model files)."""
@@ -239,34 +264,98 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             metadata["feature_names_in_"] = [str(f) for f in self.feature_names_in_]
         tensors = dict(self.model_.state_dict())
         if self.scaler_ is not None:
-            for name in ("mean_", "scale_", "min_", "range_"):
+            for name in self._SCALER_VECTORS:
                 tensors[f"scaler.{name}"] = torch.from_numpy(getattr(self.scaler_, name))
+        # A model file whose loading would refuse it is not written: NaN appears only when
+        # training diverged, and then every score is NaN.
+        non_finite = [name for name, value in metadata.items() if isinstance(value, float) and not math.isfinite(value)]
+        non_finite += [name for name, tensor in tensors.items()
+                       if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())]
+        if non_finite:
+            raise ValueError(
+                f"the fitted model holds NaN or infinite values in {', '.join(non_finite)}: training diverged "
+                "(try a lower learning rate), and such a model is not saved"
+            )
         return metadata, tensors
 
     def _restore_fitted_state(self, metadata: dict, tensors: dict[str, torch.Tensor]) -> None:
-        """Rebuild the fitted estimator from ``_fitted_state``'s values and tensors."""
-        for name, value in metadata.items():
-            setattr(self, name, value)
-        self.input_shape_ = tuple(self.input_shape_)
-        if "feature_names_in_" in metadata:
-            self.feature_names_in_ = np.asarray(metadata["feature_names_in_"], dtype=object)
-        self.device_ = resolve_device(self.device)
-        scaler_parts = {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith("scaler.")}
-        self.scaler_ = None
-        if scaler_parts:
-            self.scaler_ = StandardMinMaxScaler()
-            for name, value in scaler_parts.items():
-                setattr(self.scaler_, name, value.numpy())
-            self.scaler_.n_features_in_ = int(self.n_features_in_)
+        """Rebuild the fitted estimator from ``_fitted_state``'s values and tensors, once each
+        value has passed its check and the tensors are exactly those of the network the
+        parameters and values describe (names, dtypes, shapes, finite values). A ValueError
+        names what does not fit."""
         model = self._training_plan().objective
+        checks = {**self._FITTED_METADATA, "feature_names_in_": str_list}
+        checks.update({f"{name}_": finite_number for name in model.fitted_values})
+        fitted = checked_values(metadata, checks, optional=("feature_names_in_",))
+        if fitted["n_features_in_"] != fitted["input_shape_"][0]:
+            raise ValueError(
+                f"the fitted value 'n_features_in_' ({fitted['n_features_in_']}) differs from the first "
+                f"dimension of 'input_shape_' {list(fitted['input_shape_'])}"
+            )
+        if "feature_names_in_" in fitted and len(fitted["feature_names_in_"]) != fitted["n_features_in_"]:
+            raise ValueError(
+                f"the fitted value 'feature_names_in_' names {len(fitted['feature_names_in_'])} features, "
+                f"not n_features_in_ = {fitted['n_features_in_']}"
+            )
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        if "feature_names_in_" in fitted:
+            self.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+        self.device_ = resolve_device(self.device)
+        self.scaler_ = self._restored_scaler({k: v for k, v in tensors.items() if k.startswith("scaler.")})
+        weights = {k: v for k, v in tensors.items() if not k.startswith("scaler.")}
+        if not isinstance(getattr(self, "network", None), torch.nn.Module):
+            # The parameters and values describe the network; built first on the meta device
+            # (no memory), a forged input_shape_ or rep_dim asking for a huge one is refused
+            # before anything is allocated. A user's module is the user's, not the file's size.
+            check_tensors_fit(self._network_state_on_meta(), weights)
         # The weights are replaced by the saved ones; the fork keeps the caller's random
         # state as it was.
         with torch.random.fork_rng(devices=[]):
-            model.assemble(self._build_networks())
-        model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith("scaler.")})
+            networks = self._build_networks()
+        model.assemble(networks)
+        check_tensors_fit(model.state_dict(), weights)
+        for name, built in (("rep_dim_", networks.rep_dim), ("network_name_", networks.name)):
+            if fitted[name] != built:
+                raise ValueError(f"the fitted value {name!r} is {fitted[name]!r}, but the network built is {built!r}")
+        model.load_state_dict(weights)
         for name in model.fitted_values:
-            setattr(model, name, metadata[f"{name}_"])
+            setattr(model, name, fitted[f"{name}_"])
         self._keep(model.to(self.device_))
+
+    def _network_state_on_meta(self) -> dict[str, torch.Tensor]:
+        """The fitted model's state_dict for the loaded parameters and values, on the meta device."""
+        device, self.device_ = self.device_, torch.device("meta")
+        try:
+            with torch.device("meta"), torch.random.fork_rng(devices=[]):
+                model = self._training_plan().objective
+                model.assemble(self._build_networks())
+        finally:
+            self.device_ = device
+        return model.state_dict()
+
+    def _restored_scaler(self, tensors: dict[str, torch.Tensor]) -> StandardMinMaxScaler | None:
+        """The ``scaler.*`` tensors as the fitted scaler, which ``fit`` makes for tables only,
+        with ``scaler="auto"``: vectors of n_features_in_ finite float64, scale_ and range_ > 0."""
+        needed = {f"scaler.{name}" for name in self._SCALER_VECTORS}
+        if self.scaler != "auto" or len(self.input_shape_) != 1:
+            needed = set()
+        if set(tensors) != needed:
+            raise ValueError(
+                f"the file holds the scaler tensors {sorted(tensors)}; a model with scaler={self.scaler!r} "
+                f"fitted on samples of shape {self.input_shape_} has {sorted(needed)}"
+            )
+        if not needed:
+            return None
+        scaler = StandardMinMaxScaler()
+        for name in self._SCALER_VECTORS:
+            vector = tensors[f"scaler.{name}"]
+            check_tensor(f"scaler.{name}", vector, torch.float64, (self.n_features_in_,))
+            if name in ("scale_", "range_") and not bool((vector > 0).all()):
+                raise ValueError(f"the tensor 'scaler.{name}' must be positive (the scaler divides by it)")
+            setattr(scaler, name, vector.numpy())
+        scaler.n_features_in_ = self.n_features_in_
+        return scaler
 
 
 def _train_stage(

@@ -71,7 +71,8 @@ class DeepSAD(DeepDetector):
     pretrain : bool, default=True
         Pretrain φ as the encoder of an autoencoder and start from its weights.
     epochs : int, default=150
-        Training epochs.
+        Training epochs; 0 trains nothing: the pretrained (or random) φ is used as it is,
+        around its center c.
     lr : float, default=1e-4
         Adam's learning rate.
     lr_milestones : sequence of int, default=(50,)
@@ -81,7 +82,8 @@ class DeepSAD(DeepDetector):
     weight_decay : float, default=1e-6
         Adam's weight decay λ.
     ae_epochs, ae_lr, ae_lr_milestones, ae_batch_size, ae_weight_decay : default=150, 1e-4, (50,), 128, 5e-4
-        The same for autoencoder pretraining.
+        The same for autoencoder pretraining; ``ae_epochs=0`` trains nothing: φ starts from the
+        autoencoder's random initial weights.
     contamination : "auto" or float in (0, 0.5], default="auto"
         The fraction of the training data (known anomalies excluded) above ``threshold_``;
         "auto" is 0.05.

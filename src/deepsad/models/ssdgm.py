@@ -31,7 +31,7 @@ from deepsad.models.persistence import savable
 from deepsad.networks.layers import leaky_relu
 from deepsad.networks.mlp import auto_mlp_sizes
 from deepsad.objectives import ANOMALOUS_CLASS, NORMAL_CLASS, gaussian_kl, m2_loss
-from deepsad.parameters import NON_NEGATIVE_REAL, POSITIVE_INT, options
+from deepsad.parameters import HIDDEN_SIZES, NON_NEGATIVE_REAL, POSITIVE_INT, options
 
 N_CLASSES = 2
 # −log p(y) under the uniform class prior.
@@ -194,7 +194,7 @@ class SSDGM(DeepDetector):
         "auto" standardizes tabular data and min-max scales it to [0, 1] with training
         statistics; images, and everything with None, are used as given.
     epochs : int, default=150
-        Training epochs.
+        Training epochs; 0 trains nothing: the networks keep their random initial weights.
     lr : float, default=1e-4
         Adam's learning rate.
     lr_milestones : sequence of int, default=(50,)
@@ -263,7 +263,7 @@ class SSDGM(DeepDetector):
     _parameter_constraints = {
         "alpha": [options("auto"), NON_NEGATIVE_REAL],
         "rep_dim": [options("auto"), POSITIVE_INT],
-        "hidden_sizes": [options("auto"), "array-like"],
+        "hidden_sizes": [options("auto"), HIDDEN_SIZES],
         **TRAINING_CONSTRAINTS,
         **COMMON_CONSTRAINTS,
     }
@@ -302,7 +302,7 @@ class SSDGM(DeepDetector):
     def _build_networks(self) -> Networks:
         n_features = math.prod(self.input_shape_)
         auto_hidden, auto_latent = auto_mlp_sizes(n_features)
-        hidden = auto_hidden if self.hidden_sizes == "auto" else tuple(int(h) for h in self.hidden_sizes)
+        hidden = auto_hidden if isinstance(self.hidden_sizes, str) else tuple(int(h) for h in self.hidden_sizes)
         latent_dim = auto_latent if self.rep_dim == "auto" else int(self.rep_dim)
         if any(h <= 0 for h in hidden):
             raise ValueError(f"hidden_sizes must be positive; got {hidden}")

@@ -97,7 +97,8 @@ class SupervisedClassifier(DeepDetector):
     pretrain : bool, default=True
         Pretrain φ as the encoder of an autoencoder and start from its weights.
     epochs : int, default=150
-        Training epochs.
+        Training epochs; 0 trains nothing: the pretrained (or random) φ and a random output
+        layer score as they are.
     lr : float, default=1e-4
         Adam's learning rate.
     lr_milestones : sequence of int, default=(50,)
@@ -107,7 +108,8 @@ class SupervisedClassifier(DeepDetector):
     weight_decay : float, default=1e-6
         Adam's weight decay.
     ae_epochs, ae_lr, ae_lr_milestones, ae_batch_size, ae_weight_decay : default=150, 1e-4, (50,), 128, 5e-4
-        The same for autoencoder pretraining.
+        The same for autoencoder pretraining; ``ae_epochs=0`` trains nothing: φ starts from the
+        autoencoder's random initial weights.
     contamination : "auto" or float in (0, 0.5], default="auto"
         The fraction of the training data (known anomalies excluded) above ``threshold_``;
         "auto" is the classifier's own boundary p = 0.5 (logit 0).
