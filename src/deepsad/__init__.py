@@ -25,7 +25,15 @@ from deepsad._version import __version__
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
 
 if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
-    from deepsad.models import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier  # noqa: F401
+    from deepsad.models import (  # noqa: F401
+        HSC,
+        SSDGM,
+        Autoencoder,
+        DeepSAD,
+        DeepSVDD,
+        SupervisedClassifier,
+        fit_many,
+    )
     from deepsad.models import load_model as load  # noqa: F401
 
 _LAZY = {
@@ -36,6 +44,7 @@ _LAZY = {
     "DeepSVDD": ("deepsad.models", "DeepSVDD"),
     "SupervisedClassifier": ("deepsad.models", "SupervisedClassifier"),
     "load": ("deepsad.models", "load_model"),
+    "fit_many": ("deepsad.models", "fit_many"),
 }
 
 __all__ = ["ANOMALY", "NORMAL", "UNLABELED", "__version__", *_LAZY]

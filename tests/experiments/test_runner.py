@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import deepsad
-from deepsad.experiments.runner import evaluate, run_experiment
+from deepsad.experiments.runner import evaluate, run_experiment, run_experiments
 from deepsad.experiments.spec import Experiment
 from tests.conftest import TINY
 
@@ -90,3 +90,26 @@ def test_the_seed_and_device_reach_nested_estimators():
     assert make_estimator("deepsad", {"random_state": 9}, seed=4).random_state == 9
     # The deep estimators and a hybrid's autoencoder scale raw tables themselves (tasks.py).
     assert params["autoencoder__scaler"] == "auto" and make_estimator("deepsad", {}, seed=0).scaler == "auto"
+
+
+def test_experiments_run_together_give_the_records_of_separate_runs():
+    experiments = [Experiment("digits", "deepsad", seed=s, normal_class=3, ratio_known_anomaly=0.05, params=TINY)
+                   for s in range(3)]
+    together = run_experiments(experiments, device="cpu")
+    for experiment, (record, outcome) in zip(experiments, together):
+        alone, alone_outcome = run_experiment(experiment, device="cpu")
+        assert record.key == alone.key and record.sizes == alone.sizes
+        assert record.history["train"]["models_trained_together"] == 3
+        assert record.metrics["auroc"] == pytest.approx(alone.metrics["auroc"], abs=1e-3)
+        np.testing.assert_allclose(outcome.scores, alone_outcome.scores, rtol=1e-3, atol=1e-6)
+        assert record.seconds["train"] > 0
+
+
+def test_a_failing_experiment_fails_alone_and_warnings_stay_with_their_experiment(tmp_path):
+    unlabeled = Experiment("digits", "hsc", seed=0, normal_class=3, params=TINY)  # HSC warns: no labeled anomaly
+    labeled = Experiment("digits", "hsc", seed=1, normal_class=3, ratio_known_anomaly=0.05, params=TINY)
+    missing = Experiment("cardio", "hsc", seed=0, ratio_known_anomaly=0.05, params=TINY)  # no data under root
+    results = run_experiments([unlabeled, missing, labeled], root=str(tmp_path), device="cpu")
+    assert isinstance(results[1], FileNotFoundError)
+    assert any("no labeled anomalies" in w for w in results[0][0].warnings)
+    assert not any("no labeled anomalies" in w for w in results[2][0].warnings)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from deepsad.cli import main
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import Claim, ResultsStore
-from deepsad.experiments.sweep import LEASE_SECONDS, WORKER_DIED, RunSettings, pending, run_one, run_sweep
+from deepsad.experiments.sweep import LEASE_SECONDS, WORKER_DIED, RunSettings, pending, run_one, run_pack, run_sweep
 from tests.conftest import TINY
 
 
@@ -21,27 +21,33 @@ def digits_grid(seeds=(0, 1), method="deepsvdd"):
     return [Experiment("digits", method, seed=s, normal_class=c, params=TINY) for c in (0, 1) for s in seeds]
 
 
-def die_on_seed_7(experiment_dict, settings):
-    """A worker that dies outright (as when killed for memory) on seed 7."""
-    if experiment_dict["seed"] == 7:
+def die_on_seed_7(experiment_dicts, settings):
+    """A worker that dies outright (as when killed for memory) on a pack with seed 7."""
+    if any(d["seed"] == 7 for d in experiment_dicts):
         os._exit(1)
-    return run_one(experiment_dict, settings)
+    return run_pack(experiment_dicts, settings)
 
 
-def fail_after(experiment_dict, settings):
+def fail_after(experiment_dicts, settings):
     """A worker that fails each experiment after ``seed`` seconds, without training."""
-    time.sleep(experiment_dict["seed"])
-    return Experiment.from_dict(experiment_dict).key, None, None, "Boom"
+    results = []
+    for experiment_dict in experiment_dicts:
+        time.sleep(experiment_dict["seed"])
+        results.append((Experiment.from_dict(experiment_dict).key, None, None, "Boom"))
+    return results
 
 
-def report_the_lease(experiment_dict, settings):
-    """A worker that waits past the first expiry of its experiment's lease, then fails with
-    whether the lease (in the store at ``settings.root``) was renewed."""
-    key = Experiment.from_dict(experiment_dict).key
+def report_the_lease(experiment_dicts, settings):
+    """A worker that waits past the first expiry of its experiments' leases, then fails each
+    with whether its lease (in the store at ``settings.root``) was renewed."""
     time.sleep(3.0)
-    with closing(sqlite3.connect(settings.root)) as db:
-        [(expires_at,)] = db.execute("SELECT expires_at FROM leases WHERE key = ?", (key,))
-    return key, None, None, "lease renewed" if expires_at > time.time() else "lease expired"
+    results = []
+    for experiment_dict in experiment_dicts:
+        key = Experiment.from_dict(experiment_dict).key
+        with closing(sqlite3.connect(settings.root)) as db:
+            [(expires_at,)] = db.execute("SELECT expires_at FROM leases WHERE key = ?", (key,))
+        results.append((key, None, None, "lease renewed" if expires_at > time.time() else "lease expired"))
+    return results
 
 
 def leases(store: ResultsStore) -> list[tuple[str, str]]:

@@ -210,9 +210,13 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
               help="Train the autoencoder of the hybrids once per training set and parameters, saved in a "
                    "folder beside the store (STORE with the suffix .autoencoders), and reuse it in the other "
                    "hybrid runs; or let every hybrid run train its own.")
+@click.option("--pack-size", type=click.IntRange(1), default=10,
+              help="Experiments that differ only in their seed run in one worker, their models trained together "
+                   "as one stacked model (on a GPU, or the CPU for networks without convolutions), in packs of "
+                   "at most this many; 1 runs each experiment on its own.")
 @_data_options
-def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders, data_root, download, device,
-          threads) -> None:
+def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders, pack_size, data_root, download,
+          device, threads) -> None:
     """Run the grid of experiments in CONFIG (TOML or YAML) and store every result.
 
     Each finished experiment is committed to the store at once; a killed sweep resumes where
@@ -220,8 +224,9 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     go on. See docs/results.md for the configurations of the paper's tables.
     """
     from deepsad.experiments.config import ConfigError, expand, read_config
+    from deepsad.experiments.packing import pack
     from deepsad.experiments.store import ResultsStore
-    from deepsad.experiments.sweep import LEASE_SECONDS, RunSettings, pending, run_sweep
+    from deepsad.experiments.sweep import LEASE_SECONDS, RunSettings, on_gpu, pending, run_sweep
 
     try:
         experiments = expand(read_config(config_path))
@@ -229,13 +234,14 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     except (ConfigError, ValueError) as error:
         _fail(error)
     left = pending(experiments, results, retry_failed)
-    click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}, "
-               f"{len(left)} to run on {workers} worker(s)")
-    if dry_run:
-        return
     shared = str(Path(store).with_suffix(".autoencoders")) if share_autoencoders else None
     settings = RunSettings(root=data_root, download=download, device=device, threads=threads,
-                           shared_autoencoders=shared)
+                           shared_autoencoders=shared, pack_size=pack_size)
+    packs = pack(left, pack_size=pack_size, workers=workers, on_gpu=on_gpu(settings))
+    click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}, "
+               f"{len(left)} to run in {len(packs)} pack(s) on {workers} worker(s)")
+    if dry_run:
+        return
 
     def report_failure(experiment, error):
         tqdm_write(f"FAILED {experiment.describe()}: {error.splitlines()[0]}")

@@ -1,25 +1,30 @@
-"""Run one experiment end to end: build its task, prepare its estimator, fit it and score the
-test set once, and describe the outcome in a record."""
+"""Run experiments end to end: build each task, prepare its estimator, fit it and score the
+test set once, and describe the outcome in a record. Several experiments run together fit their
+deep models together (``deepsad.fit_many``)."""
 
 from __future__ import annotations
 
 import platform
 import time
 import warnings
-from dataclasses import replace
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 import numpy as np
 import torch
+from sklearn.base import clone
 
 from deepsad._version import __version__
 from deepsad.experiments.outcome import ExperimentOutcome
-from deepsad.experiments.preparation import prepare_estimator
+from deepsad.experiments.preparation import Prepared, prepare_estimator
 from deepsad.experiments.records import RunRecord, evaluate, training_history
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import Task, build_task
 from deepsad.labels import LabelConventionWarning
+from deepsad.models import fit_many_recording_warnings
 
 
 def run_experiment(
@@ -40,39 +45,143 @@ def run_experiment(
     test set it did not tune on. With ``autoencoders`` a hybrid shares its autoencoder with
     the other runs that train the same one.
     """
+    [result] = run_experiments([experiment], root=root, download=download, device=device, autoencoders=autoencoders,
+                               _model_path=model_path)
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def run_experiments(
+    experiments: Sequence[Experiment],
+    *,
+    root: str | None = None,
+    download: bool = False,
+    device: str | None = None,
+    autoencoders: SharedAutoencoders | None = None,
+    stack="auto",
+    _model_path: str | None = None,
+) -> list[tuple[RunRecord, ExperimentOutcome] | Exception]:
+    """``run_experiment`` for several experiments, their deep models fitted together
+    (``deepsad.fit_many``: those that match train as one stacked model; ``stack`` as there).
+
+    Returns, per experiment and in order, its record and outcome, or the exception that
+    stopped it: one failing experiment does not stop the others.
+    """
+    results: list = [None] * len(experiments)
+    runs: dict[int, _Run] = {}
+    for index, experiment in enumerate(experiments):
+        try:
+            runs[index] = _prepare(experiment, root, download, device, autoencoders)
+        except Exception as error:  # noqa: BLE001 - returned for this experiment alone
+            results[index] = error
+    for index, outcome in _fit_and_score_all(runs, stack).items():
+        if isinstance(outcome, Exception):
+            results[index] = outcome
+            continue
+        run = runs[index]
+        estimator, scores, predicted_anomaly, fit_seconds = outcome
+        if _model_path is not None:
+            if not hasattr(estimator, "save"):
+                results[index] = ValueError(f"method {run.experiment.method!r} cannot be saved to a model file")
+                continue
+            estimator.save(_model_path)
+        task = run.task
+        record = RunRecord(
+            key=run.experiment.key,
+            experiment=run.experiment.to_dict(),
+            metrics=evaluate(task.test_truth, scores, predicted_anomaly),
+            threshold=float(estimator.threshold_),
+            sizes=_sizes(task),
+            known_anomaly_classes=list(task.known_anomaly_classes),
+            seconds={**run.seconds, **fit_seconds, **run.prepared.seconds},
+            history=training_history(estimator),
+            warnings=sorted({f"{w.category.__name__}: {w.message}" for w in run.warnings}),
+            environment=_environment(estimator),
+            started_at=run.started_at,
+            selection=run.prepared.selection,
+            autoencoder=run.prepared.autoencoder,
+        )
+        results[index] = (record, ExperimentOutcome(scores, task.test_truth, task.test_indices))
+    return results
+
+
+@dataclass(eq=False)
+class _Run:
+    """An experiment with its task and prepared estimator, the seconds spent so far and the
+    warnings raised for it."""
+
+    experiment: Experiment
+    task: Task
+    prepared: Prepared
+    seconds: dict
+    started_at: str
+    warnings: list = field(default_factory=list)
+
+
+@contextmanager
+def _warnings_recorded_into(log: list):
+    """Record every warning raised inside into ``log``, except the label-convention warning:
+    the scenario builder writes deepsad's labels, so known normals without known anomalies
+    (γl = 0, γn > 0) are meant."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("ignore", LabelConventionWarning)
+        try:
+            yield
+        finally:
+            log.extend(caught)
+
+
+def _prepare(experiment, root, download, device, autoencoders) -> _Run:
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     task = build_task(experiment, root=root, download=download)
     seconds = {"data": time.perf_counter() - clock}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # The scenario builder writes deepsad's labels: known normals without known anomalies
-        # (γl = 0, γn > 0) are meant, not the other convention.
-        warnings.simplefilter("ignore", LabelConventionWarning)
+    log: list = []
+    with _warnings_recorded_into(log):
         prepared = prepare_estimator(experiment, task, device, autoencoders)
-        if prepared.report_mask is not None:
-            task = _restricted(task, prepared.report_mask)
-        estimator, scores, predicted_anomaly, fit_seconds = fit_and_score(prepared.estimator, task)
-    if model_path is not None:
-        if not hasattr(estimator, "save"):
-            raise ValueError(f"method {experiment.method!r} cannot be saved to a model file")
-        estimator.save(model_path)
-    record = RunRecord(
-        key=experiment.key,
-        experiment=experiment.to_dict(),
-        metrics=evaluate(task.test_truth, scores, predicted_anomaly),
-        threshold=float(estimator.threshold_),
-        sizes=_sizes(task),
-        known_anomaly_classes=list(task.known_anomaly_classes),
-        seconds={**seconds, **fit_seconds, **prepared.seconds},
-        history=training_history(estimator),
-        warnings=sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
-        environment=_environment(estimator),
-        started_at=started_at,
-        selection=prepared.selection,
-        autoencoder=prepared.autoencoder,
-    )
-    return record, ExperimentOutcome(scores, task.test_truth, task.test_indices)
+    if prepared.report_mask is not None:
+        task = _restricted(task, prepared.report_mask)
+    return _Run(experiment, task, prepared, seconds, started_at, log)
+
+
+def _fit_and_score_all(runs: dict[int, _Run], stack) -> dict[int, tuple | Exception]:
+    """Fit the prepared estimators together and score each test set once; if fitting together
+    fails, each is fitted alone, so an error is that of its own experiment."""
+    indices = list(runs)
+    outcomes: dict[int, tuple | Exception] = {}
+    if len(indices) > 1:
+        estimators = [runs[i].prepared.estimator for i in indices]
+        shared: list = []
+        try:
+            with _warnings_recorded_into(shared):
+                clock = time.perf_counter()
+                fitted, caught = fit_many_recording_warnings(
+                    estimators, [runs[i].task.X_train for i in indices], [runs[i].task.y_train for i in indices],
+                    stack=stack,
+                )
+                seconds = (time.perf_counter() - clock) / len(indices)  # the pack's time, shared out
+        except Exception:  # noqa: BLE001 - fitted one by one below, which attributes the error
+            for i in indices:  # start again from unfitted copies
+                runs[i].prepared = replace(runs[i].prepared, estimator=clone(runs[i].prepared.estimator))
+        else:
+            for i, estimator, log in zip(indices, fitted, caught):
+                runs[i].warnings.extend(log)
+                try:
+                    scores, predicted_anomaly, test_seconds = _score(estimator, runs[i].task)
+                except Exception as error:  # noqa: BLE001 - this experiment's failure
+                    outcomes[i] = error
+                    continue
+                outcomes[i] = (estimator, scores, predicted_anomaly, {"train": seconds, "test": test_seconds})
+            return outcomes
+    for i in indices:
+        try:
+            with _warnings_recorded_into(runs[i].warnings):
+                outcomes[i] = fit_and_score(runs[i].prepared.estimator, runs[i].task)
+        except Exception as error:  # noqa: BLE001 - this experiment's failure
+            outcomes[i] = error
+    return outcomes
 
 
 def fit_and_score(estimator, task: Task) -> tuple[object, np.ndarray, np.ndarray, dict[str, float]]:
@@ -81,11 +190,16 @@ def fit_and_score(estimator, task: Task) -> tuple[object, np.ndarray, np.ndarray
     clock = time.perf_counter()
     estimator.fit(task.X_train, task.y_train)
     train_seconds = time.perf_counter() - clock
+    scores, predicted_anomaly, test_seconds = _score(estimator, task)
+    return estimator, scores, predicted_anomaly, {"train": train_seconds, "test": test_seconds}
+
+
+def _score(estimator, task: Task) -> tuple[np.ndarray, np.ndarray, float]:
     clock = time.perf_counter()
     scores = np.asarray(estimator.anomaly_score(task.X_test), dtype=np.float64)
     # The rule of ``predict``, on the scores already computed.
     predicted_anomaly = scores > estimator.threshold_
-    return estimator, scores, predicted_anomaly, {"train": train_seconds, "test": time.perf_counter() - clock}
+    return scores, predicted_anomaly, time.perf_counter() - clock
 
 
 def _restricted(task: Task, keep: np.ndarray) -> Task:

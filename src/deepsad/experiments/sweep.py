@@ -25,8 +25,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
+from deepsad.experiments.packing import DEFAULT_PACK_SIZE, pack
 from deepsad.experiments.records import RunRecord
-from deepsad.experiments.runner import run_experiment
+from deepsad.experiments.runner import run_experiments
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import Claim, ResultsStore
@@ -67,6 +68,10 @@ class RunSettings:
     device: str | None = None
     threads: int = 1
     shared_autoencoders: str | None = None
+    pack_size: int = DEFAULT_PACK_SIZE
+    """Experiments that differ only in their seed are run by one worker, their models trained
+    together, in packs of at most this many (``deepsad.experiments.packing``); 1 runs each
+    experiment on its own."""
 
 
 def _start_worker(threads: int, parent: int) -> None:
@@ -93,20 +98,46 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def run_one(experiment_dict: dict, settings: RunSettings) -> tuple[str, RunRecord | None, bytes | None, str | None]:
-    """Worker entry point: (key, record, test outcome as bytes, error text). Never raises for a
-    failing experiment, so one failure cannot stop a sweep."""
-    experiment = Experiment.from_dict(experiment_dict)
+Result = tuple[str, RunRecord | None, bytes | None, str | None]
+"""What a worker returns per experiment: (key, record, test outcome as bytes, error text)."""
+
+
+def run_pack(experiment_dicts: list[dict], settings: RunSettings) -> list[Result]:
+    """Worker entry point: run a pack of experiments, their deep models fitted together, and
+    return one ``Result`` each. Never raises for a failing experiment, so one failure cannot
+    stop a sweep."""
+    experiments = [Experiment.from_dict(d) for d in experiment_dicts]
     shared = None if settings.shared_autoencoders is None else SharedAutoencoders(settings.shared_autoencoders)
     try:
-        record, outcome = run_experiment(
-            experiment, root=settings.root, download=settings.download, device=settings.device,
-            autoencoders=shared,
-        )  # fmt: skip
-        return experiment.key, record, outcome.to_bytes(), None
-    except Exception as error:  # noqa: BLE001 - recorded in the store, shown in the summary
-        details = "".join(traceback.format_exception(error, limit=-8))
-        return experiment.key, None, None, f"{type(error).__name__}: {error}\n{details}"
+        outcomes = run_experiments(experiments, root=settings.root, download=settings.download,
+                                   device=settings.device, autoencoders=shared)
+    except Exception as error:  # noqa: BLE001 - recorded in the store for each, shown in the summary
+        outcomes = [error] * len(experiments)
+    results = []
+    for experiment, outcome in zip(experiments, outcomes):
+        if isinstance(outcome, BaseException):
+            details = "".join(traceback.format_exception(outcome, limit=-8))
+            results.append((experiment.key, None, None, f"{type(outcome).__name__}: {outcome}\n{details}"))
+        else:
+            record, test_outcome = outcome
+            results.append((experiment.key, record, test_outcome.to_bytes(), None))
+    return results
+
+
+def run_one(experiment_dict: dict, settings: RunSettings) -> Result:
+    """``run_pack`` of one experiment."""
+    [result] = run_pack([experiment_dict], settings)
+    return result
+
+
+def on_gpu(settings: RunSettings) -> bool:
+    """Whether the deep models of this sweep train on a GPU (``device`` None or "auto": CUDA when present)."""
+    device = settings.device or "auto"
+    if device == "auto":
+        import torch
+
+        return torch.cuda.is_available()
+    return str(device).startswith("cuda")
 
 
 def sweep_owner() -> str:
@@ -151,7 +182,7 @@ def run_sweep(
     retry_failed: bool = True,
     show_progress: bool = True,
     on_failure: Callable[[Experiment, str], None] | None = None,
-    worker: Callable = run_one,
+    worker: Callable = run_pack,
     lease_seconds: float = LEASE_SECONDS,
 ) -> SweepSummary:
     """Run every experiment that is not yet in ``store`` on ``workers`` processes.
@@ -198,7 +229,7 @@ def run_sweep(
         bar.update(1)
         bar.set_postfix(failed=summary.failed)
 
-    queue = list(reversed(todo))
+    queue = list(reversed(pack(todo, pack_size=settings.pack_size, workers=workers, on_gpu=on_gpu(settings))))
     crashes: dict[str, int] = {}
     context = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
     renew_at = time.monotonic() + renew_every
@@ -207,17 +238,17 @@ def run_sweep(
             with ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_start_worker, initargs=(settings.threads, os.getpid())
             ) as pool:
-                running: dict[Future, Experiment] = {}
+                running: dict[Future, list[Experiment]] = {}
                 broken = False
                 while (queue or running) and not broken:
                     while queue and len(running) < workers and not broken:
-                        experiment = queue.pop()
-                        if not claim(experiment):
+                        claimed = [experiment for experiment in queue.pop() if claim(experiment)]
+                        if not claimed:
                             continue
                         try:
-                            running[pool.submit(worker, experiment.to_dict(), settings)] = experiment
+                            running[pool.submit(worker, [e.to_dict() for e in claimed], settings)] = claimed
                         except BrokenProcessPool:
-                            queue.append(experiment)
+                            queue.append(claimed)
                             broken = True
                     if not running:
                         break
@@ -226,21 +257,25 @@ def run_sweep(
                         store.renew_leases(owner, lease_seconds)
                         renew_at = time.monotonic() + renew_every
                     for future in done:
-                        experiment = running.pop(future)
+                        claimed = running.pop(future)
                         try:
-                            finish(experiment, *future.result()[1:])
+                            results = future.result()
                         except BrokenProcessPool:
-                            running[future] = experiment
+                            running[future] = claimed
                             broken = True
+                            continue
+                        for experiment, result in zip(claimed, results):
+                            finish(experiment, *result[1:])
                 # A worker died without raising (killed for memory, a native crash): the pool is
-                # unusable and any experiment in it may be the cause. Each gets one more try in a
-                # fresh pool (its lease kept); one in flight at a second death is recorded as failed.
-                for experiment in running.values():
-                    crashes[experiment.key] = crashes.get(experiment.key, 0) + 1
-                    if crashes[experiment.key] >= MAX_WORKER_DEATHS:
-                        finish(experiment, None, None, WORKER_DIED)
-                    else:
-                        queue.append(experiment)
+                # unusable and any experiment in it may be the cause. Each gets one more try, alone,
+                # in a fresh pool (its lease kept); one in flight at a second death is recorded as failed.
+                for claimed in running.values():
+                    for experiment in claimed:
+                        crashes[experiment.key] = crashes.get(experiment.key, 0) + 1
+                        if crashes[experiment.key] >= MAX_WORKER_DEATHS:
+                            finish(experiment, None, None, WORKER_DIED)
+                        else:
+                            queue.append([experiment])
     finally:
         # Stopped by an error or an interrupt: what this sweep had claimed is free again at once.
         bar.close()

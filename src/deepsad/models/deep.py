@@ -96,6 +96,35 @@ class TrainingPlan:
     pretraining: Schedule | None = None
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One training stage of a fit: its name in ``history_``, its objective, its schedule, and
+    what the progress bar calls it."""
+
+    name: str
+    objective: Objective
+    schedule: Schedule
+    description: str
+
+
+@dataclass
+class FitRun:
+    """A fit in progress: the training data on the device (and the labels as NumPy), the
+    generator of the minibatch order, the seeded networks and the stages, in order."""
+
+    inputs: torch.Tensor
+    labels: torch.Tensor
+    label_values: np.ndarray
+    generator: torch.Generator
+    networks: Networks
+    stages: list[Stage]
+
+    def begin(self, stage: Stage) -> None:
+        """Give the stage's objective its networks and let it initialise its state."""
+        stage.objective.assemble(self.networks)
+        stage.objective.start(self.inputs, self.labels, self.generator)
+
+
 def training_schedule(estimator) -> Schedule:
     """The main stage's schedule from ``epochs``, ``lr``, ``lr_milestones``, ``batch_size``
     and ``weight_decay``."""
@@ -145,6 +174,23 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
+        run = self._start_fit(X, y)
+        for stage in run.stages:
+            run.begin(stage)
+            self._train_stage(run, stage)
+        return self._finish_fit(run)
+
+    def _train_stage(self, run: FitRun, stage: Stage) -> None:
+        """Train the stage's objective (after ``run.begin(stage)``) and log it in ``history_``."""
+        objective = stage.objective
+        log = train(
+            objective, run.inputs, run.labels, objective.batch_loss, stage.schedule, run.generator,
+            description=stage.description, verbose=self.verbose, on_epoch_end=objective.after_epoch,
+        )
+        self.history_[stage.name] = vars(log)
+
+    def _start_fit(self, X, y) -> FitRun:
+        """Validate and scale the data, build the seeded networks: everything before training."""
         check_parameters(self)
         plan = self._training_plan()
         objective = plan.objective
@@ -158,25 +204,26 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         self.device_ = resolve_device(self.device)
         seed = draw_seed(self.random_state)
         self.scaler_ = StandardMinMaxScaler().fit(X) if self.scaler == "auto" and X.ndim == 2 else None
-        inputs = torch.from_numpy(self._transform(X)).to(self.device_)
-        label_tensor = torch.from_numpy(labels).to(self.device_)
-        generator = torch.Generator().manual_seed(seed)
-        networks = self._seeded_networks(seed)
-
-        self.history_ = {}
+        stages = [Stage("train", objective, plan.schedule, type(self).__name__)]
         if plan.pretraining is not None:
-            autoencoder = ReconstructionObjective()
-            self.history_["pretrain"] = _train_stage(
-                autoencoder, networks, inputs, label_tensor, plan.pretraining, generator, "pretraining", self.verbose
-            )
-        self.history_["train"] = _train_stage(
-            objective, networks, inputs, label_tensor, plan.schedule, generator, type(self).__name__, self.verbose
+            stages.insert(0, Stage("pretrain", ReconstructionObjective(), plan.pretraining, "pretraining"))
+        self.history_ = {}
+        return FitRun(
+            inputs=torch.from_numpy(self._transform(X)).to(self.device_),
+            labels=torch.from_numpy(labels).to(self.device_),
+            label_values=labels,
+            generator=torch.Generator().manual_seed(seed),
+            networks=self._seeded_networks(seed),
+            stages=stages,
         )
-        self.history_.update(objective.finish(inputs, label_tensor))
-        self._keep(objective)
 
-        train_scores = self._score_tensor(inputs).numpy()
-        self._set_threshold(train_scores[labels != ANOMALY])
+    def _finish_fit(self, run: FitRun) -> DeepDetector:
+        """After the last stage: the objective's final state, the fitted model, the threshold."""
+        objective = run.stages[-1].objective
+        self.history_.update(objective.finish(run.inputs, run.labels))
+        self._keep(objective)
+        train_scores = self._score_tensor(run.inputs).numpy()
+        self._set_threshold(train_scores[run.label_values != ANOMALY])
         return self
 
     def _seeded_networks(self, seed: int) -> Networks:
@@ -356,19 +403,4 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             setattr(scaler, name, vector.numpy())
         scaler.n_features_in_ = self.n_features_in_
         return scaler
-
-
-def _train_stage(
-    objective: Objective, networks: Networks, inputs, labels, schedule: Schedule, generator, description: str,
-    verbose: bool,
-) -> dict:
-    """Assemble and start ``objective`` on the networks, train it, and return its training
-    log (per-epoch loss, learning rate and seconds)."""
-    objective.assemble(networks)
-    objective.start(inputs, labels, generator)
-    log = train(
-        objective, inputs, labels, objective.batch_loss, schedule, generator,
-        description=description, verbose=verbose, on_epoch_end=objective.after_epoch,
-    )
-    return vars(log)
 

@@ -24,6 +24,8 @@ class DeepSADObjective(HypersphereObjective):
     """Deep SAD's loss around a fixed center c: d(x) = ‖φ(x) − c‖² for unlabeled samples,
     η·(d(x) + eps)^ỹ for labeled ones (ỹ = +1 normal, −1 anomaly). Score: d(x)."""
 
+    stackable = True
+
     def __init__(self, eta: float, eps: float):
         super().__init__()
         self.eta = eta

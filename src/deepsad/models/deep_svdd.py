@@ -44,6 +44,11 @@ class DeepSVDDObjective(HypersphereObjective):
         self.radius = 0.0
 
     @property
+    def stackable(self) -> bool:
+        # The soft-boundary radius is re-solved between epochs, outside the loss.
+        return not self.soft_boundary
+
+    @property
     def natural_threshold(self) -> float | None:
         # The soft-boundary sphere is the method's own decision boundary (score 0).
         return 0.0 if self.soft_boundary else None

@@ -31,6 +31,8 @@ class HSCObjective(HypersphereObjective):
     samples, −log(1 − exp(−h)) for known anomalies, labeled terms weighted by η.
     Score: h(φ(x) − c)."""
 
+    stackable = True
+
     learns_center = True
 
     def __init__(self, h: str, eta: float, eps: float):

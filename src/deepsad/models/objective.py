@@ -49,6 +49,11 @@ class Objective(nn.Module):
     fitted_values: tuple[str, ...] = ()
     """Float attributes that are fitted state (saved in the model file as JSON)."""
 
+    stackable: bool = False
+    """True when ``batch_loss`` depends only on the parameters, buffers and plain
+    hyperparameters, draws no random numbers, and ``after_epoch`` does nothing: then models of
+    one architecture can be trained together (``deepsad.stacking``, ``deepsad.fit_many``)."""
+
     natural_threshold: float | None = None
     """The method's own decision boundary on its score (e.g. 0 for the soft-boundary sphere),
     used by ``contamination="auto"``; None if it has none."""

@@ -15,6 +15,8 @@ class ReconstructionObjective(Objective):
     Unsupervised as a detector; as pretraining it sees all training samples.
     """
 
+    stackable = True
+
     uses_labels = False
 
     def assemble(self, networks: Networks) -> None:

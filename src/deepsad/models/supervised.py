@@ -31,6 +31,8 @@ class AnomalyClassifierObjective(Objective):
     """φ followed by one linear output with bias (a logit), trained with binary cross-entropy:
     labeled anomalies positive, everything else negative. Score: the logit."""
 
+    stackable = True
+
     natural_threshold = LOGIT_DECISION_BOUNDARY
 
     def __init__(self, anomaly_weight: float):

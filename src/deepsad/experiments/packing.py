@@ -1,0 +1,63 @@
+"""Grouping a sweep's experiments into packs, each run by one worker with its deep models
+trained together (``deepsad.fit_many``).
+
+Experiments that differ only in their seed (and the known anomaly classes drawn with it) train
+networks of one architecture on data of one shape: on a GPU, or on the CPU for networks without
+convolutions, they train fastest as one stacked model (docs/benchmarks.md). Everything else runs
+alone, one experiment per pack, so that the workers share the work as before.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+from deepsad.data.datasets import dataset_info
+from deepsad.experiments.methods import METHODS
+from deepsad.experiments.spec import Experiment
+from deepsad.networks import auto_network_name
+
+DEFAULT_PACK_SIZE = 10
+"""Experiments per pack at most: the seeds of one cell of the paper's tables."""
+
+
+
+def stacks_well(experiment: Experiment, on_gpu: bool) -> bool:
+    """Whether the experiment's model gains from training with others of its kind: a deep
+    method fitted as given (no selection protocol), on a GPU or with a network without
+    convolutions (the MLP of tables, or ``network="mlp"``)."""
+    if not METHODS[experiment.method].deep or experiment.selection is not None:
+        return False
+    if on_gpu:
+        return True
+    network = experiment.params.get("network", "auto")
+    if network == "auto":
+        image_shape = dataset_info(experiment.dataset).image_shape
+        network = "mlp" if image_shape is None else auto_network_name(image_shape)
+    return network == "mlp"
+
+
+def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_gpu: bool) -> list[list[Experiment]]:
+    """The experiments in packs of at most ``pack_size``, in their order of first appearance:
+    those that stack well grouped by everything but the seed and known classes, split so that
+    there are at least as many packs as ``workers`` where possible; the others one per pack."""
+    if pack_size < 1:
+        raise ValueError(f"pack_size must be a positive integer; got {pack_size!r}")
+    groups: dict[str, list[Experiment]] = {}
+    for experiment in experiments:
+        if pack_size > 1 and stacks_well(experiment, on_gpu):
+            fields = experiment.to_dict()
+            fields.pop("seed")
+            fields.pop("known_anomaly_classes")
+            key = json.dumps(fields, sort_keys=True)
+        else:
+            key = experiment.key
+        groups.setdefault(key, []).append(experiment)
+    n_packs = sum(math.ceil(len(group) / pack_size) for group in groups.values())
+    # Too few packs leave workers idle: split them further (smaller packs, all workers busy).
+    size = pack_size
+    while n_packs < workers and size > 1:
+        size = max(1, size // 2)
+        n_packs = sum(math.ceil(len(group) / size) for group in groups.values())
+    return [group[start:start + size] for group in groups.values() for start in range(0, len(group), size)]

@@ -1,0 +1,165 @@
+"""Fitting many deep detectors at once: ``fit_many``.
+
+Seeds, labeled subsets, data splits and methods of one architecture and schedule are the axes
+of every hyperparameter search, ensemble and paper grid. ``fit_many`` runs each estimator's own
+fit pipeline (``DeepDetector``: validate → scale → build networks → stages → threshold) in
+lockstep, and trains the stages that can be stacked (``deepsad.stacking.stack_key``) as one
+model per group: the result is what one ``fit`` per estimator gives, up to floating-point
+reduction order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from deepsad.models.deep import DeepDetector, FitRun, Stage
+from deepsad.stacking import stack_key, train_stacked
+
+STACK_OPTIONS = ("auto", True, False)
+
+
+def fit_many(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, stack="auto") -> list:
+    """Fit each estimator on its own data, training compatible ones together.
+
+    Parameters
+    ----------
+    estimators : sequence of estimators
+        Unfitted detectors. Deep ones (``DeepSAD``, ``DeepSVDD``, ``HSC``, ``Autoencoder``,
+        ``SupervisedClassifier``, ``SSDGM``) whose training stages match (network, input
+        shape, number of samples, schedule, device and objective settings; a stage such as
+        autoencoder pretraining can match across methods) are trained as one stacked model;
+        every other estimator is fitted on its own.
+    Xs : sequence of array-like
+        The training data of each estimator.
+    ys : sequence of array-like or None, default=None
+        The semi-supervised labels of each estimator (+1 known normal, 0 unlabeled, -1 known
+        anomaly; None: all unlabeled).
+    stack : {"auto", True, False}, default="auto"
+        Train matching stages together: "auto" does so on a GPU, and on the CPU for networks
+        without convolutions (stacked convolutions are slower than separate ones on the CPU;
+        docs/benchmarks.md); False fits one estimator after the other.
+
+    Returns
+    -------
+    list
+        The fitted estimators, in the order given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepsad import DeepSAD, fit_many
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> models = fit_many([DeepSAD(epochs=3, ae_epochs=3, random_state=s) for s in range(3)], [X] * 3)
+    >>> [m.anomaly_score(X[:2]).shape for m in models]
+    [(2,), (2,), (2,)]
+    """
+    return _fit_many(estimators, Xs, ys, stack, caught=None)
+
+
+def fit_many_recording_warnings(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *,
+                                stack="auto") -> tuple[list, list[list[warnings.WarningMessage]]]:
+    """``fit_many``, with the warnings of each estimator's fit recorded for it instead of shown
+    (a warning of a stage trained together is recorded for each estimator of the group).
+
+    Returns
+    -------
+    estimators : list
+        The fitted estimators, in the order given.
+    caught : list of list of warnings.WarningMessage
+        The warnings raised while fitting each estimator.
+    """
+    caught = [[] for _ in estimators]
+    return _fit_many(estimators, Xs, ys, stack, caught=caught), caught
+
+
+def _fit_many(estimators, Xs, ys, stack, caught: list[list] | None) -> list:
+    estimators = list(estimators)
+    Xs = list(Xs)
+    ys = [None] * len(estimators) if ys is None else list(ys)
+    if not len(estimators) == len(Xs) == len(ys):
+        raise ValueError(f"got {len(estimators)} estimators, {len(Xs)} data sets and {len(ys)} label sets; "
+                         "give one of each per estimator")
+    if stack not in STACK_OPTIONS:
+        raise ValueError(f"stack must be one of {STACK_OPTIONS}; got {stack!r}")
+    def recording(*indices):
+        """Warnings raised inside are recorded for these estimators (when asked to record)."""
+        if caught is None:
+            return contextlib.nullcontext()
+        return _Recording([caught[i] for i in indices])
+
+    deep = [i for i, e in enumerate(estimators) if isinstance(e, DeepDetector)]
+    for i, estimator in enumerate(estimators):
+        if i not in deep:
+            with recording(i):
+                estimator.fit(Xs[i], ys[i])
+    runs = {}
+    for i in deep:
+        with recording(i):
+            runs[i] = estimators[i]._start_fit(Xs[i], ys[i])
+    for step in range(max((len(run.stages) for run in runs.values()), default=0)):
+        groups: dict[tuple, list] = {}
+        for i, run in runs.items():
+            if step >= len(run.stages):
+                continue
+            stage = run.stages[step]
+            with recording(i):
+                run.begin(stage)
+            key = stack_key(stage.objective, run.inputs, run.labels, stage.schedule)
+            if key is None or not _stacking_wanted(stack, stage.objective, run.inputs.device):
+                key = ("alone", i)
+            groups.setdefault(key, []).append((i, run, stage))
+        for group in groups.values():
+            with recording(*(i for i, _, _ in group)):
+                if len(group) == 1:
+                    i, run, stage = group[0]
+                    estimators[i]._train_stage(run, stage)
+                else:
+                    _train_together([(estimators[i], run, stage) for i, run, stage in group])
+    for i, run in runs.items():
+        with recording(i):
+            estimators[i]._finish_fit(run)
+    return estimators
+
+
+class _Recording(warnings.catch_warnings):
+    """Records the warnings raised inside into each of ``lists`` (under the filters in force)."""
+
+    def __init__(self, lists: list[list]):
+        super().__init__(record=True)
+        self.lists = lists
+
+    def __enter__(self):
+        self.log = super().__enter__()
+        return self.log
+
+    def __exit__(self, *exc_info):
+        super().__exit__(*exc_info)
+        for target in self.lists:
+            target.extend(self.log)
+
+
+def _stacking_wanted(stack, objective: nn.Module, device: torch.device) -> bool:
+    if stack != "auto":
+        return bool(stack)
+    return device.type == "cuda" or not any(isinstance(m, nn.modules.conv._ConvNd) for m in objective.modules())
+
+
+def _train_together(group: list[tuple[DeepDetector, FitRun, Stage]]) -> None:
+    estimators, runs, stages = zip(*group)
+    logs = train_stacked(
+        [stage.objective for stage in stages],
+        [run.inputs for run in runs],
+        [run.labels for run in runs],
+        stages[0].schedule,
+        [run.generator for run in runs],
+        description=stages[0].description,
+        verbose=any(e.verbose for e in estimators),
+    )
+    for estimator, stage, log in zip(estimators, stages, logs):
+        estimator.history_[stage.name] = {**vars(log), "models_trained_together": len(group)}

@@ -1,0 +1,44 @@
+import pytest
+
+from deepsad.experiments.packing import pack, stacks_well
+from deepsad.experiments.spec import Experiment
+
+
+def odds(method="deepsad", seed=0, **kwargs):
+    return Experiment("cardio", method, seed=seed, ratio_known_anomaly=0.05, **kwargs)
+
+
+def mnist(seed=0, **kwargs):
+    return Experiment("mnist", "deepsad", seed=seed, normal_class=0, ratio_known_anomaly=0.05, **kwargs)
+
+
+def test_what_stacks_well():
+    assert stacks_well(odds(), on_gpu=False)
+    assert stacks_well(Experiment("digits", "deepsvdd", normal_class=0), on_gpu=False)  # 8×8 images: an MLP
+    assert not stacks_well(mnist(), on_gpu=False)  # a LeNet: stacked convolutions are slow on the CPU
+    assert stacks_well(mnist(), on_gpu=True)
+    assert stacks_well(mnist(params={"network": "mlp"}), on_gpu=False)
+    assert not stacks_well(odds("iforest"), on_gpu=True)  # not deep
+    assert not stacks_well(odds("ocsvm", selection="honest"), on_gpu=True)
+
+
+def test_experiments_that_differ_only_in_the_seed_share_a_pack():
+    experiments = [odds(seed=s) for s in range(12)] + [odds("deepsvdd", seed=s) for s in range(3)] + [mnist(seed=0)]
+    packs = pack(experiments, pack_size=5, workers=1, on_gpu=False)
+    assert [len(p) for p in packs] == [5, 5, 2, 3, 1]
+    assert [e.seed for e in packs[0]] == [0, 1, 2, 3, 4]
+    assert sorted(e.key for p in packs for e in p) == sorted(e.key for e in experiments)
+    assert {e.method for e in packs[3]} == {"deepsvdd"}
+
+
+def test_packs_are_split_so_that_every_worker_has_work():
+    packs = pack([odds(seed=s) for s in range(10)], pack_size=10, workers=2, on_gpu=False)
+    assert [len(p) for p in packs] == [5, 5]
+    packs = pack([odds(seed=s) for s in range(3)], pack_size=10, workers=8, on_gpu=False)
+    assert [len(p) for p in packs] == [1, 1, 1]
+
+
+def test_pack_size_one_runs_each_alone():
+    assert [len(p) for p in pack([odds(seed=s) for s in range(4)], pack_size=1, workers=1, on_gpu=True)] == [1] * 4
+    with pytest.raises(ValueError, match="pack_size must be a positive integer"):
+        pack([], pack_size=0, workers=1, on_gpu=False)

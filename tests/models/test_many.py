@@ -1,0 +1,113 @@
+"""fit_many: the estimators end as if each had been fitted alone."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from deepsad import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier, fit_many
+from deepsad.baselines import IsolationForest
+
+pytestmark = [pytest.mark.filterwarnings("ignore:.*collapse:UserWarning"),
+              pytest.mark.filterwarnings("ignore:.*ignores labels:UserWarning")]
+
+FAST = dict(epochs=3, ae_epochs=3, batch_size=32, ae_batch_size=32, lr_milestones=(2,), ae_lr_milestones=(2,))
+
+
+def _data(seed, n=150):
+    rng = np.random.default_rng(seed)
+    X = np.vstack([rng.normal(size=(n - 10, 5)), rng.normal(4, 1, size=(10, 5))]).astype(np.float32)
+    y = np.zeros(n, dtype=int)
+    y[-10:-5] = -1
+    truth = np.r_[np.zeros(n - 10), np.ones(10)]
+    return X, y, truth
+
+
+MAKERS = {
+    "DeepSAD": lambda seed: DeepSAD(random_state=seed, **FAST),
+    "DeepSVDD": lambda seed: DeepSVDD(random_state=seed, **FAST),
+    "HSC": lambda seed: HSC(random_state=seed, **FAST),
+    "Autoencoder": lambda seed: Autoencoder(random_state=seed, ae_epochs=3, ae_batch_size=32),
+    "SupervisedClassifier": lambda seed: SupervisedClassifier(random_state=seed, **FAST),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAKERS))
+def test_models_fitted_together_equal_models_fitted_alone(name):
+    make, data = MAKERS[name], [_data(seed) for seed in range(3)]
+    alone = [make(seed).fit(X, y) for seed, (X, y, _) in enumerate(data)]
+    together = fit_many([make(seed) for seed in range(3)], [d[0] for d in data], [d[1] for d in data])
+    for one, other, (X, _, truth) in zip(alone, together, data):
+        assert other.history_["train" if "train" in other.history_ else "pretrain"]["models_trained_together"] == 3
+        np.testing.assert_allclose(other.anomaly_score(X), one.anomaly_score(X), rtol=1e-3, atol=1e-5)
+        assert roc_auc_score(truth, other.anomaly_score(X)) == pytest.approx(roc_auc_score(truth, one.anomaly_score(X)),
+                                                                           abs=1e-3)
+        assert other.threshold_ == pytest.approx(one.threshold_, rel=1e-3, abs=1e-6)
+    assert not np.allclose(together[0].anomaly_score(data[0][0]), together[1].anomaly_score(data[0][0]))
+
+
+def test_without_stacking_the_fits_are_exactly_those_of_fit():
+    data = [_data(seed) for seed in range(2)]
+    alone = [DeepSAD(random_state=s, **FAST).fit(X, y) for s, (X, y, _) in enumerate(data)]
+    together = fit_many([DeepSAD(random_state=s, **FAST) for s in range(2)], [d[0] for d in data],
+                        [d[1] for d in data], stack=False)
+    for one, other, (X, _, _) in zip(alone, together, data):
+        np.testing.assert_array_equal(other.anomaly_score(X), one.anomaly_score(X))
+        assert "models_trained_together" not in other.history_["train"]
+
+
+def test_a_mixed_set_trains_what_matches_together_and_the_rest_alone():
+    (X, y, _), (X_small, y_small, _) = _data(0), _data(1, n=120)
+    estimators = [
+        DeepSAD(random_state=0, **FAST),
+        DeepSVDD(random_state=0, objective="soft-boundary", nu=0.1, **FAST),  # its radius is solved between epochs
+        DeepSAD(random_state=1, **FAST),
+        DeepSAD(random_state=2, **FAST),  # fewer samples
+        DeepSAD(random_state=3, eta=2.0, **FAST),  # another η: its loss differs
+        SSDGM(random_state=0, epochs=2, batch_size=32),  # samples noise: never stacked
+        IsolationForest(random_state=0),  # not deep: fitted on its own
+    ]
+    Xs = [X, X, X, X_small, X, X, X]
+    ys = [y, None, y, y_small, y, y, y]
+    fitted = fit_many(estimators, Xs, ys)
+    together = [e.history_["train"].get("models_trained_together") for e in fitted[:5]]
+    assert together == [2, None, 2, None, None]
+    # The pretraining stages match wherever the data size does: DeepSVDD leaves out no
+    # known anomaly here (no labels), so its autoencoder trains with the others of 150 samples.
+    assert [e.history_["pretrain"].get("models_trained_together") for e in fitted[:5]] == [4, 4, 4, None, 4]
+    for estimator, X_i in zip(fitted, Xs):
+        assert np.all(np.isfinite(estimator.anomaly_score(X_i)))
+    expected = DeepSAD(random_state=2, **FAST).fit(X_small, y_small).anomaly_score(X_small)
+    np.testing.assert_array_equal(fitted[3].anomaly_score(X_small), expected)
+
+
+def test_a_stacked_lenet_matches_when_asked_for():
+    rng = np.random.default_rng(0)
+    images = [rng.random((40, 1, 28, 28), dtype=np.float32) for _ in range(2)]
+    settings = dict(epochs=1, ae_epochs=1, batch_size=16, ae_batch_size=16)
+    alone = [DeepSAD(random_state=s, **settings).fit(x) for s, x in enumerate(images)]
+    auto = fit_many([DeepSAD(random_state=s, **settings) for s in range(2)], images)
+    assert "models_trained_together" not in auto[0].history_["train"]  # convolutions on the CPU: alone
+    forced = fit_many([DeepSAD(random_state=s, **settings) for s in range(2)], images, stack=True)
+    assert forced[0].history_["train"]["models_trained_together"] == 2
+    for one, other, x in zip(alone, forced, images):
+        np.testing.assert_allclose(other.anomaly_score(x), one.anomaly_score(x), rtol=1e-3, atol=1e-6)
+
+
+def test_fitted_together_models_save_and_load(tmp_path):
+    data = [_data(seed) for seed in range(2)]
+    models = fit_many([DeepSAD(random_state=s, **FAST) for s in range(2)], [d[0] for d in data],
+                      [d[1] for d in data])
+    models[1].save(tmp_path / "m.safetensors")
+    from deepsad import load
+
+    np.testing.assert_array_equal(load(tmp_path / "m.safetensors").anomaly_score(data[1][0]),
+                                  models[1].anomaly_score(data[1][0]))
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    (([DeepSAD()], [np.zeros((4, 2))] * 2), {}, "1 estimators, 2 data sets and 1 label sets"),
+    (([DeepSAD()], [np.zeros((4, 2))]), {"stack": "yes"}, "stack must be one of"),
+])
+def test_mismatched_arguments_are_named(args, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        fit_many(*args, **kwargs)
