@@ -254,6 +254,23 @@ def test_bad_input_is_named(name, bad, message):
         CASES[name].make().fit(bad)
 
 
+def test_complex_arrays_and_missing_values_are_named(name):
+    with pytest.raises(ValueError, match="real-valued"):
+        CASES[name].make().fit(np.ones((40, 2), dtype=complex))
+    frame = pd.DataFrame({"a": pd.array([1, None] * 20, dtype="Int64"), "b": np.arange(40.0)})
+    with pytest.raises(ValueError, match=r"missing values \(NaN\) in column\(s\) \['a'\]"):
+        CASES[name].make().fit(frame)
+
+
+def test_8_bit_images_are_scaled_to_the_unit_range(name):
+    pixels = np.random.default_rng(0).integers(0, 256, size=(60, 1, 6, 6), dtype=np.uint8)
+    y = None if CASES[name].labels == UNSUPERVISED else np.r_[np.zeros(55), -np.ones(5)]
+    as_uint8 = CASES[name].make().fit(pixels, y)
+    as_float = CASES[name].make().fit(pixels.astype(np.float32) / 255, y)
+    np.testing.assert_allclose(as_uint8.anomaly_score(pixels), as_float.anomaly_score(pixels.astype(np.float32) / 255),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_bfloat16_tensors_are_read_as_float32(name):
     X, y, _ = blobs()
     expected = fitted(name).anomaly_score(torch.from_numpy(X).to(torch.bfloat16).float())
@@ -314,3 +331,23 @@ def test_fit_and_score_leave_the_global_random_state_alone(name, tmp_path, monke
         deepsad.load(tmp_path / "model").anomaly_score(X)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_state))
+
+
+def test_training_scores_of_a_single_value_are_reported():
+    X = np.random.default_rng(0).normal(size=(200, 4))
+    X[0, 0] = 1e20  # dominates gamma="scale": every kernel value is 1
+    with pytest.warns(UserWarning, match="training scores take almost a single value"):
+        deepsad.baselines.OCSVM().fit(X)
+
+
+@pytest.mark.parametrize("device", ["meta", "mps", "tpu"])
+def test_devices_other_than_cpu_and_cuda_are_refused(device):
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or 'cuda:N'"):
+        deepsad.DeepSAD(device=device, epochs=1, ae_epochs=1).fit(np.random.default_rng(0).normal(size=(30, 2)))
+
+
+def test_a_numpy_generator_is_a_random_state():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    first = deepsad.DeepSAD(epochs=1, ae_epochs=1, random_state=np.random.default_rng(5)).fit(X)
+    second = deepsad.DeepSAD(epochs=1, ae_epochs=1, random_state=np.random.default_rng(5)).fit(X)
+    np.testing.assert_array_equal(first.anomaly_score(X), second.anomaly_score(X))

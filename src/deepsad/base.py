@@ -94,6 +94,7 @@ class AnomalyDetectorMixin(OutlierMixin):
 
     def _set_threshold(self, train_scores: np.ndarray) -> None:
         """Place ``threshold_`` from the training anomaly scores and ``contamination``."""
+        _warn_if_constant(train_scores, type(self).__name__)
         contamination = self.contamination
         if contamination == "auto":
             natural = self._natural_threshold()
@@ -102,6 +103,25 @@ class AnomalyDetectorMixin(OutlierMixin):
                 return
             contamination = AUTO_CONTAMINATION
         self.threshold_ = float(np.percentile(train_scores, 100.0 * (1.0 - contamination)))
+
+
+MIN_SAMPLES_FOR_SPREAD = 10
+"""Below this many training scores, few distinct values are no sign of a degenerate fit."""
+
+
+def _warn_if_constant(train_scores: np.ndarray, name: str) -> None:
+    """Warn when the training scores take (almost) one value: the fitted model does not tell
+    samples apart, and every threshold on it is arbitrary."""
+    scores = train_scores[np.isfinite(train_scores)]
+    if scores.size < MIN_SAMPLES_FOR_SPREAD:
+        return
+    spread = float(np.ptp(scores))
+    if np.unique(scores).size <= 2 or spread <= 1e-9 * max(1.0, float(np.abs(scores).max())):
+        warn(
+            f"{name}'s training scores take almost a single value (spread {spread:.3g}): the model does not tell "
+            "the samples apart. Check the input scale: an extreme value or outlier column can dominate it "
+            "(e.g. the RBF width gamma='scale' of the kernel methods); standardize the data or remove it.",
+        )
 
 
 def _never_nan(scores: np.ndarray) -> np.ndarray:

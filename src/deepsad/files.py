@@ -16,8 +16,11 @@ def write_atomically(path: str | Path, payload: bytes | str) -> Path:
     over ``path`` (a rename within one folder is atomic). Creates missing parent folders.
 
     The file gets the permissions of a file the user creates (``NEW_FILE_MODE`` less the
-    umask); if anything fails, the temporary file is removed and ``path`` is left as it was."""
-    path = Path(path)
+    umask); if anything fails, the temporary file is removed and ``path`` is left as it was.
+    A symbolic link at ``path`` is followed: its target is replaced, the link kept. Raises an
+    OSError naming ``path`` when it cannot be written."""
+    path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
+    check_writable(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     data = payload.encode("utf-8") if isinstance(payload, str) else payload
     temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
@@ -34,3 +37,21 @@ def write_atomically(path: str | Path, payload: bytes | str) -> Path:
         temporary.unlink(missing_ok=True)
         raise
     return path
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise an OSError naming ``path`` if a file cannot be written there: a folder of that
+    name, or a nearest existing parent folder that is not a writable folder. Checked before
+    long work whose result goes there."""
+    path = Path(path)
+    if str(path) in ("", "."):
+        raise IsADirectoryError(f"cannot write a file to {str(path)!r}: give a file name")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise NotADirectoryError(f"cannot write {path}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write {path}: the folder {parent} is not writable")

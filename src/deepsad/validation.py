@@ -13,6 +13,9 @@ from deepsad.user_warnings import warn
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
+PIXEL_MAX = 255
+"""The largest value of an 8-bit pixel: uint8 images are divided by it."""
+
 CHANNELS = (1, 3)
 """Channel counts of the common image layouts (grayscale, RGB), used to recognise a
 channel-last (n, height, width, channels) array."""
@@ -38,7 +41,8 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
     """Validate X as (n, d) tabular or (n, c, h, w) image data and return float32.
 
     With ``reset=True`` (fit) the input shape is remembered; with ``reset=False``
-    (predict and scoring) X must have the shape seen at fit time.
+    (predict and scoring) X must have the shape seen at fit time. 8-bit images (uint8) are
+    scaled to [0, 1] (pixel / 255), at fit and at scoring alike.
     """
     X = as_numpy(X)
     expected = " or ".join(
@@ -57,17 +61,24 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
         raise ValueError(f"X has samples of shape {tuple(shape[1:])}, with a dimension of size 0")
     if len(shape) == 4 and reset:
         _check_channel_order(estimator, shape)
+    if len(shape) == 4 and getattr(X, "dtype", None) == np.uint8:
+        X = np.asarray(X, dtype=np.float32) / np.float32(PIXEL_MAX)
     _check_columns_are_numeric(X)
+    if _is_complex(X):
+        raise ValueError("Complex data not supported: X must be real-valued")
     try:
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            dtype=np.float32,
-            ensure_2d=True,
-            allow_nd=True,
-            ensure_all_finite=True,
-        )
+        # Values beyond float32 or missing are reported below, by name, without NumPy's
+        # overflow warnings on the way.
+        with np.errstate(over="ignore", invalid="ignore"):
+            X = validate_data(
+                estimator,
+                X,
+                reset=reset,
+                dtype=np.float32,
+                ensure_2d=True,
+                allow_nd=True,
+                ensure_all_finite=True,
+            )
     except ValueError as error:
         raise _clearer_conversion_error(X, error) from error
     if reset:
@@ -78,6 +89,14 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
             f"fitted on samples of shape {tuple(estimator.input_shape_)}"
         )
     return np.ascontiguousarray(X)
+
+
+def _is_complex(X) -> bool:
+    if hasattr(X, "dtypes"):  # a DataFrame: per column (extension dtypes are not NumPy's)
+        return any(getattr(d, "kind", "") == "c" for d in X.dtypes)
+    # (lists of complex numbers are refused by scikit-learn's conversion, with the same words)
+    dtype = getattr(X, "dtype", None)
+    return isinstance(dtype, np.dtype) and dtype.kind == "c"
 
 
 def _array_from_sequence(X) -> np.ndarray:
@@ -147,7 +166,8 @@ def _clearer_conversion_error(X, error: ValueError) -> ValueError:
     if "NaN" not in text and "infinity" not in text:
         return error
     try:
-        values = np.asarray(X, dtype=np.float64)
+        # pandas' nullable columns hold pd.NA, which only to_numpy turns into NaN
+        values = X.to_numpy(np.float64, na_value=np.nan) if hasattr(X, "to_numpy") else np.asarray(X, np.float64)
     except (TypeError, ValueError):
         return error
     finite = np.isfinite(values)

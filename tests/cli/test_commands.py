@@ -244,3 +244,46 @@ def test_missing_values_name_the_column(tmp_path):
     _write_sensor_files(tmp_path)  # train.csv's label column has empty cells: read as a feature, they are NaN
     result = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--model-out", str(tmp_path / "m.st")])
     assert "missing values (NaN) in column(s) ['label']" in _single_error_line(result)
+
+
+def test_anomaly_label_refuses_labels_already_in_deepsads_convention(tmp_path):
+    _write_sensor_files(tmp_path)  # its label column holds -1 and empty cells
+    result = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label",
+                                       "--anomaly-label", "1", "--model-out", str(tmp_path / "m.st")])
+    assert "need no --anomaly-label" in _single_error_line(result)
+
+
+def test_boolean_label_columns_are_refused_unless_converted(tmp_path):
+    _write_sensor_files(tmp_path)
+    table = pd.read_csv(tmp_path / "train.csv")
+    table["label"] = table["label"] == -1
+    table.to_csv(tmp_path / "train.csv", index=False)
+    args = ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out", str(tmp_path / "m.st"),
+            "--device", "cpu", *TINY_FLAGS]
+    assert "--anomaly-label True" in _single_error_line(CliRunner().invoke(main, args))
+    converted = CliRunner().invoke(main, [*args, "--anomaly-label", "True"])
+    assert converted.exit_code == 0 and "5 known anomalies" in converted.output
+
+
+def test_an_unwritable_model_path_fails_before_training(tmp_path):
+    _write_sensor_files(tmp_path)
+    (tmp_path / "a_file").write_text("")
+    result = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--model-out",
+                                       str(tmp_path / "a_file" / "m.st"), "--param", "epochs=1000000"])
+    assert "is not a folder" in _single_error_line(result)
+
+
+def test_a_dry_run_creates_no_store(tmp_path):
+    config = tmp_path / "grid.toml"
+    config.write_text('datasets = ["digits"]\nmethods = ["deepsad"]\nseeds = 3\nnormal_classes = [0]\n')
+    result = CliRunner().invoke(main, ["sweep", str(config), "--store", str(tmp_path / "new" / "s.sqlite"), "--dry-run"])
+    assert result.exit_code == 0 and "3 to run in 1 pack(s)" in result.output
+    assert not (tmp_path / "new").exists()
+
+
+def test_params_take_inf_and_nan_as_numbers():
+    from deepsad.cli.single_run import parse_param
+
+    assert parse_param("lr=inf") == ("lr", float("inf"))
+    assert parse_param("lr=1e-4") == ("lr", 1e-4)
+    assert parse_param("network=mlp") == ("network", "mlp")

@@ -107,7 +107,8 @@ def test_fitted_together_models_save_and_load(tmp_path):
 @pytest.mark.parametrize("args, kwargs, message", [
     (([DeepSAD()], [np.zeros((4, 2))] * 2), {}, "1 estimators, 2 data sets and 1 label sets"),
     (([DeepSAD()], [np.zeros((4, 2))]), {"stack": "yes"}, "stack must be one of"),
+    (([DeepSAD()], np.zeros((1, 2))), {}, r"pass \[X\] \* len\(estimators\)"),
 ])
 def test_mismatched_arguments_are_named(args, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises((ValueError, TypeError), match=message):
         fit_many(*args, **kwargs)

@@ -171,7 +171,7 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
 
     from deepsad.cli.single_run import single_experiment
     from deepsad.experiments.runner import run_experiment
-    from deepsad.files import write_atomically
+    from deepsad.files import check_writable, write_atomically
 
     flags = dict(dataset=dataset, method=method, normal_class=normal_class, n_known_classes=n_known_classes,
                  ratio_known_normal=ratio_known_normal, ratio_known_anomaly=ratio_known_anomaly,
@@ -179,6 +179,9 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
     torch.set_num_threads(threads)
     try:
         experiment = single_experiment(config_path, flags, seed, known_classes, params)
+        for destination in (output, model_out):  # before the training, not after it
+            if destination is not None:
+                check_writable(destination)
         click.echo(f"running {experiment.describe()}", err=True)
         record, _ = run_experiment(experiment, root=data_root, download=download, device=device, model_path=model_out)
     except (ValueError, FileNotFoundError, OSError) as error:
@@ -230,10 +233,14 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
 
     try:
         experiments = expand(read_config(config_path))
-        results = ResultsStore(store)
+        if dry_run:  # a dry run writes nothing: it reads an existing store, and creates none
+            exists = Path(store).exists() and Path(store).stat().st_size > 0
+            results = ResultsStore(store, readonly=True) if exists else None
+        else:
+            results = ResultsStore(store)
     except (ConfigError, ValueError) as error:
         _fail(error)
-    left = pending(experiments, results, retry_failed)
+    left = experiments if results is None else pending(experiments, results, retry_failed)
     shared = str(Path(store).with_suffix(".autoencoders")) if share_autoencoders else None
     settings = RunSettings(root=data_root, download=download, device=device, threads=threads,
                            shared_autoencoders=shared, pack_size=pack_size)
@@ -357,11 +364,13 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
     from deepsad.cli.single_run import parse_param
     from deepsad.cli.user_data import fit_model, label_summary, read_data_file, semi_supervised_labels
     from deepsad.experiments.config import ConfigError
+    from deepsad.files import check_writable
     from deepsad.labels import LabelConventionWarning
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
     try:
+        check_writable(model_out)  # before the training, not after it
         settings = dict(parse_param(p) for p in params)
         data = read_data_file(data_path, label_column=label_column, labels_path=labels_path)
         where = f"label column {label_column!r}" if label_column else f"labels file {labels_path}"
@@ -401,10 +410,12 @@ def score(model_path, data_path, output, label_column, labels_path, device) -> N
     Example: deepsad score sensors.safetensors new_readings.csv --output scores.csv
     """
     from deepsad.cli.user_data import read_data_file, score_data
-    from deepsad.files import write_atomically
+    from deepsad.files import check_writable, write_atomically
     from deepsad.models import load_model
 
     try:
+        if output:
+            check_writable(output)
         model = load_model(model_path, device=device)
         data = read_data_file(data_path, label_column=label_column, labels_path=labels_path)
         table = score_data(model, data)

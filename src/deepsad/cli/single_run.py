@@ -30,6 +30,10 @@ def parse_param(text: str) -> tuple[str, object]:
     try:
         return key.strip(), json.loads(value)
     except json.JSONDecodeError:
+        pass
+    try:  # inf, nan, 1e-4 and other numbers JSON does not spell
+        return key.strip(), float(value)
+    except ValueError:
         return key.strip(), value
 
 

@@ -52,6 +52,11 @@ def semi_supervised_labels(data: UserData, what: str, anomaly_label: str | None 
         return None
     if anomaly_label is not None:
         return _binary_labels(data.labels, anomaly_label, what)
+    if _are_booleans(pd.Series(data.labels)):
+        raise ValueError(
+            f"{what} holds booleans; deepsad's labels are +1 (known normal), 0 or empty (unlabeled) and -1 (known "
+            "anomaly). If True marks the anomalies, give --anomaly-label True"
+        )
     raw = pd.to_numeric(pd.Series(data.labels), errors="coerce")
     not_numbers = pd.Series(data.labels)[raw.isna() & pd.Series(data.labels).notna()]
     if len(not_numbers):
@@ -68,19 +73,41 @@ def semi_supervised_labels(data: UserData, what: str, anomaly_label: str | None 
     return values.astype(np.int8)
 
 
+def _are_booleans(cells: pd.Series) -> bool:
+    """A boolean column, or one of the words true/false only (as a CSV reader may leave them)."""
+    if pd.api.types.is_bool_dtype(cells):
+        return True
+    present = cells.dropna()
+    return len(present) > 0 and set(present.astype(str).str.lower()) <= {"true", "false"}
+
+
 def _binary_labels(raw: np.ndarray, anomaly_label: str, what: str) -> np.ndarray:
     cells = pd.Series(raw)
+    distinct = sorted(map(str, cells.dropna().unique()))
+    if len(distinct) > 2:
+        raise ValueError(
+            f"--anomaly-label expects binary labels (two values, e.g. 0/1), but {what} holds {len(distinct)} distinct "
+            f"values {distinct[:5]}; labels already in deepsad's convention (+1, 0, -1) need no --anomaly-label"
+        )
     numbers = pd.to_numeric(cells, errors="coerce")
-    if numbers.notna().sum() == cells.notna().sum():  # a numeric column: compare as numbers
+    if _are_booleans(cells):
+        if anomaly_label.lower() not in ("true", "false"):
+            raise ValueError(f"{what} holds booleans; give --anomaly-label True or False")
+        is_anomaly = cells.astype(str).str.lower() == anomaly_label.lower()
+    elif numbers.notna().sum() == cells.notna().sum():  # a numeric column: compare as numbers
         try:
             is_anomaly = numbers == float(anomaly_label)
         except ValueError as error:
             raise ValueError(f"{what} holds numbers, but the anomaly label {anomaly_label!r} is not one") from error
     else:
         is_anomaly = cells.astype(str) == anomaly_label
+    if numbers.notna().any() and bool((numbers == -1).any()):
+        raise ValueError(
+            f"{what} holds -1, deepsad's own mark of a known anomaly: labels already in deepsad's convention "
+            "(+1, 0, -1) need no --anomaly-label"
+        )
     if not is_anomaly.any():
-        found = sorted(map(str, cells.dropna().unique()))[:5]
-        raise ValueError(f"no cell of {what} equals the anomaly label {anomaly_label!r}; found {found}")
+        raise ValueError(f"no cell of {what} equals the anomaly label {anomaly_label!r}; found {distinct[:5]}")
     return from_binary(is_anomaly.to_numpy(), anomaly=True)
 
 

@@ -63,6 +63,9 @@ def _check_values(estimator) -> None:
     """``check_parameters`` on ``estimator`` and the estimators among its parameters (a
     hybrid's detector and autoencoder), which its own check does not look into."""
     check_parameters(estimator)
+    device = estimator.get_params(deep=False).get("device", "auto")
+    if isinstance(device, str) and device != "auto" and device.split(":")[0] not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}")
     for value in estimator.get_params(deep=False).values():
         if hasattr(value, "_parameter_constraints"):
             _check_values(value)

@@ -79,7 +79,7 @@ COMMON_CONSTRAINTS = {
     "scaler": [options("auto"), None],
     "contamination": CONTAMINATION,
     "device": [str, torch.device],
-    "random_state": ["random_state"],
+    "random_state": ["random_state", np.random.Generator],
     "verbose": ["boolean"],
 }
 """The parameter constraints of the deep estimators, by group; each estimator combines the

@@ -79,6 +79,9 @@ def fit_many_recording_warnings(estimators: Sequence, Xs: Sequence, ys: Sequence
 
 
 def _fit_many(estimators, Xs, ys, stack, caught: list[list] | None) -> list:
+    if hasattr(Xs, "shape") or hasattr(ys, "shape"):  # one array (or tensor or DataFrame), not one per estimator
+        raise TypeError("Xs and ys must be sequences with one data set per estimator; to fit every estimator on "
+                        "the same X, pass [X] * len(estimators)")
     estimators = list(estimators)
     Xs = list(Xs)
     ys = [None] * len(estimators) if ys is None else list(ys)

@@ -131,6 +131,8 @@ def read_model_file(path) -> tuple[dict, dict[str, torch.Tensor]]:
     """The metadata and tensors of a model file whose checksum matches, or a ValueError saying
     what is wrong. The file is read once, in one piece."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a model file")
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path}")
     size = path.stat().st_size
