@@ -153,3 +153,29 @@ def test_an_objective_that_keeps_a_tensor_the_model_file_would_lose_is_refused()
 
     with pytest.raises(TypeError, match=r"keeps the tensor\(s\) \['scale'\] as plain attributes"):
         ForgetfulSAD(**FAST).fit(X)
+
+
+def test_small_fully_connected_networks_train_on_one_cpu_thread_and_the_callers_setting_is_kept():
+    from deepsad.models.device import cpu_threads_for, torch_threads
+    from deepsad.networks import build_network
+
+    cpu = torch.device("cpu")
+    assert cpu_threads_for(build_network("mlp", (9,)).encoder, cpu) == 1
+    assert cpu_threads_for(build_network("mnist_lenet", (1, 28, 28)).encoder, cpu) is None
+    assert cpu_threads_for(torch.nn.Linear(2000, 1000), cpu) is None  # 2M parameters: big enough to split
+    assert cpu_threads_for(build_network("mlp", (9,)).encoder, torch.device("cuda")) is None
+    before = torch.get_num_threads()
+    seen = []
+    with torch_threads(before + 1):
+        seen.append(torch.get_num_threads())
+    assert seen == [before + 1] and torch.get_num_threads() == before
+    torch.set_num_threads(2)
+    try:
+        observed = []
+        model = DeepSAD(**FAST)
+        original = model._train_stage
+        model._train_stage = lambda run, stage: (observed.append(torch.get_num_threads()), original(run, stage))
+        model.fit(X)
+        assert observed == [1, 1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

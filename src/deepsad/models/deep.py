@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.labels import ANOMALY
-from deepsad.models.device import draw_seed, resolve_device
+from deepsad.models.device import cpu_threads_for, draw_seed, resolve_device, torch_threads
 from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import (
     check_tensor,
@@ -118,6 +118,8 @@ class FitRun:
     generator: torch.Generator
     networks: Networks
     stages: list[Stage]
+    threads: int | None = None
+    """The torch threads to train with (``cpu_threads_for``; None: torch's setting)."""
 
     def begin(self, stage: Stage) -> None:
         """Give the stage's objective its networks and let it initialise its state."""
@@ -175,10 +177,11 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             The fitted detector.
         """
         run = self._start_fit(X, y)
-        for stage in run.stages:
-            run.begin(stage)
-            self._train_stage(run, stage)
-        return self._finish_fit(run)
+        with torch_threads(run.threads):
+            for stage in run.stages:
+                run.begin(stage)
+                self._train_stage(run, stage)
+            return self._finish_fit(run)
 
     def _train_stage(self, run: FitRun, stage: Stage) -> None:
         """Train the stage's objective (after ``run.begin(stage)``) and log it in ``history_``."""
@@ -208,13 +211,15 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         if plan.pretraining is not None:
             stages.insert(0, Stage("pretrain", ReconstructionObjective(), plan.pretraining, "pretraining"))
         self.history_ = {}
+        networks = self._seeded_networks(seed)
         return FitRun(
             inputs=torch.from_numpy(self._transform(X)).to(self.device_),
             labels=torch.from_numpy(labels).to(self.device_),
             label_values=labels,
             generator=torch.Generator().manual_seed(seed),
-            networks=self._seeded_networks(seed),
+            networks=networks,
             stages=stages,
+            threads=cpu_threads_for(torch.nn.ModuleList(networks.modules.values()), self.device_),
         )
 
     def _finish_fit(self, run: FitRun) -> DeepDetector:
@@ -275,7 +280,8 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
 
     def _anomaly_score(self, X: np.ndarray) -> np.ndarray:
         inputs = torch.from_numpy(self._transform(X))
-        return self._score_tensor(inputs).numpy().astype(np.float64)
+        with torch_threads(cpu_threads_for(self.model_, self.device_)):
+            return self._score_tensor(inputs).numpy().astype(np.float64)
 
     # --------------------------------------------------------- save and load
     def save(self, path) -> None:

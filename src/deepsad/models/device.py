@@ -1,10 +1,18 @@
-"""Choosing the torch device and seeding, shared by the deep estimators."""
+"""Choosing the torch device, the CPU threads and the seed, shared by the deep estimators."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
+
+SMALL_NETWORK_PARAMETERS = 1_000_000
+"""Fully connected networks up to this many parameters train fastest on one CPU thread: their
+operations are too small to split (docs/benchmarks.md), and a second thread next to another busy
+process makes them up to 100x slower."""
 
 
 def resolve_device(device) -> torch.device:
@@ -27,3 +35,25 @@ def draw_seed(random_state) -> int:
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(0, 2**31 - 1))
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+def cpu_threads_for(module: torch.nn.Module, device: torch.device) -> int | None:
+    """The torch threads to train and score ``module`` with: 1 for a small network without
+    convolutions on the CPU, else None (leave torch's setting)."""
+    if device.type != "cpu" or any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in module.modules()):
+        return None
+    return 1 if sum(p.numel() for p in module.parameters()) <= SMALL_NETWORK_PARAMETERS else None
+
+
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with ``count`` torch threads (None: unchanged), restoring the caller's."""
+    if count is None or count == torch.get_num_threads():
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

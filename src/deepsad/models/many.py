@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from deepsad.models.deep import DeepDetector, FitRun, Stage
+from deepsad.models.device import torch_threads
 from deepsad.stacking import stack_key, train_stacked
 
 STACK_OPTIONS = ("auto", True, False)
@@ -90,6 +91,7 @@ def _fit_many(estimators, Xs, ys, stack, caught: list[list] | None) -> list:
                          "give one of each per estimator")
     if stack not in STACK_OPTIONS:
         raise ValueError(f"stack must be one of {STACK_OPTIONS}; got {stack!r}")
+
     def recording(*indices):
         """Warnings raised inside are recorded for these estimators (when asked to record)."""
         if caught is None:
@@ -105,6 +107,15 @@ def _fit_many(estimators, Xs, ys, stack, caught: list[list] | None) -> list:
     for i in deep:
         with recording(i):
             runs[i] = estimators[i]._start_fit(Xs[i], ys[i])
+    # One thread where every run would train on one alone (small networks on the CPU).
+    threads = {run.threads for run in runs.values()}
+    with torch_threads(threads.pop() if len(threads) == 1 else None):
+        _train_in_lockstep(estimators, runs, stack, recording)
+    return estimators
+
+
+def _train_in_lockstep(estimators, runs: dict, stack, recording) -> None:
+    """Each run's stages in turn, the matching ones trained together, then each run finished."""
     for step in range(max((len(run.stages) for run in runs.values()), default=0)):
         groups: dict[tuple, list] = {}
         for i, run in runs.items():
@@ -127,7 +138,6 @@ def _fit_many(estimators, Xs, ys, stack, caught: list[list] | None) -> list:
     for i, run in runs.items():
         with recording(i):
             estimators[i]._finish_fit(run)
-    return estimators
 
 
 class _Recording(warnings.catch_warnings):
