@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
         Autoencoder,
         DeepSAD,
         DeepSVDD,
+        PretrainingCache,
         SupervisedClassifier,
         fit_many,
     )
@@ -45,6 +46,7 @@ _LAZY = {
     "SupervisedClassifier": ("deepsad.models", "SupervisedClassifier"),
     "load": ("deepsad.models", "load_model"),
     "fit_many": ("deepsad.models", "fit_many"),
+    "PretrainingCache": ("deepsad.models", "PretrainingCache"),
 }
 
 __all__ = ["ANOMALY", "NORMAL", "UNLABELED", "__version__", *_LAZY]

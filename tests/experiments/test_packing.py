@@ -8,8 +8,8 @@ def odds(method="deepsad", seed=0, **kwargs):
     return Experiment("cardio", method, seed=seed, ratio_known_anomaly=0.05, **kwargs)
 
 
-def mnist(seed=0, **kwargs):
-    return Experiment("mnist", "deepsad", seed=seed, normal_class=0, ratio_known_anomaly=0.05, **kwargs)
+def mnist(seed=0, ratio_known_anomaly=0.05, **kwargs):
+    return Experiment("mnist", "deepsad", seed=seed, normal_class=0, ratio_known_anomaly=ratio_known_anomaly, **kwargs)
 
 
 def test_what_stacks_well():
@@ -42,3 +42,14 @@ def test_pack_size_one_runs_each_alone():
     assert [len(p) for p in pack([odds(seed=s) for s in range(4)], pack_size=1, workers=1, on_gpu=True)] == [1] * 4
     with pytest.raises(ValueError, match="pack_size must be a positive integer"):
         pack([], pack_size=0, workers=1, on_gpu=False)
+
+
+def test_unstacked_runs_that_pretrain_alike_share_a_pack_seed_by_seed():
+    params = {"pretrain_on": "unlabeled"}
+    experiments = [mnist(seed=s, ratio_known_anomaly=ratio, params={**params, "eta": eta})
+                   for ratio in (0.01, 0.05) for eta in (1.0, 10.0) for s in range(3)]
+    packs = pack(experiments, pack_size=4, workers=1, on_gpu=False)
+    assert [[e.seed for e in p] for p in packs] == [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]]
+    # Where the models stack (tables), packs go by seed as before: stacking gains more.
+    tables = [odds(seed=s, params=params) for s in range(3)]
+    assert [len(p) for p in pack(tables, pack_size=4, workers=1, on_gpu=False)] == [3]

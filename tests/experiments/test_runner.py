@@ -113,3 +113,18 @@ def test_a_failing_experiment_fails_alone_and_warnings_stay_with_their_experimen
     assert isinstance(results[1], FileNotFoundError)
     assert any("no labeled anomalies" in w for w in results[0][0].warnings)
     assert not any("no labeled anomalies" in w for w in results[2][0].warnings)
+
+
+def test_runs_that_differ_in_their_labels_share_one_pretraining(tmp_path):
+    from deepsad import PretrainingCache
+
+    params = {**TINY, "pretrain_on": "unlabeled"}
+    grid = [Experiment("digits", "deepsad", seed=0, normal_class=2, ratio_known_anomaly=ratio, params=params)
+            for ratio in (0.05, 0.1)]
+    cache = PretrainingCache(tmp_path)
+    (first, _), = run_experiments(grid[:1], device="cpu", pretrained=cache)
+    (second, outcome), = run_experiments(grid[1:], device="cpu", pretrained=cache)
+    assert "loaded" not in first.history["pretrain"] and second.history["pretrain"]["loaded"]
+    alone, alone_outcome = run_experiment(grid[1], device="cpu")
+    assert second.metrics == alone.metrics
+    np.testing.assert_array_equal(outcome.scores, alone_outcome.scores)

@@ -48,7 +48,7 @@ def test_the_fitted_model_is_the_objective_and_its_parts_are_attributes():
 
 NETWORK = {"network", "rep_dim", "hidden_sizes", "decoder"}
 TRAINING = {"epochs", "lr", "lr_milestones", "batch_size", "weight_decay"}
-PRETRAINING = {"pretrain", "ae_epochs", "ae_lr", "ae_lr_milestones", "ae_batch_size", "ae_weight_decay"}
+PRETRAINING = {"pretrain", "pretrain_on", "ae_epochs", "ae_lr", "ae_lr_milestones", "ae_batch_size", "ae_weight_decay"}
 COMMON = {"scaler", "contamination", "device", "random_state", "verbose"}
 
 
@@ -60,7 +60,7 @@ COMMON = {"scaler", "contamination", "device", "random_state", "verbose"}
         (HSC, {"h", "eta", "eps"} | NETWORK | TRAINING | PRETRAINING),
         (SupervisedClassifier, {"anomaly_weight"} | NETWORK | TRAINING | PRETRAINING),
         # One stage, the pretraining one: no main stage, nothing to switch off.
-        (Autoencoder, NETWORK | PRETRAINING - {"pretrain"}),
+        (Autoencoder, NETWORK | PRETRAINING - {"pretrain", "pretrain_on"}),
         # Its own three MLPs and no pretraining.
         (SSDGM, {"alpha", "rep_dim", "hidden_sizes"} | TRAINING),
     ],

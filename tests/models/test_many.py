@@ -112,3 +112,63 @@ def test_fitted_together_models_save_and_load(tmp_path):
 def test_mismatched_arguments_are_named(args, kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):
         fit_many(*args, **kwargs)
+
+
+def _with_labeled_anomalies(n_labeled, seed=0):
+    """The same unlabeled samples, with ``n_labeled`` labeled anomalies appended."""
+    rng = np.random.default_rng(seed)
+    unlabeled = rng.normal(size=(140, 5)).astype(np.float32)
+    anomalies = rng.normal(4, 1, size=(n_labeled, 5)).astype(np.float32)
+    return np.vstack([unlabeled, anomalies]), np.r_[np.zeros(140, dtype=int), -np.ones(n_labeled, dtype=int)]
+
+
+def test_a_pretraining_on_the_unlabeled_samples_is_trained_once_and_loaded_by_the_fits_that_repeat_it(tmp_path):
+    from deepsad import PretrainingCache
+
+    cache = PretrainingCache(tmp_path / "pretrained")
+    make = lambda: DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST)  # noqa: E731
+    (X_few, y_few), (X_many, y_many) = _with_labeled_anomalies(3), _with_labeled_anomalies(12)
+    first = fit_many([make()], [X_few], [y_few], pretrained=cache)[0]
+    assert (cache.trained, cache.reused) == (1, 0) and "loaded" not in first.history_["pretrain"]
+    second = fit_many([make()], [X_many], [y_many], pretrained=cache)[0]
+    assert (cache.trained, cache.reused) == (1, 1) and second.history_["pretrain"]["loaded"]
+    assert second.history_["pretrain"]["loss"] == first.history_["pretrain"]["loss"]
+    # Loading gives exactly the fit that trains its own pretraining.
+    alone = make().fit(X_many, y_many)
+    np.testing.assert_array_equal(second.anomaly_score(X_many), alone.anomaly_score(X_many))
+    # The paper's choice (pretrain on all samples) sees the labeled anomalies: nothing to share.
+    all_samples = DeepSAD(random_state=0, **FAST)
+    fit_many([all_samples], [X_many], [y_many], pretrained=cache)
+    assert cache.reused == 1 and cache.trained == 2
+
+
+def test_a_damaged_pretraining_entry_is_trained_again(tmp_path):
+    from deepsad import PretrainingCache
+
+    cache = PretrainingCache(tmp_path)
+    X, y = _with_labeled_anomalies(3)
+    fit_many([DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST)], [X], [y], pretrained=cache)
+    [entry] = list(tmp_path.iterdir())
+    entry.write_bytes(entry.read_bytes()[:-10] + b"0123456789")
+    again = fit_many([DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST)], [X], [y], pretrained=cache)[0]
+    assert cache.reused == 0 and cache.trained == 2 and "loaded" not in again.history_["pretrain"]
+
+
+def test_pretraining_on_the_unlabeled_samples_needs_some():
+    X, _ = _with_labeled_anomalies(3)
+    with pytest.raises(ValueError, match="pretrain_on='unlabeled' needs unlabeled samples"):
+        DeepSAD(pretrain_on="unlabeled", **FAST).fit(X, np.r_[np.ones(140), -np.ones(3)])
+
+
+def test_fits_of_one_call_that_pretrain_alike_pretrain_once(tmp_path):
+    from deepsad import PretrainingCache
+
+    cache = PretrainingCache(tmp_path)
+    data = [_with_labeled_anomalies(n) for n in (3, 6, 12)]
+    fitted = fit_many([DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST) for _ in data],
+                      [X for X, _ in data], [y for _, y in data], pretrained=cache)
+    assert (cache.trained, cache.reused) == (1, 2)
+    assert ["loaded" in m.history_["pretrain"] for m in fitted] == [False, True, True]
+    for model, (X, y) in zip(fitted, data):
+        alone = DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST).fit(X, y)
+        np.testing.assert_array_equal(model.anomaly_score(X), alone.anomaly_score(X))

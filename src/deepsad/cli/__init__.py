@@ -213,13 +213,17 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
               help="Train the autoencoder of the hybrids once per training set and parameters, saved in a "
                    "folder beside the store (STORE with the suffix .autoencoders), and reuse it in the other "
                    "hybrid runs; or let every hybrid run train its own.")
+@click.option("--share-pretraining/--no-share-pretraining", default=True,
+              help="Keep every autoencoder pretraining in a folder beside the store (STORE with the suffix "
+                   ".pretrained) and load it in the runs that would repeat it exactly (with pretrain_on = "
+                   "'unlabeled', the runs that differ only in their labels); results are unchanged.")
 @click.option("--pack-size", type=click.IntRange(1), default=10,
               help="Experiments that differ only in their seed run in one worker, their models trained together "
                    "as one stacked model (on a GPU, or the CPU for networks without convolutions), in packs of "
                    "at most this many; 1 runs each experiment on its own.")
 @_data_options
-def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders, pack_size, data_root, download,
-          device, threads) -> None:
+def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders, share_pretraining, pack_size,
+          data_root, download, device, threads) -> None:
     """Run the grid of experiments in CONFIG (TOML or YAML) and store every result.
 
     Each finished experiment is committed to the store at once; a killed sweep resumes where
@@ -243,7 +247,8 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     left = experiments if results is None else pending(experiments, results, retry_failed)
     shared = str(Path(store).with_suffix(".autoencoders")) if share_autoencoders else None
     settings = RunSettings(root=data_root, download=download, device=device, threads=threads,
-                           shared_autoencoders=shared, pack_size=pack_size)
+                           shared_autoencoders=shared, pack_size=pack_size,
+                           shared_pretraining=str(Path(store).with_suffix(".pretrained")) if share_pretraining else None)
     packs = pack(left, pack_size=pack_size, workers=workers, on_gpu=on_gpu(settings))
     click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}, "
                f"{len(left)} to run in {len(packs)} pack(s) on {workers} worker(s)")

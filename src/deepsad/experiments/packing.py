@@ -3,8 +3,10 @@ trained together (``deepsad.fit_many``).
 
 Experiments that differ only in their seed (and the known anomaly classes drawn with it) train
 networks of one architecture on data of one shape: on a GPU, or on the CPU for networks without
-convolutions, they train fastest as one stacked model (docs/benchmarks.md). Everything else runs
-alone, one experiment per pack, so that the workers share the work as before.
+convolutions, they train fastest as one stacked model (docs/benchmarks.md). Of the others, those
+that pretrain on their unlabeled samples and differ only in their labeled ones (γl, η, known
+classes) share one pack, where their pretraining runs once. Everything else runs alone, one
+experiment per pack, so that the workers share the work as before.
 """
 
 from __future__ import annotations
@@ -38,18 +40,35 @@ def stacks_well(experiment: Experiment, on_gpu: bool) -> bool:
     return network == "mlp"
 
 
+def pretrains_alike(experiment: Experiment) -> bool:
+    """Whether the experiment pretrains on its unlabeled samples alone (``pretrain_on =
+    "unlabeled"``), like every experiment that differs from it only in its labeled samples."""
+    method = METHODS[experiment.method]
+    return (method.deep and experiment.selection is None and experiment.params.get("pretrain", True) is not False
+            and experiment.params.get("pretrain_on") == "unlabeled")
+
+
 def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_gpu: bool) -> list[list[Experiment]]:
     """The experiments in packs of at most ``pack_size``, in their order of first appearance:
-    those that stack well grouped by everything but the seed and known classes, split so that
-    there are at least as many packs as ``workers`` where possible; the others one per pack."""
+    those that stack well grouped by everything but the seed and known classes; the others that
+    pretrain alike grouped by everything but their labeled samples (γl, known classes, η); the
+    rest one per pack. Packs are split so that there are at least as many as ``workers`` where
+    possible."""
     if pack_size < 1:
         raise ValueError(f"pack_size must be a positive integer; got {pack_size!r}")
     groups: dict[str, list[Experiment]] = {}
     for experiment in experiments:
+        fields = experiment.to_dict()
         if pack_size > 1 and stacks_well(experiment, on_gpu):
-            fields = experiment.to_dict()
-            fields.pop("seed")
-            fields.pop("known_anomaly_classes")
+            for name in ("seed", "known_anomaly_classes"):
+                fields.pop(name)
+            key = json.dumps(fields, sort_keys=True)
+        elif pack_size > 1 and pretrains_alike(experiment):
+            # The runs of one seed that differ only in their labels pretrain alike: in one
+            # pack, their pretraining is trained once (fit_many with a PretrainingCache).
+            for name in ("known_anomaly_classes", "n_known_classes", "ratio_known_anomaly"):
+                fields.pop(name)
+            fields["params"] = {k: v for k, v in fields["params"].items() if k != "eta"}
             key = json.dumps(fields, sort_keys=True)
         else:
             key = experiment.key

@@ -70,6 +70,8 @@ def training_history(estimator) -> dict:
             kept[stage] = {"loss": [float(v) for v in log["loss"]], "seconds": float(sum(log.get("seconds", [])))}
             if "models_trained_together" in log:  # the seconds are then the pass's, shared out
                 kept[stage]["models_trained_together"] = int(log["models_trained_together"])
+            if log.get("loaded"):  # trained by an earlier fit and loaded (PretrainingCache)
+                kept[stage]["loaded"] = True
         elif isinstance(log, bool | int | float | str):
             kept[stage] = log
         elif isinstance(log, list) and all(isinstance(v, int | float) for v in log):

@@ -24,7 +24,7 @@ from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.tasks import Task, build_task
 from deepsad.labels import LabelConventionWarning
-from deepsad.models import fit_many_recording_warnings
+from deepsad.models import PretrainingCache, fit_many_recording_warnings
 
 
 def run_experiment(
@@ -60,10 +60,12 @@ def run_experiments(
     device: str | None = None,
     autoencoders: SharedAutoencoders | None = None,
     stack="auto",
+    pretrained: PretrainingCache | None = None,
     _model_path: str | None = None,
 ) -> list[tuple[RunRecord, ExperimentOutcome] | Exception]:
     """``run_experiment`` for several experiments, their deep models fitted together
-    (``deepsad.fit_many``: those that match train as one stacked model; ``stack`` as there).
+    (``deepsad.fit_many``: those that match train as one stacked model; ``stack`` as there),
+    pretraining stages found in ``pretrained`` loaded instead of trained.
 
     Returns, per experiment and in order, its record and outcome, or the exception that
     stopped it: one failing experiment does not stop the others.
@@ -75,7 +77,7 @@ def run_experiments(
             runs[index] = _prepare(experiment, root, download, device, autoencoders)
         except Exception as error:  # noqa: BLE001 - returned for this experiment alone
             results[index] = error
-    for index, outcome in _fit_and_score_all(runs, stack).items():
+    for index, outcome in _fit_and_score_all(runs, stack, pretrained).items():
         if isinstance(outcome, Exception):
             results[index] = outcome
             continue
@@ -146,12 +148,12 @@ def _prepare(experiment, root, download, device, autoencoders) -> _Run:
     return _Run(experiment, task, prepared, seconds, started_at, log)
 
 
-def _fit_and_score_all(runs: dict[int, _Run], stack) -> dict[int, tuple | Exception]:
+def _fit_and_score_all(runs: dict[int, _Run], stack, pretrained) -> dict[int, tuple | Exception]:
     """Fit the prepared estimators together and score each test set once; if fitting together
     fails, each is fitted alone, so an error is that of its own experiment."""
     indices = list(runs)
     outcomes: dict[int, tuple | Exception] = {}
-    if len(indices) > 1:
+    if len(indices) > 1 or pretrained is not None:
         estimators = [runs[i].prepared.estimator for i in indices]
         shared: list = []
         try:
@@ -159,7 +161,7 @@ def _fit_and_score_all(runs: dict[int, _Run], stack) -> dict[int, tuple | Except
                 clock = time.perf_counter()
                 fitted, caught = fit_many_recording_warnings(
                     estimators, [runs[i].task.X_train for i in indices], [runs[i].task.y_train for i in indices],
-                    stack=stack,
+                    stack=stack, pretrained=pretrained,
                 )
                 seconds = (time.perf_counter() - clock) / len(indices)  # the pack's time, shared out
         except Exception:  # noqa: BLE001 - fitted one by one below, which attributes the error

@@ -31,6 +31,7 @@ from deepsad.experiments.runner import run_experiments
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import Claim, ResultsStore
+from deepsad.models import PretrainingCache
 from deepsad.progress import progress
 
 MAX_WORKER_DEATHS = 2
@@ -68,6 +69,9 @@ class RunSettings:
     device: str | None = None
     threads: int = 1
     shared_autoencoders: str | None = None
+    shared_pretraining: str | None = None
+    """Folder of pretrained autoencoders (``deepsad.PretrainingCache``) shared by the runs whose
+    pretraining is the same (None: each run trains its own)."""
     pack_size: int = DEFAULT_PACK_SIZE
     """Experiments that differ only in their seed are run by one worker, their models trained
     together, in packs of at most this many (``deepsad.experiments.packing``); 1 runs each
@@ -108,9 +112,10 @@ def run_pack(experiment_dicts: list[dict], settings: RunSettings) -> list[Result
     stop a sweep."""
     experiments = [Experiment.from_dict(d) for d in experiment_dicts]
     shared = None if settings.shared_autoencoders is None else SharedAutoencoders(settings.shared_autoencoders)
+    pretrained = None if settings.shared_pretraining is None else PretrainingCache(settings.shared_pretraining)
     try:
         outcomes = run_experiments(experiments, root=settings.root, download=settings.download,
-                                   device=settings.device, autoencoders=shared)
+                                   device=settings.device, autoencoders=shared, pretrained=pretrained)
     except Exception as error:  # noqa: BLE001 - recorded in the store for each, shown in the summary
         outcomes = [error] * len(experiments)
     results = []

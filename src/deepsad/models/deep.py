@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from deepsad.base import AnomalyDetectorMixin
-from deepsad.labels import ANOMALY
+from deepsad.labels import ANOMALY, UNLABELED
 from deepsad.models.device import cpu_threads_for, draw_seed, resolve_device, torch_threads
 from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import (
@@ -96,15 +96,20 @@ class TrainingPlan:
     pretraining: Schedule | None = None
 
 
+PRETRAINING = "pretrain"
+"""The name of the autoencoder pretraining stage (in ``history_``)."""
+
+
 @dataclass(frozen=True)
 class Stage:
-    """One training stage of a fit: its name in ``history_``, its objective, its schedule, and
-    what the progress bar calls it."""
+    """One training stage of a fit: its name in ``history_``, its objective, its schedule,
+    what the progress bar calls it, and the training samples it trains on (indices; None: all)."""
 
     name: str
     objective: Objective
     schedule: Schedule
     description: str
+    samples: torch.Tensor | None = None
 
 
 @dataclass
@@ -121,10 +126,16 @@ class FitRun:
     threads: int | None = None
     """The torch threads to train with (``cpu_threads_for``; None: torch's setting)."""
 
+    def data(self, stage: Stage) -> tuple[torch.Tensor, torch.Tensor]:
+        """The inputs and labels the stage trains on."""
+        if stage.samples is None:
+            return self.inputs, self.labels
+        return self.inputs[stage.samples], self.labels[stage.samples]
+
     def begin(self, stage: Stage) -> None:
         """Give the stage's objective its networks and let it initialise its state."""
         stage.objective.assemble(self.networks)
-        stage.objective.start(self.inputs, self.labels, self.generator)
+        stage.objective.start(*self.data(stage), self.generator)
 
 
 def training_schedule(estimator) -> Schedule:
@@ -187,7 +198,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         """Train the stage's objective (after ``run.begin(stage)``) and log it in ``history_``."""
         objective = stage.objective
         log = train(
-            objective, run.inputs, run.labels, objective.batch_loss, stage.schedule, run.generator,
+            objective, *run.data(stage), objective.batch_loss, stage.schedule, run.generator,
             description=stage.description, verbose=self.verbose, on_epoch_end=objective.after_epoch,
         )
         self.history_[stage.name] = vars(log)
@@ -206,10 +217,20 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         objective.check_labels(labels)
         self.device_ = resolve_device(self.device)
         seed = draw_seed(self.random_state)
-        self.scaler_ = StandardMinMaxScaler().fit(X) if self.scaler == "auto" and X.ndim == 2 else None
+        # With pretrain_on="unlabeled", the scaling statistics and the pretraining come from the
+        # unlabeled samples alone, which the labeled ones of a grid (γl, η, known classes) leave
+        # the same: one pretraining then serves all of them (PretrainingCache).
+        unlabeled = None
+        if plan.pretraining is not None and getattr(self, "pretrain_on", "all") == "unlabeled":
+            if not np.any(labels == UNLABELED):
+                raise ValueError("pretrain_on='unlabeled' needs unlabeled samples (label 0); y has none")
+            unlabeled = np.flatnonzero(labels == UNLABELED)
+        scaled_on = X if unlabeled is None else X[unlabeled]
+        self.scaler_ = StandardMinMaxScaler().fit(scaled_on) if self.scaler == "auto" and X.ndim == 2 else None
         stages = [Stage("train", objective, plan.schedule, type(self).__name__)]
         if plan.pretraining is not None:
-            stages.insert(0, Stage("pretrain", ReconstructionObjective(), plan.pretraining, "pretraining"))
+            samples = None if unlabeled is None else torch.from_numpy(unlabeled).to(self.device_)
+            stages.insert(0, Stage(PRETRAINING, ReconstructionObjective(), plan.pretraining, "pretraining", samples))
         self.history_ = {}
         networks = self._seeded_networks(seed)
         return FitRun(

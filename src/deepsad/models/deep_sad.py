@@ -17,7 +17,7 @@ from deepsad.models.hypersphere import HypersphereObjective
 from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.objectives import deep_sad_loss
-from deepsad.parameters import POSITIVE_REAL
+from deepsad.parameters import POSITIVE_REAL, options
 
 
 class DeepSADObjective(HypersphereObjective):
@@ -72,6 +72,11 @@ class DeepSAD(DeepDetector):
         as given (scale pixels to [0, 1]).
     pretrain : bool, default=True
         Pretrain φ as the encoder of an autoencoder and start from its weights.
+    pretrain_on : {"all", "unlabeled"}, default="all"
+        The samples pretraining trains the autoencoder on, and the tabular scaling is fitted
+        on: the whole training set (the paper), or the unlabeled samples only, which are the
+        same across the labeled fractions, η and known classes of a grid, so one pretrained
+        autoencoder serves them all (``deepsad.fit_many`` with a ``PretrainingCache``).
     epochs : int, default=150
         Training epochs; 0 trains nothing: the pretrained (or random) φ is used as it is,
         around its center c.
@@ -150,6 +155,7 @@ class DeepSAD(DeepDetector):
         "eps": [POSITIVE_REAL],
         **NETWORK_CONSTRAINTS,
         "pretrain": ["boolean"],
+        "pretrain_on": [options("all", "unlabeled")],
         **TRAINING_CONSTRAINTS,
         **PRETRAINING_CONSTRAINTS,
         **COMMON_CONSTRAINTS,
@@ -166,6 +172,7 @@ class DeepSAD(DeepDetector):
         decoder=None,
         scaler="auto",
         pretrain=True,
+        pretrain_on="all",
         epochs=150,
         lr=1e-4,
         lr_milestones=(50,),
@@ -189,6 +196,7 @@ class DeepSAD(DeepDetector):
         self.decoder = decoder
         self.scaler = scaler
         self.pretrain = pretrain
+        self.pretrain_on = pretrain_on
         self.epochs = epochs
         self.lr = lr
         self.lr_milestones = lr_milestones

@@ -17,14 +17,17 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from deepsad.models.deep import DeepDetector, FitRun, Stage
+from deepsad.models.deep import PRETRAINING, DeepDetector, FitRun, Stage
 from deepsad.models.device import torch_threads
+from deepsad.models.pretraining_cache import PretrainingCache
 from deepsad.stacking import stack_key, train_stacked
 
 STACK_OPTIONS = ("auto", True, False)
 
 
-def fit_many(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, stack="auto") -> list:
+
+def fit_many(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, stack="auto",
+             pretrained: PretrainingCache | None = None) -> list:
     """Fit each estimator on its own data, training compatible ones together.
 
     Parameters
@@ -44,6 +47,11 @@ def fit_many(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, 
         Train matching stages together: "auto" does so on a GPU, and on the CPU for networks
         without convolutions (stacked convolutions are slower than separate ones on the CPU;
         docs/benchmarks.md); False fits one estimator after the other.
+    pretrained : PretrainingCache or None, default=None
+        Where pretrained autoencoders are kept: a pretraining stage found there (the same
+        networks, initial weights, samples and schedule) is loaded instead of trained, and
+        one trained here is stored. With ``pretrain_on="unlabeled"``, fits that differ only
+        in their labels share one pretraining. The results are those of training it.
 
     Returns
     -------
@@ -60,11 +68,11 @@ def fit_many(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, 
     >>> [m.anomaly_score(X[:2]).shape for m in models]
     [(2,), (2,), (2,)]
     """
-    return _fit_many(estimators, Xs, ys, stack, caught=None)
+    return _fit_many(estimators, Xs, ys, stack, pretrained, caught=None)
 
 
-def fit_many_recording_warnings(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *,
-                                stack="auto") -> tuple[list, list[list[warnings.WarningMessage]]]:
+def fit_many_recording_warnings(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, stack="auto",
+                                pretrained: PretrainingCache | None = None) -> tuple[list, list[list]]:
     """``fit_many``, with the warnings of each estimator's fit recorded for it instead of shown
     (a warning of a stage trained together is recorded for each estimator of the group).
 
@@ -76,10 +84,10 @@ def fit_many_recording_warnings(estimators: Sequence, Xs: Sequence, ys: Sequence
         The warnings raised while fitting each estimator.
     """
     caught = [[] for _ in estimators]
-    return _fit_many(estimators, Xs, ys, stack, caught=caught), caught
+    return _fit_many(estimators, Xs, ys, stack, pretrained, caught=caught), caught
 
 
-def _fit_many(estimators, Xs, ys, stack, caught: list[list] | None) -> list:
+def _fit_many(estimators, Xs, ys, stack, pretrained, caught: list[list] | None) -> list:
     if hasattr(Xs, "shape") or hasattr(ys, "shape"):  # one array (or tensor or DataFrame), not one per estimator
         raise TypeError("Xs and ys must be sequences with one data set per estimator; to fit every estimator on "
                         "the same X, pass [X] * len(estimators)")
@@ -110,22 +118,35 @@ def _fit_many(estimators, Xs, ys, stack, caught: list[list] | None) -> list:
     # One thread where every run would train on one alone (small networks on the CPU).
     threads = {run.threads for run in runs.values()}
     with torch_threads(threads.pop() if len(threads) == 1 else None):
-        _train_in_lockstep(estimators, runs, stack, recording)
+        _train_in_lockstep(estimators, runs, stack, pretrained, recording)
     return estimators
 
 
-def _train_in_lockstep(estimators, runs: dict, stack, recording) -> None:
+def _train_in_lockstep(estimators, runs: dict, stack, pretrained, recording) -> None:
     """Each run's stages in turn, the matching ones trained together, then each run finished."""
     for step in range(max((len(run.stages) for run in runs.values()), default=0)):
         groups: dict[tuple, list] = {}
+        to_store: dict[int, str] = {}
+        followers: dict[int, str] = {}  # runs whose pretraining another run of this step trains
         for i, run in runs.items():
             if step >= len(run.stages):
                 continue
             stage = run.stages[step]
             with recording(i):
                 run.begin(stage)
-            key = stack_key(stage.objective, run.inputs, run.labels, stage.schedule)
-            if key is None or not _stacking_wanted(stack, stage.objective, run.inputs.device):
+            inputs, labels = run.data(stage)
+            if pretrained is not None and stage.name == PRETRAINING:
+                cache_key = pretrained.key(stage.objective, inputs, stage.schedule, run.generator)
+                log = pretrained.load(cache_key, stage.objective, run.generator)
+                if log is not None:
+                    _loaded(estimators[i], stage, log)
+                    continue
+                if cache_key in to_store.values():
+                    followers[i] = cache_key
+                    continue
+                to_store[i] = cache_key
+            key = stack_key(stage.objective, inputs, labels, stage.schedule)
+            if key is None or not _stacking_wanted(stack, stage.objective, inputs.device):
                 key = ("alone", i)
             groups.setdefault(key, []).append((i, run, stage))
         for group in groups.values():
@@ -135,6 +156,19 @@ def _train_in_lockstep(estimators, runs: dict, stack, recording) -> None:
                     estimators[i]._train_stage(run, stage)
                 else:
                     _train_together([(estimators[i], run, stage) for i, run, stage in group])
+            for i, run, stage in group:
+                if i in to_store:
+                    log = {k: v for k, v in estimators[i].history_[stage.name].items() if k != "models_trained_together"}
+                    pretrained.save(to_store[i], stage.objective, run.generator, log)
+        for i, cache_key in followers.items():
+            run = runs[i]
+            stage = run.stages[step]
+            with recording(i):
+                log = pretrained.load(cache_key, stage.objective, run.generator)
+                if log is None:  # not stored (e.g. a full disk): trained here after all
+                    estimators[i]._train_stage(run, stage)
+                else:
+                    _loaded(estimators[i], stage, log)
     for i, run in runs.items():
         with recording(i):
             estimators[i]._finish_fit(run)
@@ -157,6 +191,11 @@ class _Recording(warnings.catch_warnings):
             target.extend(self.log)
 
 
+def _loaded(estimator: DeepDetector, stage: Stage, log: dict) -> None:
+    """Record a stage loaded from the cache: its log, with no time spent here."""
+    estimator.history_[stage.name] = {**log, "seconds": [0.0] * len(log["seconds"]), "loaded": True}
+
+
 def _stacking_wanted(stack, objective: nn.Module, device: torch.device) -> bool:
     if stack != "auto":
         return bool(stack)
@@ -165,10 +204,11 @@ def _stacking_wanted(stack, objective: nn.Module, device: torch.device) -> bool:
 
 def _train_together(group: list[tuple[DeepDetector, FitRun, Stage]]) -> None:
     estimators, runs, stages = zip(*group)
+    data = [run.data(stage) for run, stage in zip(runs, stages)]
     logs = train_stacked(
         [stage.objective for stage in stages],
-        [run.inputs for run in runs],
-        [run.labels for run in runs],
+        [inputs for inputs, _ in data],
+        [labels for _, labels in data],
         stages[0].schedule,
         [run.generator for run in runs],
         description=stages[0].description,

@@ -191,6 +191,10 @@ IGNORED_BY_EARLIER_VERSIONS = {
               "ae_weight_decay"},
 }
 
+# Parameters added after a file format was in use, with the value that gives the behaviour the
+# earlier versions had: a file without them loads with that value (they affect training only).
+ADDED_BY_LATER_VERSIONS = {"pretrain_on": "all"}
+
 
 def load_model(path, *, network: torch.nn.Module | None = None, decoder: torch.nn.Module | None = None, device="auto"):
     """Read a model written by ``save``.
@@ -220,6 +224,9 @@ def load_model(path, *, network: torch.nn.Module | None = None, decoder: torch.n
     for key in IGNORED_BY_EARLIER_VERSIONS.get(name, ()):
         params.pop(key, None)
     expected = cls._get_param_names()
+    for key, value in ADDED_BY_LATER_VERSIONS.items():
+        if key in expected:
+            params.setdefault(key, value)
     unknown = sorted(set(params) - set(expected))
     if unknown:
         raise ValueError(f"{path}: the model's parameters include {_shown(unknown[0])}, which is not a parameter of {name}")

@@ -21,7 +21,7 @@ from deepsad.models.deep import (
 from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import savable
 from deepsad.objectives import anomaly_cross_entropy
-from deepsad.parameters import POSITIVE_REAL
+from deepsad.parameters import POSITIVE_REAL, options
 
 LOGIT_DECISION_BOUNDARY = 0.0
 """The output's decision boundary p(anomaly | x) = 0.5, on the logit scale of the scores."""
@@ -98,6 +98,11 @@ class SupervisedClassifier(DeepDetector):
         as given (scale pixels to [0, 1]).
     pretrain : bool, default=True
         Pretrain φ as the encoder of an autoencoder and start from its weights.
+    pretrain_on : {"all", "unlabeled"}, default="all"
+        The samples pretraining trains the autoencoder on, and the tabular scaling is fitted
+        on: the whole training set (the paper), or the unlabeled samples only, which are the
+        same across the labeled fractions, η and known classes of a grid, so one pretrained
+        autoencoder serves them all (``deepsad.fit_many`` with a ``PretrainingCache``).
     epochs : int, default=150
         Training epochs; 0 trains nothing: the pretrained (or random) φ and a random output
         layer score as they are.
@@ -169,6 +174,7 @@ class SupervisedClassifier(DeepDetector):
         "anomaly_weight": [POSITIVE_REAL],
         **NETWORK_CONSTRAINTS,
         "pretrain": ["boolean"],
+        "pretrain_on": [options("all", "unlabeled")],
         **TRAINING_CONSTRAINTS,
         **PRETRAINING_CONSTRAINTS,
         **COMMON_CONSTRAINTS,
@@ -184,6 +190,7 @@ class SupervisedClassifier(DeepDetector):
         decoder=None,
         scaler="auto",
         pretrain=True,
+        pretrain_on="all",
         epochs=150,
         lr=1e-4,
         lr_milestones=(50,),
@@ -206,6 +213,7 @@ class SupervisedClassifier(DeepDetector):
         self.decoder = decoder
         self.scaler = scaler
         self.pretrain = pretrain
+        self.pretrain_on = pretrain_on
         self.epochs = epochs
         self.lr = lr
         self.lr_milestones = lr_milestones
