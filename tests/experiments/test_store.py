@@ -177,6 +177,11 @@ def test_a_schema_version_that_is_not_an_integer_is_damage(tmp_path, version):
          "the record of experiment 'a' has metrics that are not numbers"),
         ("record", '{"key": "a", "experiment": {}, "metrics": {}, "seconds": 3}', "records",
          "the record of experiment 'a' has a 'seconds' entry that is not an object"),
+        ("record", '{"key": "a", "experiment": {}, "metrics": {"auroc": NaN}}', "records",
+         r"the record of experiment 'a' has metrics outside \[0, 1\]"),
+        ("record", '{"key": "a", "experiment": {"dataset": "digits", "method": "deepsad", "normal_class": "zero"}, '
+                   '"metrics": {"auroc": 0.9}}', "records",
+         r"the record of experiment 'a' has an experiment that is not valid \(.*normal_class must be one of 0..9"),
         ("outcome", b"not an npz payload", "outcome", "the test outcome of experiment 'a' cannot be read"),
         ("outcome", None, "outcome", "the test outcome of experiment 'a' cannot be read"),
     ],

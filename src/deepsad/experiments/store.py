@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 import sqlite3
 import time
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from deepsad.experiments.outcome import ExperimentOutcome
 from deepsad.experiments.records import RunRecord
+from deepsad.experiments.spec import Experiment
 
 SCHEMA_VERSION = 1
 APPLICATION = "deepsad"
@@ -280,4 +282,10 @@ def _record_problem(record: dict) -> str | None:
             return f"has a {name!r} entry that is not an {_JSON_TYPES[kind]}"
     if not all(isinstance(value, int | float) and not isinstance(value, bool) for value in record["metrics"].values()):
         return "has metrics that are not numbers"
+    if not all(math.isfinite(value) and 0.0 <= value <= 1.0 for value in record["metrics"].values()):
+        return "has metrics outside [0, 1]"
+    try:  # the experiment as the report reads it: a valid Experiment
+        Experiment.from_dict(record["experiment"])
+    except (TypeError, ValueError, KeyError) as error:
+        return f"has an experiment that is not valid ({error})"
     return None
