@@ -208,3 +208,17 @@ def test_the_cli_says_how_many_experiments_another_sweep_is_running(tmp_path):
     assert "0 succeeded, 0 failed, 0 skipped" in result.output
     assert f"2 not run here: another sweep on {store.path} is running them" in result.output
     assert f"{LEASE_SECONDS / 60:.0f} min later on others" in result.output
+
+
+def test_the_time_left_is_estimated_from_the_timings_of_finished_experiments_of_the_same_kind(tmp_path):
+    from deepsad.experiments.runner import run_experiment
+    from deepsad.experiments.sweep import estimate_seconds
+
+    store = ResultsStore(tmp_path / "results.sqlite")
+    done, same_kind, other_kind = digits_grid(seeds=(0, 1, 2))[:3]
+    record, outcome = run_experiment(done)
+    store.add_result(record, outcome)
+    other = Experiment("digits", "iforest", seed=0, normal_class=0)
+    seconds, unknown = estimate_seconds([same_kind, other_kind, other], store, workers=2)
+    assert unknown == 1 and seconds == pytest.approx(2 * sum(record.seconds.values()) / 2)
+    assert estimate_seconds([other], None, workers=1) == (0.0, 1)

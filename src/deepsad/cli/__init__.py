@@ -233,7 +233,7 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     from deepsad.experiments.config import ConfigError, expand, read_config
     from deepsad.experiments.packing import pack
     from deepsad.experiments.store import ResultsStore
-    from deepsad.experiments.sweep import LEASE_SECONDS, RunSettings, on_gpu, pending, run_sweep
+    from deepsad.experiments.sweep import LEASE_SECONDS, RunSettings, estimate_seconds, on_gpu, pending, run_sweep
 
     try:
         experiments = expand(read_config(config_path))
@@ -252,6 +252,12 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     packs = pack(left, pack_size=pack_size, workers=workers, on_gpu=on_gpu(settings))
     click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}, "
                f"{len(left)} to run in {len(packs)} pack(s) on {workers} worker(s)")
+    if left:
+        seconds, unknown = estimate_seconds(left, results, workers)
+        timed = len(left) - unknown
+        if timed:
+            click.echo(f"estimated time for the {timed} with recorded timings of their kind: {seconds / 60:.1f} min"
+                       + (f"; {unknown} of a kind not run yet" if unknown else ""))
     if dry_run:
         return
 

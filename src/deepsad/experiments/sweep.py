@@ -13,6 +13,7 @@ killed sweep's leases are freed by the next sweep on the same host, and expire f
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import secrets
@@ -24,6 +25,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+
+import numpy as np
 
 from deepsad.experiments.packing import DEFAULT_PACK_SIZE, pack
 from deepsad.experiments.records import RunRecord
@@ -170,6 +173,32 @@ def _stopped_here(owner: str) -> bool:
     except PermissionError:  # it exists, as another user's process
         pass
     return False
+
+
+def estimate_seconds(experiments: Sequence[Experiment], store: ResultsStore | None, workers: int) -> tuple[float, int]:
+    """The wall time the experiments are expected to take on ``workers`` processes, from the
+    seconds the store recorded for finished experiments of the same data set, method and
+    parameters (the median; packed runs record their share of their pack), and how many
+    experiments have no such timing (left out of the estimate)."""
+    if store is None:
+        return 0.0, len(experiments)
+    recorded: dict[str, list[float]] = {}
+    for record in store.records():
+        recorded.setdefault(_timing_key(record["experiment"]), []).append(sum(record.get("seconds", {}).values()))
+    total, unknown = 0.0, 0
+    for experiment in experiments:
+        seconds = recorded.get(_timing_key(experiment.to_dict()))
+        if seconds:
+            total += float(np.median(seconds))
+        else:
+            unknown += 1
+    return total / workers, unknown
+
+
+def _timing_key(experiment: dict) -> str:
+    """What an experiment's time depends on: data set, method, parameters and selection."""
+    fields = {name: experiment.get(name) for name in ("dataset", "method", "params", "selection", "preprocessing")}
+    return json.dumps(fields, sort_keys=True, default=str)
 
 
 def pending(experiments: Sequence[Experiment], store: ResultsStore, retry_failed: bool = True) -> list[Experiment]:
