@@ -33,13 +33,23 @@ def stack_key(module: nn.Module, inputs: torch.Tensor, labels: torch.Tensor, sch
     """What must be equal for modules to train together (None: ``module`` trains alone)."""
     if not getattr(module, "stackable", False):
         return None
-    hyperparameters = {
-        name: value for name, value in vars(module).items()
-        if not name.startswith("_") and name != "training" and not isinstance(value, (torch.Tensor, nn.Module))
-    }
+    # The training applies module 0's structure to every model: each part's plain settings
+    # (e.g. a user network's scale factor) must agree; a part that keeps a tensor outside its
+    # parameters and buffers is not stacked (only the stacked state differs between models).
+    settings = []
+    for name, part in module.named_modules():
+        plain = {}
+        for attribute, value in vars(part).items():
+            if attribute.startswith("_") or attribute == "training":
+                continue
+            if isinstance(value, torch.Tensor) and part is not module:
+                return None
+            if not isinstance(value, (torch.Tensor, nn.Module)):
+                plain[attribute] = value
+        settings.append((name, type(part).__qualname__, repr(sorted(plain.items()))))
     state = tuple((name, tuple(t.shape), t.dtype) for name, t in module.state_dict().items())
     return (
-        type(module), repr(module), repr(sorted(hyperparameters.items())), state,
+        type(module), repr(module), tuple(settings), state,
         tuple(inputs.shape), inputs.dtype, str(inputs.device), labels.dtype, schedule,
     )
 
@@ -124,9 +134,10 @@ def train_stacked(
         if verbose:
             epochs.set_postfix(loss=f"{sum(epoch_losses) / count:.4g}")
 
-    with torch.no_grad():
+    with torch.no_grad():  # every parameter and buffer, persistent or not
         for index, module in enumerate(wrapped):
-            module.load_state_dict({name: tensor[index] for name, tensor in {**params, **buffers}.items()})
+            for name, tensor in (*module.named_parameters(), *module.named_buffers()):
+                tensor.copy_({**params, **buffers}[name][index])
     return logs
 
 

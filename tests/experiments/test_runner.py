@@ -128,3 +128,22 @@ def test_runs_that_differ_in_their_labels_share_one_pretraining(tmp_path):
     alone, alone_outcome = run_experiment(grid[1], device="cpu")
     assert second.metrics == alone.metrics
     np.testing.assert_array_equal(outcome.scores, alone_outcome.scores)
+
+
+def test_an_experiment_whose_record_fails_fails_alone(monkeypatch):
+    import deepsad.experiments.runner as runner
+
+    experiments = [Experiment("digits", "deepsad", seed=s, normal_class=3, params=TINY) for s in range(3)]
+    evaluate = runner.evaluate
+    calls = []
+
+    def failing_second(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ValueError("test scores are not finite")
+        return evaluate(*args)
+
+    monkeypatch.setattr(runner, "evaluate", failing_second)
+    results = run_experiments(experiments, device="cpu")
+    assert isinstance(results[1], ValueError)
+    assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import roc_auc_score
 
 from deepsad import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier, fit_many
@@ -172,3 +173,60 @@ def test_fits_of_one_call_that_pretrain_alike_pretrain_once(tmp_path):
     for model, (X, y) in zip(fitted, data):
         alone = DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST).fit(X, y)
         np.testing.assert_array_equal(model.anomaly_score(X), alone.anomaly_score(X))
+
+
+def test_a_failed_call_leaves_no_estimator_half_refitted():
+    from sklearn.exceptions import NotFittedError
+
+    X, y, _ = _data(0)
+    refitted = DeepSAD(random_state=0, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="labels every sample as a known anomaly"):
+        fit_many([refitted, DeepSAD(**FAST)], [X, X], [y, -np.ones(len(X))])
+    with pytest.raises(NotFittedError):
+        refitted.anomaly_score(X)
+
+
+class _ScaledMLP(torch.nn.Module):
+    """A user's encoder with a plain setting (``scale``) and, optionally, dropout."""
+
+    def __init__(self, scale, dropout=0.0):
+        super().__init__()
+        self.scale = scale
+        self.layer = torch.nn.Linear(5, 4, bias=False)
+        self.dropout = torch.nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout(self.layer(x)) * self.scale
+
+
+def test_user_networks_stack_only_with_equal_settings_and_fall_back_when_they_cannot():
+    data = [_data(seed) for seed in range(2)]
+    Xs, ys = [d[0] for d in data], [d[1] for d in data]
+    def make(seed, **kw):  # a user's module is initialised when the user builds it: seeded here
+        torch.manual_seed(seed)
+        return DeepSAD(network=_ScaledMLP(**kw), pretrain=False, random_state=seed, **FAST)
+
+    mixed = fit_many([make(0, scale=1.0), make(1, scale=100.0)], Xs, ys, stack=True)
+    assert all("models_trained_together" not in m.history_["train"] for m in mixed)
+    for model, seed, scale, X, y in zip(mixed, (0, 1), (1.0, 100.0), Xs, ys):
+        np.testing.assert_array_equal(model.anomaly_score(X), make(seed, scale=scale).fit(X, y).anomaly_score(X))
+    # Dropout draws random numbers, which stacked training refuses: trained one by one instead.
+    with pytest.warns(UserWarning, match="trained one by one instead"):
+        random = fit_many([make(0, scale=1.0, dropout=0.5), make(1, scale=1.0, dropout=0.5)], Xs, ys, stack=True)
+    assert all(np.all(np.isfinite(m.anomaly_score(X))) for m, X in zip(random, Xs))
+
+
+def test_user_networks_are_not_cached_and_a_cache_that_cannot_be_written_only_warns(tmp_path):
+    from deepsad import PretrainingCache
+
+    X, y = _with_labeled_anomalies(3)
+    decoder = torch.nn.Sequential(torch.nn.Linear(4, 5, bias=False))
+    cache = PretrainingCache(tmp_path / "cache")
+    fit_many([DeepSAD(network=_ScaledMLP(1.0), decoder=decoder, pretrain_on="unlabeled", **FAST)], [X], [y],
+             pretrained=cache)
+    assert cache.trained == 0 and not (tmp_path / "cache").exists()
+    (tmp_path / "a_file").write_text("")
+    blocked = PretrainingCache(tmp_path / "a_file" / "cache")
+    with pytest.warns(UserWarning, match="could not be stored"):
+        fitted = fit_many([DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST)], [X], [y], pretrained=blocked)
+    assert np.all(np.isfinite(fitted[0].anomaly_score(X)))

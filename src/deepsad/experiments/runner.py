@@ -81,31 +81,37 @@ def run_experiments(
         if isinstance(outcome, Exception):
             results[index] = outcome
             continue
-        run = runs[index]
-        estimator, scores, predicted_anomaly, fit_seconds = outcome
-        if _model_path is not None:
-            if not hasattr(estimator, "save"):
-                results[index] = ValueError(f"method {run.experiment.method!r} cannot be saved to a model file")
-                continue
-            estimator.save(_model_path)
-        task = run.task
-        record = RunRecord(
-            key=run.experiment.key,
-            experiment=run.experiment.to_dict(),
-            metrics=evaluate(task.test_truth, scores, predicted_anomaly),
-            threshold=float(estimator.threshold_),
-            sizes=_sizes(task),
-            known_anomaly_classes=list(task.known_anomaly_classes),
-            seconds={**run.seconds, **fit_seconds, **run.prepared.seconds},
-            history=training_history(estimator),
-            warnings=sorted({f"{w.category.__name__}: {w.message}" for w in run.warnings}),
-            environment=_environment(estimator),
-            started_at=run.started_at,
-            selection=run.prepared.selection,
-            autoencoder=run.prepared.autoencoder,
-        )
-        results[index] = (record, ExperimentOutcome(scores, task.test_truth, task.test_indices))
+        try:
+            results[index] = _result(runs[index], *outcome, _model_path)
+        except Exception as error:  # noqa: BLE001 - this experiment's failure, not its pack's
+            results[index] = error
     return results
+
+
+def _result(run: _Run, estimator, scores, predicted_anomaly, fit_seconds, model_path) -> tuple:
+    """The record and test outcome of a fitted and scored experiment (its model saved to
+    ``model_path`` when given)."""
+    if model_path is not None:
+        if not hasattr(estimator, "save"):
+            raise ValueError(f"method {run.experiment.method!r} cannot be saved to a model file")
+        estimator.save(model_path)
+    task = run.task
+    record = RunRecord(
+        key=run.experiment.key,
+        experiment=run.experiment.to_dict(),
+        metrics=evaluate(task.test_truth, scores, predicted_anomaly),
+        threshold=float(estimator.threshold_),
+        sizes=_sizes(task),
+        known_anomaly_classes=list(task.known_anomaly_classes),
+        seconds={**run.seconds, **fit_seconds, **run.prepared.seconds},
+        history=training_history(estimator),
+        warnings=sorted({f"{w.category.__name__}: {w.message}" for w in run.warnings}),
+        environment=_environment(estimator),
+        started_at=run.started_at,
+        selection=run.prepared.selection,
+        autoencoder=run.prepared.autoencoder,
+    )
+    return record, ExperimentOutcome(scores, task.test_truth, task.test_indices)
 
 
 @dataclass(eq=False)
@@ -133,6 +139,11 @@ def _warnings_recorded_into(log: list):
             yield
         finally:
             log.extend(caught)
+
+
+def _note(message: str) -> warnings.WarningMessage:
+    """A warning for a record that the runner itself adds."""
+    return warnings.WarningMessage(message, RuntimeWarning, __file__, 0)
 
 
 def _prepare(experiment, root, download, device, autoencoders) -> _Run:
@@ -164,9 +175,11 @@ def _fit_and_score_all(runs: dict[int, _Run], stack, pretrained) -> dict[int, tu
                     stack=stack, pretrained=pretrained,
                 )
                 seconds = (time.perf_counter() - clock) / len(indices)  # the pack's time, shared out
-        except Exception:  # noqa: BLE001 - fitted one by one below, which attributes the error
-            for i in indices:  # start again from unfitted copies
+        except Exception as error:  # noqa: BLE001 - fitted one by one below, which attributes the error
+            for i in indices:  # start again from unfitted copies, and say why
                 runs[i].prepared = replace(runs[i].prepared, estimator=clone(runs[i].prepared.estimator))
+                runs[i].warnings.append(_note(f"fitting the pack together failed ({type(error).__name__}: {error}); "
+                                              "its experiments were fitted one by one"))
         else:
             for i, estimator, log in zip(indices, fitted, caught):
                 runs[i].warnings.extend(log)

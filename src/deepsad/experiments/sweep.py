@@ -298,13 +298,19 @@ def run_sweep(
                             running[future] = claimed
                             broken = True
                             continue
+                        except Exception as error:  # noqa: BLE001 - e.g. a result that cannot be sent back
+                            results = [(e.key, None, None, f"{type(error).__name__}: {error}") for e in claimed]
                         for experiment, result in zip(claimed, results):
                             finish(experiment, *result[1:])
                 # A worker died without raising (killed for memory, a native crash): the pool is
-                # unusable and any experiment in it may be the cause. Each gets one more try, alone,
-                # in a fresh pool (its lease kept); one in flight at a second death is recorded as failed.
+                # unusable and any experiment in it may be the cause. The experiments of a pack are
+                # tried again one by one; one that was alone gets one more try in a fresh pool (its
+                # lease kept), and at a second death while alone it is recorded as failed.
                 for claimed in running.values():
                     for experiment in claimed:
+                        if len(claimed) > 1:  # a pack: which of them died is unknown; each is tried alone
+                            queue.append([experiment])
+                            continue
                         crashes[experiment.key] = crashes.get(experiment.key, 0) + 1
                         if crashes[experiment.key] >= MAX_WORKER_DEATHS:
                             finish(experiment, None, None, WORKER_DIED)

@@ -187,12 +187,21 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
-        run = self._start_fit(X, y)
-        with torch_threads(run.threads):
-            for stage in run.stages:
-                run.begin(stage)
-                self._train_stage(run, stage)
-            return self._finish_fit(run)
+        try:
+            run = self._start_fit(X, y)
+            with torch_threads(run.threads):
+                for stage in run.stages:
+                    run.begin(stage)
+                    self._train_stage(run, stage)
+                return self._finish_fit(run)
+        except BaseException:
+            self._forget_fit()  # never half refitted: a new scaler next to an old model
+            raise
+
+    def _forget_fit(self) -> None:
+        """Remove every fitted attribute (scikit-learn's trailing underscore): unfitted again."""
+        for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("_")]:
+            delattr(self, name)
 
     def _train_stage(self, run: FitRun, stage: Stage) -> None:
         """Train the stage's objective (after ``run.begin(stage)``) and log it in ``history_``."""

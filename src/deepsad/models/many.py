@@ -21,6 +21,8 @@ from deepsad.models.deep import PRETRAINING, DeepDetector, FitRun, Stage
 from deepsad.models.device import torch_threads
 from deepsad.models.pretraining_cache import PretrainingCache
 from deepsad.stacking import stack_key, train_stacked
+from deepsad.training import TrainingDiverged
+from deepsad.user_warnings import warn
 
 STACK_OPTIONS = ("auto", True, False)
 
@@ -111,18 +113,27 @@ def _fit_many(estimators, Xs, ys, stack, pretrained, caught: list[list] | None) 
         if i not in deep:
             with recording(i):
                 estimator.fit(Xs[i], ys[i])
-    runs = {}
-    for i in deep:
-        with recording(i):
-            runs[i] = estimators[i]._start_fit(Xs[i], ys[i])
-    # One thread where every run would train on one alone (small networks on the CPU).
-    threads = {run.threads for run in runs.values()}
-    with torch_threads(threads.pop() if len(threads) == 1 else None):
-        _train_in_lockstep(estimators, runs, stack, pretrained, recording)
+    runs, started, finished = {}, [], set()
+    try:
+        for i in deep:
+            started.append(i)
+            with recording(i):
+                runs[i] = estimators[i]._start_fit(Xs[i], ys[i])
+        # One thread where every run would train on one alone (small networks on the CPU).
+        threads = {run.threads for run in runs.values()}
+        with torch_threads(threads.pop() if len(threads) == 1 else None):
+            _train_in_lockstep(estimators, runs, stack, pretrained, recording, finished)
+    except BaseException:
+        # No estimator is left half refitted (a new scaler with an old model): those this call
+        # started and did not finish are left unfitted.
+        for i in started:
+            if i not in finished:
+                estimators[i]._forget_fit()
+        raise
     return estimators
 
 
-def _train_in_lockstep(estimators, runs: dict, stack, pretrained, recording) -> None:
+def _train_in_lockstep(estimators, runs: dict, stack, pretrained, recording, finished: set) -> None:
     """Each run's stages in turn, the matching ones trained together, then each run finished."""
     for step in range(max((len(run.stages) for run in runs.values()), default=0)):
         groups: dict[tuple, list] = {}
@@ -135,7 +146,7 @@ def _train_in_lockstep(estimators, runs: dict, stack, pretrained, recording) -> 
             with recording(i):
                 run.begin(stage)
             inputs, labels = run.data(stage)
-            if pretrained is not None and stage.name == PRETRAINING:
+            if pretrained is not None and stage.name == PRETRAINING and _reproducible(estimators[i]):
                 cache_key = pretrained.key(stage.objective, inputs, stage.schedule, run.generator)
                 log = pretrained.load(cache_key, stage.objective, run.generator)
                 if log is not None:
@@ -172,6 +183,7 @@ def _train_in_lockstep(estimators, runs: dict, stack, pretrained, recording) -> 
     for i, run in runs.items():
         with recording(i):
             estimators[i]._finish_fit(run)
+        finished.add(i)
 
 
 class _Recording(warnings.catch_warnings):
@@ -191,6 +203,12 @@ class _Recording(warnings.catch_warnings):
             target.extend(self.log)
 
 
+def _reproducible(estimator: DeepDetector) -> bool:
+    """Whether the estimator's networks are registered ones, which its parameters describe: a
+    user's ``nn.Module`` may change its code between sessions without its key changing."""
+    return not any(isinstance(getattr(estimator, name, None), nn.Module) for name in ("network", "decoder"))
+
+
 def _loaded(estimator: DeepDetector, stage: Stage, log: dict) -> None:
     """Record a stage loaded from the cache: its log, with no time spent here."""
     estimator.history_[stage.name] = {**log, "seconds": [0.0] * len(log["seconds"]), "loaded": True}
@@ -203,16 +221,29 @@ def _stacking_wanted(stack, objective: nn.Module, device: torch.device) -> bool:
 
 
 def _train_together(group: list[tuple[DeepDetector, FitRun, Stage]]) -> None:
+    """Train the group's stages as one stacked model; where stacking itself fails (a user's
+    network with random operations, which vmap refuses), train them one by one instead."""
     estimators, runs, stages = zip(*group)
     data = [run.data(stage) for run, stage in zip(runs, stages)]
-    logs = train_stacked(
-        [stage.objective for stage in stages],
-        [inputs for inputs, _ in data],
-        [labels for _, labels in data],
-        stages[0].schedule,
-        [run.generator for run in runs],
-        description=stages[0].description,
-        verbose=any(e.verbose for e in estimators),
-    )
+    generator_states = [run.generator.get_state() for run in runs]
+    try:
+        logs = train_stacked(
+            [stage.objective for stage in stages],
+            [inputs for inputs, _ in data],
+            [labels for _, labels in data],
+            stages[0].schedule,
+            [run.generator for run in runs],
+            description=stages[0].description,
+            verbose=any(e.verbose for e in estimators),
+        )
+    except TrainingDiverged:
+        raise
+    except Exception as error:  # noqa: BLE001 - the modules are untouched until the end: train each alone
+        warn(f"training {len(group)} models together failed ({type(error).__name__}: {error}); they are trained "
+             "one by one instead")
+        for estimator, run, stage, state in zip(estimators, runs, stages, generator_states):
+            run.generator.set_state(state)
+            estimator._train_stage(run, stage)
+        return
     for estimator, stage, log in zip(estimators, stages, logs):
         estimator.history_[stage.name] = {**vars(log), "models_trained_together": len(group)}

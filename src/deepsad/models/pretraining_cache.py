@@ -27,6 +27,7 @@ import torch
 
 from deepsad._version import __version__
 from deepsad.files import write_atomically
+from deepsad.user_warnings import warn
 
 SUFFIX = ".pretrained.safetensors"
 GENERATOR_STATE = "__generator_state__"
@@ -75,32 +76,39 @@ class PretrainingCache:
             payload = path.read_bytes()
             tensors = safetensors.torch.load(payload)
             metadata = json.loads(_header_metadata(payload)["deepsad_pretraining"])
-            if metadata["sha256"] != _digest(tensors):
+            if metadata["sha256"] != _digest(tensors, metadata["log"]):
                 return None
             generator_state = tensors.pop(GENERATOR_STATE)
             module.load_state_dict(tensors)
             generator.set_state(generator_state)
-        except (OSError, ValueError, KeyError, RuntimeError):
-            return None  # missing, damaged or of another architecture: trained again
+        except Exception:  # noqa: BLE001 - missing, damaged or of another architecture: trained again
+            return None
         self.reused += 1
         return metadata["log"]
 
-    def save(self, key: str, module: torch.nn.Module, generator: torch.Generator, log: dict) -> None:
-        """Store the trained stage: ``module``'s state, ``generator``'s state and its log."""
+    def save(self, key: str, module: torch.nn.Module, generator: torch.Generator, log: dict) -> bool:
+        """Store the trained stage: ``module``'s state, ``generator``'s state and its log.
+        Returns whether it was stored; a folder that cannot be written only warns (the fit
+        has its result; later fits train the stage again)."""
         tensors = {name: t.detach().cpu().contiguous() for name, t in module.state_dict().items()}
         tensors[GENERATOR_STATE] = generator.get_state()
-        metadata = {"sha256": _digest(tensors), "log": log}
+        metadata = {"sha256": _digest(tensors, log), "log": log}
         payload = safetensors.torch.save(tensors, metadata={"deepsad_pretraining": json.dumps(metadata)})
-        write_atomically(self.directory / f"{key}{SUFFIX}", payload)
+        try:
+            write_atomically(self.directory / f"{key}{SUFFIX}", payload)
+        except OSError as error:
+            warn(f"a pretraining could not be stored in {self.directory} ({error}); it is trained again where needed")
+            return False
         self.trained += 1
+        return True
 
 
 def _bytes(tensor: torch.Tensor) -> bytes:
     return tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
 
 
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
-    digest = hashlib.sha256()
+def _digest(tensors: dict[str, torch.Tensor], log: dict) -> str:
+    digest = hashlib.sha256(json.dumps(log, sort_keys=True).encode())
     for name in sorted(tensors):
         digest.update(name.encode())
         digest.update(str(tensors[name].dtype).encode())
