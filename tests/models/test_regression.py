@@ -21,6 +21,9 @@ from tests.models.regression.record import CASES
 HERE = Path(__file__).parent / "regression"
 RECORDED = json.loads((HERE / "recorded.json").read_text())
 TOLERANCE = dict(rtol=2e-4, atol=1e-6)
+CHANNELS_LAST_TOLERANCE = dict(rtol=5e-3, atol=1e-5)
+"""Convolutional networks train on the CPU in the channels-last layout (since 0.3.0): the same
+model up to the order of floating-point sums, which training grows to a few 1e-3 of a score."""
 
 
 def _data(name):
@@ -36,8 +39,9 @@ def test_fixed_seed_reproduces_the_recorded_model(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = CASES[name]().fit(X, y)
-    np.testing.assert_allclose(model.anomaly_score(X), RECORDED[name]["scores"], **TOLERANCE)
-    np.testing.assert_allclose(model.threshold_, RECORDED[name]["threshold"], **TOLERANCE)
+    tolerance = CHANNELS_LAST_TOLERANCE if name.endswith("_images") else TOLERANCE
+    np.testing.assert_allclose(model.anomaly_score(X), RECORDED[name]["scores"], **tolerance)
+    np.testing.assert_allclose(model.threshold_, RECORDED[name]["threshold"], **tolerance)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
