@@ -20,8 +20,7 @@ import pandas as pd
 from deepsad.data.readers import PathLike, read_user_data
 from deepsad.experiments.methods import SAVABLE_METHODS
 from deepsad.labels import ANOMALY, LABEL_VALUES, NORMAL, UNLABELED, from_binary
-
-PIXEL_MAX = 255.0
+from deepsad.validation import PIXEL_MAX
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from deepsad import baselines, models
 from deepsad.experiments.methods import method
+from deepsad.models.device import device_named
 from deepsad.parameters import check_parameters
 
 
@@ -64,8 +65,8 @@ def _check_values(estimator) -> None:
     hybrid's detector and autoencoder), which its own check does not look into."""
     check_parameters(estimator)
     device = estimator.get_params(deep=False).get("device", "auto")
-    if isinstance(device, str) and device != "auto" and device.split(":")[0] not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}")
+    if device != "auto":  # named here; whether it is present is the running machine's question
+        device_named(device)
     for value in estimator.get_params(deep=False).values():
         if hasattr(value, "_parameter_constraints"):
             _check_values(value)

@@ -38,7 +38,7 @@ from deepsad.models.persistence import (
     str_list,
 )
 from deepsad.models.reconstruction import ReconstructionObjective
-from deepsad.networks import available_networks
+from deepsad.networks import available_networks, has_convolutions
 from deepsad.parameters import (
     BATCH_SIZE,
     CONTAMINATION,
@@ -144,7 +144,7 @@ def uses_channels_last(networks: Networks, inputs: torch.Tensor) -> bool:
     are the same numbers in another layout; model files store them contiguous."""
     if inputs.device.type != "cpu" or inputs.ndim != 4:
         return False
-    return any(isinstance(m, torch.nn.modules.conv._ConvNd) for net in networks.modules.values() for m in net.modules())
+    return any(has_convolutions(network) for network in networks.modules.values())
 
 
 def training_schedule(estimator) -> Schedule:

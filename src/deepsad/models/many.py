@@ -20,6 +20,7 @@ from torch import nn
 from deepsad.models.deep import PRETRAINING, DeepDetector, FitRun, Stage
 from deepsad.models.device import torch_threads
 from deepsad.models.pretraining_cache import PretrainingCache
+from deepsad.networks import has_convolutions
 from deepsad.stacking import stack_key, train_stacked
 from deepsad.training import TrainingDiverged
 from deepsad.user_warnings import warn
@@ -217,7 +218,7 @@ def _loaded(estimator: DeepDetector, stage: Stage, log: dict) -> None:
 def _stacking_wanted(stack, objective: nn.Module, device: torch.device) -> bool:
     if stack != "auto":
         return bool(stack)
-    return device.type == "cuda" or not any(isinstance(m, nn.modules.conv._ConvNd) for m in objective.modules())
+    return device.type == "cuda" or not has_convolutions(objective)
 
 
 def _train_together(group: list[tuple[DeepDetector, FitRun, Stage]]) -> None:

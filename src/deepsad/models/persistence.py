@@ -140,7 +140,7 @@ def read_model_file(path) -> tuple[dict, dict[str, torch.Tensor]]:
         raise ValueError(f"{path} has {size} bytes, more than a deepsad model file may have ({MAX_FILE_BYTES})")
     data = path.read_bytes()
     try:
-        header = _safetensors_header(data)
+        header = safetensors_header(data)
         tensors = safetensors.torch.load(data)
     except Exception as error:
         raise ValueError(f"{path} is not a readable deepsad model file (damaged or another format): {error}") from error
@@ -170,7 +170,7 @@ def read_model_file(path) -> tuple[dict, dict[str, torch.Tensor]]:
     return metadata, tensors
 
 
-def _safetensors_header(data: bytes) -> dict:
+def safetensors_header(data: bytes) -> dict:
     """The JSON header of a safetensors file: a little-endian u64 length, then the JSON."""
     if len(data) < 8:
         raise ValueError(f"{len(data)} bytes are too few for a safetensors file")

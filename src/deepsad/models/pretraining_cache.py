@@ -27,6 +27,7 @@ import torch
 
 from deepsad._version import __version__
 from deepsad.files import write_atomically
+from deepsad.models.persistence import safetensors_header
 from deepsad.user_warnings import warn
 
 SUFFIX = ".pretrained.safetensors"
@@ -75,7 +76,7 @@ class PretrainingCache:
         try:
             payload = path.read_bytes()
             tensors = safetensors.torch.load(payload)
-            metadata = json.loads(_header_metadata(payload)["deepsad_pretraining"])
+            metadata = json.loads(safetensors_header(payload)["__metadata__"]["deepsad_pretraining"])
             if metadata["sha256"] != _digest(tensors, metadata["log"]):
                 return None
             generator_state = tensors.pop(GENERATOR_STATE)
@@ -116,10 +117,3 @@ def _digest(tensors: dict[str, torch.Tensor], log: dict) -> str:
         digest.update(_bytes(tensors[name]))
     return digest.hexdigest()
 
-
-def _header_metadata(payload: bytes) -> dict:
-    """The ``__metadata__`` of a safetensors file's JSON header (8-byte length, then the header)."""
-    length = int.from_bytes(payload[:8], "little")
-    if not 0 < length <= len(payload) - 8:
-        raise ValueError("not a safetensors header")
-    return json.loads(payload[8 : 8 + length])["__metadata__"]

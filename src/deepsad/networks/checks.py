@@ -9,6 +9,12 @@ from torch import nn
 BOUNDED_ACTIVATIONS = (nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid, nn.Softmax)
 
 
+def has_convolutions(module: nn.Module) -> bool:
+    """Whether any part of ``module`` is a convolution (which decides its layout, threads and
+    whether stacking it pays off on the CPU)."""
+    return any(isinstance(part, nn.modules.conv._ConvNd) for part in module.modules())
+
+
 def collapse_risks(encoder: nn.Module) -> list[str]:
     """Describe the parts of ``encoder`` that let it map every input to the center."""
     risks = []
