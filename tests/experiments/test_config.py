@@ -87,10 +87,23 @@ def test_a_grid_at_the_limit_is_expanded_and_one_more_is_not(monkeypatch):
              ratio_known_anomaly=[0.0, 0.05], ratio_pollution=[0.0, 0.1], n_known_classes=[1, 2]),
         grid(datasets=["mnist"], known_anomaly_classes=[1, 2], ratio_known_anomaly=[0.0, 0.05],
              normal_classes=[0], preprocessing=[None, "gcn"]),
+        grid(datasets=["mnist", "cardio"], methods=["deepsad", "supervised", "ssdgm", "hybrid-ssad"],
+             normal_classes=[0, 3], known_anomaly_classes="each", ratio_known_anomaly=[0.0, 0.05],
+             ratio_pollution=[0.0, 0.1], selection=["paper", "honest"], seeds=2),
     ],
 )
 def test_the_count_is_the_number_of_experiments_expanded(config):
     assert count_experiments(config) == len(expand(config))
+
+
+def test_methods_that_need_labeled_anomalies_are_left_out_where_there_are_none():
+    experiments = expand(grid(datasets=["mnist"], normal_classes=[0], methods=["deepsad", "supervised", "ssdgm"],
+                              ratio_known_anomaly=[0.0, 0.05], ratio_pollution=[0.0, 0.1]))
+    unlabeled = sorted(e.method for e in experiments if e.ratio_known_anomaly == 0)
+    assert unlabeled == ["deepsad", "deepsad"]
+    assert sorted(e.method for e in experiments if e.ratio_known_anomaly > 0) == sorted(["deepsad", "supervised", "ssdgm"] * 2)
+    with pytest.raises(ConfigError, match=r"the grid is empty: \['supervised'\] need labeled anomalies"):
+        expand(grid(datasets=["mnist"], methods=["supervised"], ratio_known_anomaly=0.0))
 
 
 def test_class_datasets_expand_normal_classes_and_each_known_class():
@@ -275,14 +288,24 @@ def test_repository_configurations_expand():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "configs"
-    sizes = {path.name: len(expand(read_config(path))) for path in sorted(root.glob("*.toml"))}
+    paths = sorted([*root.glob("*.toml"), *root.glob("images/*.toml")])
+    sizes = {str(path.relative_to(root)): len(expand(read_config(path))) for path in paths}
     assert sizes["odds.toml"] == 6 * 2 * 10
     assert sizes["mnist_deepsvdd.toml"] == 10 * 3
     assert sizes["mnist_deepsvdd_gcn.toml"] == 10 * 3
     # 4 methods with a kernel to select, each under two protocols, and 7 others.
     assert sizes["odds_baselines.toml"] == 6 * 10 * (4 * 2 + 7)
-    for path in root.glob("*.toml"):
-        assert count_experiments(read_config(path)) == sizes[path.name], path.name
+    # The paper's image grids: 3 datasets × 10 normal classes; γl = 0 has no known class and
+    # no run of the methods that need labeled anomalies (supervised, SS-DGM).
+    scenario_points = 3 * 10 * (2 * 1 + 4 * 9 * 4)
+    assert sizes["images/scenario_i.toml"] == scenario_points
+    assert sizes["images/scenario_i_unsupervised.toml"] == 3 * 10 * 2
+    assert sizes["images/scenario_ii.toml"] == 3 * 10 * 9 * 5 * 6
+    assert sizes["images/scenario_iii.toml"] == 3 * 10 * 4 * 3 * 6
+    assert sizes["images/scenario_i_subset.toml"] == 10 * (1 + 2 * 4)
+    for path in paths:
+        name = str(path.relative_to(root))
+        assert count_experiments(read_config(path)) == sizes[name], name
 
 
 def test_preprocessing_is_an_axis_of_image_grids():

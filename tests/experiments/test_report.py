@@ -115,7 +115,8 @@ def test_other_metrics_and_bad_arguments(odds_store):
 def test_write_report_files_round_trip(odds_store, tmp_path):
     odds_store.add_failure("bad", {"dataset": "cardio", "method": "ocsvm"}, "ValueError: boom\nTraceback ...")
     paths = write_report(odds_store.path, tmp_path / "out", ["dataset", "method"], plots=False)
-    assert sorted(p.name for p in paths) == ["failures.md", "records.csv", "summary.csv", "summary.md"]
+    # γl varies on cardio (0 for deepsvdd, .01 for deepsad): a scenario table
+    assert sorted(p.name for p in paths) == ["failures.md", "records.csv", "scenarios.md", "summary.csv", "summary.md"]
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
     assert summary[["dataset", "method", "n"]].values.tolist() == [
         ["cardio", "deepsad", 2], ["cardio", "deepsvdd", 1], ["thyroid", "deepsad", 1]]
@@ -208,7 +209,7 @@ def test_cli_prints_the_summary_and_lists_files(odds_store, tmp_path):
     assert result.exit_code == 0, result.output
     assert "| cardio | 85.0 ± 7.1 (n=2) | 70.0 ± – (n=1) |" in result.stdout
     assert str(output / "summary.csv") in result.output
-    assert {p.name for p in output.iterdir()} == {"summary.md", "summary.csv", "records.csv"}
+    assert {p.name for p in output.iterdir()} == {"summary.md", "summary.csv", "records.csv", "scenarios.md"}
 
 
 def test_cli_defaults_drop_the_empty_normal_class(odds_store, tmp_path, monkeypatch):
@@ -262,7 +263,7 @@ def test_cli_errors_are_messages_not_tracebacks(odds_store, tmp_path, args, mess
 def test_line_labels_name_only_the_parameters_that_differ_within_a_dataset():
     import pandas as pd
 
-    from deepsad.experiments.plots import _line_labels
+    from deepsad.experiments.scenarios import line_labels as _line_labels
 
     frame = pd.DataFrame({
         "dataset": ["cardio", "thyroid", "thyroid", "thyroid"],

@@ -198,6 +198,8 @@ def expand(config: dict) -> list[Experiment]:
                     if rka == 0:  # no labeled anomalies: which classes they would come from is moot
                         known, kl = None, 0
                     for seed, method, preprocessing in itertools.product(seeds, methods, axes["preprocessing"]):
+                        if rka == 0 and METHODS[method].needs_labeled_anomalies:
+                            continue  # nothing to learn from: the paper leaves these points empty
                         for selection in _method_selections(method, axes["selection"]):
                             experiments.append(_experiment(
                                 dataset=dataset, method=method, seed=seed, normal_class=normal_class,
@@ -245,23 +247,35 @@ def _checked_axes(config: dict) -> dict[str, Sequence]:
 
 
 def _size(config: dict, axes: dict[str, Sequence]) -> int:
-    """The number of experiments, the collapse of γl = 0 included (see ``expand``)."""
-    runs = len(axes["seeds"]) * len(axes["preprocessing"])
-    runs *= sum(len(_method_selections(method, axes["selection"])) for method in axes["methods"])
+    """The number of experiments, the collapse of γl = 0 included and the methods that need
+    labeled anomalies left out there (see ``expand``)."""
+    per_method = {method: len(_method_selections(method, axes["selection"])) for method in axes["methods"]}
+    runs = len(axes["seeds"]) * len(axes["preprocessing"]) * sum(per_method.values())
+    runs_unlabeled = (
+        len(axes["seeds"])
+        * len(axes["preprocessing"])
+        * sum(n for method, n in per_method.items() if not METHODS[method].needs_labeled_anomalies)
+    )
     ratios = len(axes["ratio_known_normal"]) * len(axes["ratio_pollution"])
     unlabeled = any(ratio == 0 for ratio in axes["ratio_known_anomaly"])
     labeled = sum(ratio != 0 for ratio in axes["ratio_known_anomaly"]) * len(axes["n_known_classes"])
     known_setting = config.get("known_anomaly_classes", "random")
-    scenarios = sum(
-        ratios * (unlabeled + labeled * len(_known_choices(known_setting, dataset, normal_class)))
+    return sum(
+        ratios
+        * (unlabeled * runs_unlabeled + labeled * len(_known_choices(known_setting, dataset, normal_class)) * runs)
         for dataset in axes["datasets"]
         for normal_class in _normal_classes(config, dataset)
     )
-    return scenarios * runs
 
 
 def _check_size(config: dict, axes: dict[str, Sequence]) -> None:
     size = _size(config, axes)
+    if size == 0:
+        needing = [m for m in axes["methods"] if METHODS[m].needs_labeled_anomalies]
+        raise ConfigError(
+            f"the grid is empty: {needing} need labeled anomalies and ratio_known_anomaly is 0 everywhere; "
+            "set ratio_known_anomaly > 0 or add a method that learns without them (deepsad, deepsvdd)"
+        )
     if size > MAX_EXPERIMENTS:
         sizes = sorted(((n, key) for key, n in _axis_sizes(config, axes).items() if n > 1), reverse=True)
         raise ConfigError(

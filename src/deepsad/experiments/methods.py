@@ -25,6 +25,8 @@ class Method:
     parameters are ``detector__*`` and ``autoencoder__*``. ``grid`` is what a selection
     protocol chooses (empty: nothing; KDE cross-validates its own bandwidth, Isolation Forest
     keeps the paper's setting, and the paper does not tune the deep methods).
+    ``needs_labeled_anomalies``: the method learns the anomaly class from labeled anomalies
+    and has nothing to learn without them (the paper leaves its γl = 0 points empty).
     """
 
     name: str
@@ -33,6 +35,7 @@ class Method:
     fixed: dict = field(default_factory=dict)
     detector: str | None = None
     grid: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    needs_labeled_anomalies: bool = False
 
     @property
     def scaler_parameter(self) -> str | None:
@@ -73,8 +76,8 @@ METHODS: dict[str, Method] = {
         Method("deepsvdd-soft", "DeepSVDD", deep=True, fixed={"objective": "soft-boundary"}),
         Method("hsc", "HSC", deep=True),
         Method("ae", "Autoencoder", deep=True),
-        Method("supervised", "SupervisedClassifier", deep=True),
-        Method("ssdgm", "SSDGM", deep=True),
+        Method("supervised", "SupervisedClassifier", deep=True, needs_labeled_anomalies=True),
+        Method("ssdgm", "SSDGM", deep=True, needs_labeled_anomalies=True),
         Method("ocsvm", "OCSVM", deep=False, grid=_OCSVM_GRID),
         Method("iforest", "IsolationForest", deep=False),
         Method("kde", "KDE", deep=False),

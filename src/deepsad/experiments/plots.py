@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -22,62 +21,77 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from deepsad.data.datasets import DATASETS, load_dataset
+from deepsad.experiments.scenarios import (
+    SETTING_AXES,
+    SETTING_COLUMNS,
+    Curves,
+    line_labels,
+    scenario_curves,
+    settings_text,
+)
 from deepsad.experiments.store import ResultsStore
 
 logger = logging.getLogger(__name__)
 
-SETTING_AXES = {
-    "ratio_known_anomaly": "γl: ratio of labeled anomalies",
-    "ratio_pollution": "γp: pollution ratio",
-    "n_known_classes": "kl: number of known anomaly classes",
-}
-SETTING_COLUMNS = ("ratio_known_normal", *SETTING_AXES)
-"""The scenario settings; a figure shows one combination of those it does not plot against."""
 GRID_SIZE = 16
 
 
 def metric_vs_setting_figures(frame: pd.DataFrame, metric: str = "auroc") -> dict[str, bytes]:
     """``metric`` against each of γl, γp and kl: one panel per dataset on which the setting
     takes at least two values, one line per method, the other settings fixed (one figure per
-    combination of them).
+    combination of them); the paper's values, where it printed them, as dashed lines.
 
-    Following the paper, a point is the mean over seeds of the metric averaged over normal
-    classes, and its error bar the standard deviation (ddof=1) over seeds of those averages.
+    As in the paper, a point is the mean over experiments (normal class × known anomaly
+    classes, each averaged over its seeds) and its error bar their standard deviation
+    (``deepsad.experiments.scenarios``); the γl = 0 point is on the curve of every kl.
     """
-    frame = frame.assign(line=_line_labels(frame))
+    all_curves = list(scenario_curves(frame, metric))
     figures = {}
-    for axis in SETTING_AXES:
-        fixed = [c for c in SETTING_COLUMNS if c != axis]
-        parts = [(dict(zip(fixed, values)), part[part.groupby("dataset")[axis].transform("nunique") >= 2])
-                 for values, part in frame.groupby(fixed, sort=True)]
-        parts = [(settings, part) for settings, part in parts if not part.empty]
-        varying = [c for c in fixed if len({settings[c] for settings, _ in parts}) > 1]
-        for settings, part in parts:
-            name = _slug(f"{metric}_vs_{axis}", {c: settings[c] for c in varying})
-            figures[f"{name}.png"] = _metric_vs_setting(part, axis, metric, settings)
+    for curves in all_curves:
+        fixed = [c for c in SETTING_COLUMNS if c != curves.axis]
+        varying = [
+            c for c in fixed if len({other.settings[c] for other in all_curves if other.axis == curves.axis}) > 1
+        ]
+        name = _slug(f"{metric}_vs_{curves.axis}", {c: curves.settings[c] for c in varying})
+        figures[f"{name}.png"] = _metric_vs_setting(curves, metric)
     return figures
 
 
-def _metric_vs_setting(frame: pd.DataFrame, axis: str, metric: str, settings: dict) -> bytes:
-    datasets = sorted(frame["dataset"].unique())
+def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
+    axis, points = curves.axis, curves.points
+    datasets = sorted(points["dataset"].unique())
     figure, panels = _panels(len(datasets), columns=3, size=(4.5, 3.4))
     for panel, dataset in zip(panels, datasets):
-        rows = frame[frame["dataset"] == dataset]
-        per_seed = rows.groupby(["line", axis, "seed"])[metric].mean()
-        points = per_seed.groupby(level=["line", axis]).agg(["mean", "std"])
-        for line, curve in points.groupby(level="line"):
-            panel.errorbar(curve.index.get_level_values(axis), 100 * curve["mean"], yerr=100 * curve["std"].fillna(0.0),
-                           marker="o", capsize=3, label=line)
+        rows = points[points["dataset"] == dataset]
+        for line, curve in rows.groupby("line", sort=True):
+            curve = curve.sort_values(axis)
+            drawn = panel.errorbar(
+                curve[axis], curve["mean"], yerr=curve["std"].fillna(0.0), marker="o", capsize=3, label=line
+            )
+            paper = curve.dropna(subset=["paper_mean"])
+            if len(paper):
+                panel.plot(
+                    paper[axis],
+                    paper["paper_mean"],
+                    linestyle="--",
+                    marker="x",
+                    color=drawn[0].get_color(),
+                    alpha=0.6,
+                    label=f"{line} (paper)",
+                )
         panel.set(title=dataset, xlabel=SETTING_AXES[axis], ylabel=f"{metric.upper()} (%)")
-        panel.legend(fontsize="small")
-    figure.suptitle(f"mean ± std over seeds (normal classes averaged first)\n{_settings_text(settings)}", fontsize="small")
+        panel.legend(fontsize="x-small")
+    figure.suptitle(
+        f"mean ± std over experiments (normal × known classes; seeds averaged first)\n{settings_text(curves.settings)}",
+        fontsize="small",
+    )
     return _png(figure)
 
 
 def roc_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:
     """ROC curves per dataset and scenario setting: one panel per normal class (one panel for
     ODDS sets), one curve per method, each from the method's lowest seed."""
-    frame = frame.assign(line=_line_labels(frame))
+    frame = frame.assign(line=line_labels(frame))
     figures = {}
     for dataset, rows in frame.groupby("dataset", sort=True):
         parts = list(rows.groupby(list(SETTING_COLUMNS), sort=True))
@@ -85,7 +99,7 @@ def roc_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:
         for values, part in parts:
             settings = dict(zip(SETTING_COLUMNS, values))
             name = _slug(f"roc_{dataset}", {c: settings[c] for c in varying})
-            figures[f"{name}.png"] = _roc_figure(part, store, dataset, _settings_text(settings))
+            figures[f"{name}.png"] = _roc_figure(part, store, dataset, settings_text(settings))
     return figures
 
 
@@ -104,8 +118,11 @@ def _roc_figure(frame: pd.DataFrame, store: ResultsStore, dataset: str, settings
             seed_text = "" if single_seed else f", seed {run.seed}"
             panel.plot(false_positive_rate, true_positive_rate, label=f"{run.line} ({auroc:.1f}{seed_text})")
         panel.plot([0, 1], [0, 1], color="0.7", linestyle=":", linewidth=1)
-        panel.set(title="" if normal_class is None else f"normal class {normal_class}",
-                  xlabel="false positive rate", ylabel="true positive rate")
+        panel.set(
+            title="" if normal_class is None else f"normal class {normal_class}",
+            xlabel="false positive rate",
+            ylabel="true positive rate",
+        )
         panel.legend(fontsize="x-small", title="AUROC %", title_fontsize="x-small", loc="lower right")
     seed_text = f"seed {lowest['seed'].iloc[0]}" if single_seed else "lowest seed of each method"
     figure.suptitle(f"ROC, {dataset}, {seed_text}\n{settings_text}", fontsize="small")
@@ -118,10 +135,14 @@ def image_grids(
     """The 16 most normal and 16 most anomalous test images of one experiment per dataset,
     normal class and method: the lowest seed (then the first scenario setting in sorted order).
 
+    Where a line ran at γl = 0 and γl = ``COMPARED_GAMMA`` (no pollution) with one seed in
+    common, a second figure shows the two runs' images side by side, as the paper's argument
+    goes: what a few labeled anomalies change in what the model finds most anomalous.
+
     Covers the data sets whose samples are images, read from ``data_root`` without
     downloading; a dataset whose files are missing is skipped and ``notify`` told why.
     """
-    frame = frame.assign(line=_line_labels(frame))
+    frame = frame.assign(line=line_labels(frame))
     figures = {}
     image_datasets = {name for name, info in DATASETS.items() if info.image_shape is not None}
     for dataset in sorted(set(frame["dataset"]) & image_datasets):
@@ -135,13 +156,57 @@ def image_grids(
             row = chosen.iloc[0]
             outcome = store.outcome(row.key)
             if outcome.indices.max(initial=-1) >= len(images):
-                notify(f"skipped the image grid of {dataset} experiment {row.key}: its test indices exceed the "
-                       f"{len(images)} test images found")
+                notify(
+                    f"skipped the image grid of {dataset} experiment {row.key}: its test indices exceed the "
+                    f"{len(images)} test images found"
+                )
                 continue
             title = f"{dataset}, normal class {normal_class}, {line}, seed {row.seed}"
             name = _slug(f"images_{dataset}_class{normal_class}_{line}", {})
             figures[f"{name}.png"] = _image_grid(images[outcome.indices], outcome.scores, title)
+            compared = _labeled_counterparts(chosen)
+            if compared is not None:
+                name = _slug(f"images_{dataset}_class{normal_class}_{line}_gamma_l_0_vs_{COMPARED_GAMMA:g}", {})
+                figures[f"{name}.png"] = _comparison_grid(
+                    images, store, compared, f"{dataset}, normal class {normal_class}, {line}"
+                )
     return figures
+
+
+COMPARED_GAMMA = 0.05
+"""The γl whose most normal and most anomalous images an image report shows beside γl = 0."""
+
+
+def _labeled_counterparts(rows: pd.DataFrame) -> list | None:
+    """The runs, among one normal class and line's ``rows`` (sorted by seed first), to show
+    side by side: γl = 0 and γl = ``COMPARED_GAMMA``, no pollution, no known normals, the same
+    seed (the lowest both have); None where either is missing."""
+    clean = rows[(rows["ratio_pollution"] == 0) & (rows["ratio_known_normal"] == 0)]
+    unlabeled = clean[clean["ratio_known_anomaly"] == 0]
+    labeled = clean[np.isclose(clean["ratio_known_anomaly"], COMPARED_GAMMA)]
+    seeds = sorted(set(unlabeled["seed"]) & set(labeled["seed"]))
+    if not seeds:
+        return None
+    return [part[part["seed"] == seeds[0]].iloc[0] for part in (unlabeled, labeled)]
+
+
+def _comparison_grid(images: np.ndarray, store: ResultsStore, rows: list, title: str) -> bytes:
+    """Rows of the figure: the runs; columns: their most normal and most anomalous images."""
+    figure, panels = _panels(2 * len(rows), columns=2, size=(3.6, 3.8))
+    for run, (normal_panel, anomalous_panel) in zip(rows, zip(panels[::2], panels[1::2])):
+        outcome = store.outcome(run.key)
+        order = np.argsort(outcome.scores, kind="stable")
+        count = min(GRID_SIZE, len(order) // 2)
+        auroc = 100 * roc_auc_score(outcome.truth, outcome.scores)
+        known = f", known class {run.known_anomaly_classes}" if run.known_anomaly_classes else ""
+        setting = f"γl = {run.ratio_known_anomaly:g}{known} (AUROC {auroc:.1f})"
+        for panel, chosen, label in (
+            (normal_panel, order[:count], "most normal"),
+            (anomalous_panel, order[::-1][:count], "most anomalous"),
+        ):
+            _show(panel, images[outcome.indices][chosen], f"{setting}\n{count} {label}")
+    figure.suptitle(f"{title}, seed {rows[0].seed}", fontsize="medium")
+    return _png(figure)
 
 
 def _test_images(dataset: str, data_root) -> np.ndarray:
@@ -158,14 +223,20 @@ def _image_grid(images: np.ndarray, scores: np.ndarray, title: str) -> bytes:
     order = np.argsort(scores, kind="stable")
     count = min(GRID_SIZE, len(order) // 2)
     figure, (normal_panel, anomalous_panel) = _panels(2, columns=2, size=(3.6, 3.8))
-    for panel, chosen, label in ((normal_panel, order[:count], "most normal (lowest scores)"),
-                                 (anomalous_panel, order[::-1][:count], "most anomalous (highest scores)")):
-        mosaic = _mosaic(images[chosen])
-        panel.imshow(mosaic.squeeze(-1) if mosaic.shape[-1] == 1 else mosaic, cmap="gray", vmin=0, vmax=255)
-        panel.set_title(f"{count} {label}", fontsize="small")
-        panel.axis("off")
+    for panel, chosen, label in (
+        (normal_panel, order[:count], "most normal (lowest scores)"),
+        (anomalous_panel, order[::-1][:count], "most anomalous (highest scores)"),
+    ):
+        _show(panel, images[chosen], f"{count} {label}")
     figure.suptitle(title, fontsize="medium")
     return _png(figure)
+
+
+def _show(panel, images: np.ndarray, title: str) -> None:
+    mosaic = _mosaic(images)
+    panel.imshow(mosaic.squeeze(-1) if mosaic.shape[-1] == 1 else mosaic, cmap="gray", vmin=0, vmax=255)
+    panel.set_title(title, fontsize="small")
+    panel.axis("off")
 
 
 def _mosaic(images: np.ndarray, columns: int = 4, gap: int = 1) -> np.ndarray:
@@ -175,31 +246,8 @@ def _mosaic(images: np.ndarray, columns: int = 4, gap: int = 1) -> np.ndarray:
     canvas = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap, channels), 255, dtype=np.uint8)
     for i, image in enumerate(images):
         top, left = (i // columns) * (height + gap), (i % columns) * (width + gap)
-        canvas[top:top + height, left:left + width] = image.transpose(1, 2, 0)
+        canvas[top : top + height, left : left + width] = image.transpose(1, 2, 0)
     return canvas
-
-
-def _line_labels(frame: pd.DataFrame) -> pd.Series:
-    """The method, followed by the parameters that tell its runs apart where one method ran
-    with several parameter sets on one dataset (e.g. ``deepsad eta=0.1``)."""
-    labels = frame["method"].copy()
-    for _, group in frame.groupby(["dataset", "method"]):
-        if group["params"].nunique() < 2:
-            continue
-        params = group["params"].map(json.loads)
-        keys = sorted({key for p in params for key in p})
-        varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in params}) > 1]
-        labels[group.index] = [
-            group["method"].iloc[0] + " " + " ".join(f"{k}={json.dumps(p.get(k))}" for k in varying)
-            for p in params
-        ]
-    return labels
-
-
-def _settings_text(settings: dict) -> str:
-    symbols = {"ratio_known_normal": "known normals", "ratio_known_anomaly": "γl", "ratio_pollution": "γp",
-               "n_known_classes": "kl"}
-    return ", ".join(f"{symbols[c]} = {v:g}" for c, v in settings.items())
 
 
 def _slug(stem: str, settings: dict) -> str:

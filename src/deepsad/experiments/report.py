@@ -1,7 +1,8 @@
 """Tables from a results store: one row per experiment, and mean ± std of a metric per group.
 
 ``write_report`` is what ``deepsad report`` runs: it writes ``summary.md``, ``summary.csv``,
-``records.csv``, ``failures.md`` (when experiments failed) and the figures of
+``records.csv``, ``failures.md`` (when experiments failed), ``scenarios.md`` (when a scenario
+setting varies) and the figures of
 ``deepsad.experiments.plots``.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from deepsad.experiments.plots import image_grids, metric_vs_setting_figures, roc_figures
+from deepsad.experiments.scenarios import scenario_curves, scenarios_markdown
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
 from deepsad.files import write_atomically
@@ -127,7 +129,9 @@ class Summary:
         return "\n".join(lines).rstrip() + "\n"
 
 
-def summary_table(frame: pd.DataFrame, group_by: Sequence[str], metric: str = "auroc", pivot: str | None = None) -> Summary:
+def summary_table(
+    frame: pd.DataFrame, group_by: Sequence[str], metric: str = "auroc", pivot: str | None = None
+) -> Summary:
     """Group the experiments of ``results_frame`` by ``group_by`` (plus ``pivot``) and summarise
     ``metric`` per group; with ``pivot="method"`` the methods become columns (the paper's ODDS
     table: rows = datasets). Group columns empty for every experiment (``normal_class`` when
@@ -143,8 +147,11 @@ def summary_table(frame: pd.DataFrame, group_by: Sequence[str], metric: str = "a
     groups = frame.groupby(keys, dropna=False, sort=True)
     stats = 100 * groups[metric].agg(["mean", "std"])
     stats["n"] = groups[metric].count()
-    pooled = tuple((c, int(frame[c].nunique())) for c in DEFINITION_COLUMNS
-                   if c not in keys and groups[c].nunique(dropna=False).max() > 1)
+    pooled = tuple(
+        (c, int(frame[c].nunique()))
+        for c in DEFINITION_COLUMNS
+        if c not in keys and groups[c].nunique(dropna=False).max() > 1
+    )
     if pivot is None:
         return Summary(stats.reset_index(), metric, rows, None, (), dropped, pooled)
     values = sorted(frame[pivot].unique())
@@ -230,8 +237,10 @@ def write_report(
     notify: Callable[[str], None] = logger.warning,
 ) -> list[Path]:
     """Write ``summary.md``, ``summary.csv`` (numeric mean, std, n), ``records.csv`` (the whole
-    ``results_frame``), ``failures.md`` (only when experiments failed; a stale one is removed)
-    and, with ``plots``, the figures under ``figures/`` into ``output_dir``, each atomically.
+    ``results_frame``), ``failures.md`` (only when experiments failed; a stale one is removed),
+    ``scenarios.md`` (only when a scenario setting varies: the paper's curves as tables beside
+    its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
+    ``figures/`` into ``output_dir``, each atomically.
 
     The store is only read. Nothing is written when the store is missing, empty, not a deepsad
     store or damaged, or the arguments are wrong.
@@ -246,7 +255,9 @@ def write_report(
     summary = summary_table(frame, group_by, metric, pivot)
 
     output_dir = Path(output_dir)
-    counts = f"{len(frame)} successful experiments" + (f", {len(failures)} failed (see failures.md)" if failures else "")
+    counts = f"{len(frame)} successful experiments" + (
+        f", {len(failures)} failed (see failures.md)" if failures else ""
+    )
     files: dict[str, bytes | str] = {
         "summary.md": f"# {metric.upper()} of {store_path.name}\n\n{counts}.\n\n{summary.to_markdown()}",
         "summary.csv": summary.to_csv(),
@@ -256,8 +267,16 @@ def write_report(
         files["failures.md"] = failures_markdown(failures)
     else:
         (output_dir / "failures.md").unlink(missing_ok=True)
+    curves = list(scenario_curves(frame, metric))
+    if curves:
+        files["scenarios.md"] = scenarios_markdown(curves, metric)
+    else:
+        (output_dir / "scenarios.md").unlink(missing_ok=True)
     if plots:
-        figures = {**metric_vs_setting_figures(frame, metric), **roc_figures(frame, store),
-                   **image_grids(frame, store, data_root, notify)}
+        figures = {
+            **metric_vs_setting_figures(frame, metric),
+            **roc_figures(frame, store),
+            **image_grids(frame, store, data_root, notify),
+        }
         files.update({f"figures/{name}": png for name, png in figures.items()})
     return [write_atomically(output_dir / name, payload) for name, payload in files.items()]

@@ -1,0 +1,260 @@
+"""The numbers of the paper's scenario curves: a metric against γl, γp or kl, one line per
+method, beside the paper's values, with a paired test between the two best methods.
+
+The paper reports a point as the mean ± std over its *experiments*: the pairs of a normal class
+and known anomaly class(es) (scenario (i): 10 normal classes × 9 known classes = 90), not over
+seeds. Here a point is computed the same way — each experiment's metric first averaged over its
+seeds, then mean ± std (ddof=1) over the experiments — and the seed-to-seed spread is reported
+apart (the mean over experiments of the std over their seeds). Where a point has one experiment
+only (the ODDS sets: no classes), its std is over seeds.
+
+The γl = 0 runs have no known anomaly class, so the sweep records kl = 0 for them; on the γl
+axis they belong to the curve of every kl.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import wilcoxon
+
+from deepsad.experiments.paper_values import paper_value
+
+SETTING_AXES = {
+    "ratio_known_anomaly": "γl: ratio of labeled anomalies",
+    "ratio_pollution": "γp: pollution ratio",
+    "n_known_classes": "kl: number of known anomaly classes",
+}
+SETTING_COLUMNS = ("ratio_known_normal", *SETTING_AXES)
+"""The scenario settings; a curve shows one combination of those it does not vary."""
+EXPERIMENT_COLUMNS = ("normal_class", "known_anomaly_classes")
+"""What tells the experiments of one point apart (their seeds are averaged)."""
+SIGNIFICANCE_LEVEL = 0.05
+SETTING_SYMBOLS = {
+    "ratio_known_normal": "known normals",
+    "ratio_known_anomaly": "γl",
+    "ratio_pollution": "γp",
+    "n_known_classes": "kl",
+}
+
+
+@dataclass(frozen=True)
+class Curves:
+    """The points of one figure: ``axis`` varies, the other ``settings`` are fixed.
+
+    ``points`` has one row per dataset, line and value of ``axis``: ``mean``, ``std`` (over
+    experiments, or over seeds where there is one experiment), ``experiments``, ``runs``,
+    ``seed_std`` (mean over experiments of the std over seeds; NaN with one seed each), and
+    the paper's ``paper_mean``/``paper_std`` where the paper printed them. ``tests`` has one
+    row per dataset and value of ``axis`` where at least two lines share experiments: the two
+    lines with the best means, the number of paired experiments and the p-value of the
+    two-sided Wilcoxon signed-rank test on their paired differences.
+    """
+
+    axis: str
+    settings: dict
+    points: pd.DataFrame
+    tests: pd.DataFrame
+
+
+def line_labels(frame: pd.DataFrame) -> pd.Series:
+    """The method, followed by the parameters that tell its runs apart where one method ran
+    with several parameter sets on one dataset (e.g. ``deepsad eta=0.1``)."""
+    labels = frame["method"].copy()
+    for _, group in frame.groupby(["dataset", "method"]):
+        if group["params"].nunique() < 2:
+            continue
+        params = group["params"].map(json.loads)
+        keys = sorted({key for p in params for key in p})
+        varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in params}) > 1]
+        labels[group.index] = [
+            group["method"].iloc[0] + " " + " ".join(f"{k}={json.dumps(p.get(k))}" for k in varying) for p in params
+        ]
+    return labels
+
+
+def scenario_curves(frame: pd.DataFrame, metric: str = "auroc") -> Iterator[Curves]:
+    """The curves of every setting that takes at least two values on some dataset, one
+    ``Curves`` per combination of the other settings, in a stable order."""
+    frame = frame.assign(line=line_labels(frame))
+    for axis in SETTING_AXES:
+        on_axis = _with_unlabeled_points(frame, axis)
+        fixed = [c for c in SETTING_COLUMNS if c != axis]
+        parts = [
+            (dict(zip(fixed, values)), part[part.groupby("dataset")[axis].transform("nunique") >= 2])
+            for values, part in on_axis.groupby(fixed, sort=True)
+        ]
+        for settings, part in parts:
+            if not part.empty:
+                yield Curves(axis, settings, _points(part, axis, metric, settings), _tests(part, axis, metric))
+
+
+def _with_unlabeled_points(frame: pd.DataFrame, axis: str) -> pd.DataFrame:
+    """On the γl axis, the γl = 0 runs (recorded with kl = 0: they have no known class) join
+    the curve of every kl that the runs with labeled anomalies have."""
+    if axis != "ratio_known_anomaly":
+        return frame
+    unlabeled = frame["ratio_known_anomaly"] == 0
+    kls = sorted(frame.loc[~unlabeled, "n_known_classes"].unique())
+    if not unlabeled.any() or not kls:
+        return frame
+    copies = [frame[unlabeled].assign(n_known_classes=kl) for kl in kls]
+    return pd.concat([frame[~unlabeled], *copies], ignore_index=True)
+
+
+def _experiment_means(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
+    """One row per dataset, line, axis value and experiment: the metric's mean, std and
+    number of runs over seeds."""
+    keys = ["dataset", "line", axis, *EXPERIMENT_COLUMNS]
+    return frame.groupby(keys, dropna=False, sort=True)[metric].agg(["mean", "std", "count"]).reset_index()
+
+
+def _points(frame: pd.DataFrame, axis: str, metric: str, settings: dict) -> pd.DataFrame:
+    experiments = _experiment_means(frame, axis, metric)
+    rows = []
+    for (dataset, line, value), group in experiments.groupby(["dataset", "line", axis], sort=True):
+        runs = frame[(frame["dataset"] == dataset) & (frame["line"] == line) & (frame[axis] == value)]
+        if len(group) > 1:
+            mean, std = group["mean"].mean(), group["mean"].std(ddof=1)
+        else:
+            mean, std = runs[metric].mean(), runs[metric].std(ddof=1)
+        seed_std = group["std"].dropna()
+        paper = paper_value(dataset, line, {**settings, axis: value}) if metric == "auroc" else None
+        rows.append(
+            {
+                "dataset": dataset,
+                "line": line,
+                axis: value,
+                "mean": 100 * mean,
+                "std": 100 * std,
+                "experiments": len(group),
+                "runs": len(runs),
+                "seed_std": 100 * seed_std.mean() if len(seed_std) else np.nan,
+                "paper_mean": paper[0] if paper else np.nan,
+                "paper_std": paper[1] if paper else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _tests(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
+    """Per dataset and axis value: the two-sided Wilcoxon signed-rank test between the two
+    lines with the highest means, paired over the experiments both ran (seed-averaged)."""
+    experiments = _experiment_means(frame, axis, metric)
+    experiments["experiment"] = [
+        "/".join(map(str, values)) for values in experiments[list(EXPERIMENT_COLUMNS)].itertuples(index=False)
+    ]
+    rows = []
+    for (dataset, value), group in experiments.groupby(["dataset", axis], sort=True):
+        means = group.groupby("line")["mean"].mean().sort_values(ascending=False)
+        if len(means) < 2:
+            continue
+        best, second = means.index[:2]
+        paired = group.pivot_table(index="experiment", columns="line", values="mean")[[best, second]].dropna()
+        differences = paired[best] - paired[second]
+        p_value = np.nan
+        if len(differences) >= 2 and (differences != 0).any():
+            p_value = float(wilcoxon(differences, alternative="two-sided", zero_method="wilcox").pvalue)
+        rows.append(
+            {
+                "dataset": dataset,
+                axis: value,
+                "best": best,
+                "second": second,
+                "pairs": len(differences),
+                "p_value": p_value,
+                "significant": bool(p_value < SIGNIFICANCE_LEVEL),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def settings_text(settings: dict) -> str:
+    return ", ".join(f"{SETTING_SYMBOLS[c]} = {v:g}" for c, v in settings.items())
+
+
+def scenarios_markdown(all_curves: list[Curves], metric: str = "auroc") -> str:
+    """``curves_markdown`` of every curve under one heading, with how to read the tables."""
+    intro = [
+        f"# {metric.upper()} against the scenario settings",
+        "",
+        "A point is the mean ± std (ddof=1) over its experiments (normal class × known anomaly classes),",
+        "each experiment's runs averaged over seeds first, as in the Deep SAD paper; with one experiment",
+        "per point the std is over seeds. The last column compares the two lines with the best means by the",
+        f"two-sided Wilcoxon signed-rank test, paired over the experiments both ran (α = {SIGNIFICANCE_LEVEL}).",
+        "",
+    ]
+    return "\n".join(intro + [curves_markdown(curves, metric) for curves in all_curves])
+
+
+def curves_markdown(curves: Curves, metric: str = "auroc") -> str:
+    """A table per dataset: rows the axis values, columns the lines, cells ``ours (paper)``;
+    a last column names the better of the two best lines where the paired test finds a
+    difference at α = 0.05; then the seed-to-seed spread where there are several seeds."""
+    symbol = SETTING_SYMBOLS[curves.axis]
+    points, tests = curves.points, curves.tests
+    blocks = [f"### {symbol} varies; {settings_text(curves.settings)}", ""]
+    for dataset, rows in points.groupby("dataset", sort=True):
+        lines = sorted(rows["line"].unique())
+        header = [symbol, *lines, "best two: paired Wilcoxon p"]
+        body = []
+        for value, at_value in rows.groupby(curves.axis, sort=True):
+            cells = [f"{value:g}"]
+            for line in lines:
+                point = at_value[at_value["line"] == line]
+                cells.append(_cell(point.iloc[0]) if len(point) else "")
+            test = tests[(tests["dataset"] == dataset) & (tests[curves.axis] == value)] if len(tests) else tests
+            cells.append(_test_cell(test.iloc[0]) if len(test) else "")
+            body.append(cells)
+        experiments = sorted(rows["experiments"].unique())
+        blocks += [
+            f"**{dataset}** (AUROC %, mean ± std over {_count_text(experiments)} experiments per point; "
+            "the paper's value in parentheses)",
+            "",
+            _table(header, body),
+            "",
+        ]
+        if rows["seed_std"].notna().any():
+            spread = [
+                [f"{value:g}", *(_number(at_value.loc[at_value["line"] == line, "seed_std"]) for line in lines)]
+                for value, at_value in rows.groupby(curves.axis, sort=True)
+            ]
+            blocks += [
+                f"Seed-to-seed std on {dataset} (mean over experiments of the std over their seeds):",
+                "",
+                _table([symbol, *lines], spread),
+                "",
+            ]
+    return "\n".join(blocks)
+
+
+def _cell(point) -> str:
+    std = "–" if pd.isna(point["std"]) else f"{point['std']:.1f}"
+    text = f"{point['mean']:.1f} ± {std}"
+    if not pd.isna(point["paper_mean"]):
+        text += f" ({point['paper_mean']:.1f} ± {point['paper_std']:.1f})"
+    return text
+
+
+def _test_cell(test) -> str:
+    if pd.isna(test["p_value"]):
+        return f"{test['best']} vs {test['second']}: – ({test['pairs']} pairs)"
+    verdict = f"**{test['best']}** better" if test["significant"] else "no difference"
+    return f"{verdict}: {test['best']} vs {test['second']}, p = {test['p_value']:.2g} ({test['pairs']} pairs)"
+
+
+def _number(values: pd.Series) -> str:
+    return "" if values.empty or values.isna().all() else f"{values.iloc[0]:.1f}"
+
+
+def _count_text(counts: list) -> str:
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
