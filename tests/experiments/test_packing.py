@@ -53,3 +53,15 @@ def test_unstacked_runs_that_pretrain_alike_share_a_pack_seed_by_seed():
     # Where the models stack (tables), packs go by seed as before: stacking gains more.
     tables = [odds(seed=s, params=params) for s in range(3)]
     assert [len(p) for p in pack(tables, pack_size=4, workers=1, on_gpu=False)] == [3]
+
+
+def test_methods_that_pretrain_alike_share_a_pack_but_not_other_pretraining_settings():
+    params = {"pretrain_on": "unlabeled"}
+    supervised = [Experiment("mnist", "supervised", normal_class=0, ratio_known_anomaly=r,
+                             params={**params, "anomaly_weight": 2.0}) for r in (0.05, 0.2)]
+    other_schedule = mnist(params={**params, "ae_epochs": 5})
+    other_class = Experiment("mnist", "deepsad", normal_class=1, ratio_known_anomaly=0.05, params=params)
+    experiments = [mnist(ratio_known_anomaly=0.0, params=params), *supervised, other_schedule, other_class]
+    packs = pack(experiments, pack_size=10, workers=1, on_gpu=False)
+    assert [[e.method for e in p] for p in packs] == [["deepsad", "supervised", "supervised"], ["deepsad"], ["deepsad"]]
+    assert packs[1] == [other_schedule] and packs[2] == [other_class]

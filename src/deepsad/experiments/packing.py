@@ -4,8 +4,9 @@ trained together (``deepsad.fit_many``).
 Experiments that differ only in their seed (and the known anomaly classes drawn with it) train
 networks of one architecture on data of one shape: on a GPU, or on the CPU for networks without
 convolutions, they train fastest as one stacked model (docs/benchmarks.md). Of the others, those
-that pretrain on their unlabeled samples and differ only in their labeled ones (γl, η, known
-classes) share one pack, where their pretraining runs once. Everything else runs alone, one
+that pretrain on their unlabeled samples and differ only in their labeled ones (γl, known
+classes) or in their main stage (the method, η) share one pack, where their pretraining runs
+once. Everything else runs alone, one
 experiment per pack, so that the workers share the work as before.
 """
 
@@ -48,11 +49,20 @@ def pretrains_alike(experiment: Experiment) -> bool:
             and experiment.params.get("pretrain_on") == "unlabeled")
 
 
+PRETRAINING_PARAMS = frozenset({"network", "decoder", "rep_dim", "hidden_sizes", "scaler", "device", "pretrain",
+                                "pretrain_on"})
+"""The parameters besides the ``ae_*`` schedule that the pretraining of a deep method depends on."""
+
+
+def _shapes_pretraining(name: str) -> bool:
+    return name.startswith("ae_") or name in PRETRAINING_PARAMS
+
+
 def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_gpu: bool) -> list[list[Experiment]]:
     """The experiments in packs of at most ``pack_size``, in their order of first appearance:
     those that stack well grouped by everything but the seed and known classes; the others that
-    pretrain alike grouped by everything but their labeled samples (γl, known classes, η); the
-    rest one per pack. Packs are split so that there are at least as many as ``workers`` where
+    pretrain alike grouped by everything but their labeled samples (γl, known classes), their
+    method and the parameters of its main stage (η, ...); the rest one per pack. Packs are split so that there are at least as many as ``workers`` where
     possible."""
     if pack_size < 1:
         raise ValueError(f"pack_size must be a positive integer; got {pack_size!r}")
@@ -64,11 +74,12 @@ def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_
                 fields.pop(name)
             key = json.dumps(fields, sort_keys=True)
         elif pack_size > 1 and pretrains_alike(experiment):
-            # The runs of one seed that differ only in their labels pretrain alike: in one
+            # The runs of one seed that differ only in their labels pretrain alike, whatever
+            # the method and its main stage (Deep SAD's η, the supervised classifier): in one
             # pack, their pretraining is trained once (fit_many with a PretrainingCache).
-            for name in ("known_anomaly_classes", "n_known_classes", "ratio_known_anomaly"):
+            for name in ("method", "known_anomaly_classes", "n_known_classes", "ratio_known_anomaly"):
                 fields.pop(name)
-            fields["params"] = {k: v for k, v in fields["params"].items() if k != "eta"}
+            fields["params"] = {k: v for k, v in fields["params"].items() if _shapes_pretraining(k)}
             key = json.dumps(fields, sort_keys=True)
         else:
             key = experiment.key
