@@ -303,6 +303,7 @@ def test_repository_configurations_expand():
     assert sizes["images/scenario_ii.toml"] == 3 * 10 * 9 * 5 * 6
     assert sizes["images/scenario_iii.toml"] == 3 * 10 * 4 * 3 * 6
     assert sizes["images/scenario_i_subset.toml"] == 10 * (1 + 2 * 4)
+    assert sizes["images/scenario_i_subset_deepsvdd.toml"] == 10
     for path in paths:
         name = str(path.relative_to(root))
         assert count_experiments(read_config(path)) == sizes[name], name
