@@ -304,6 +304,7 @@ def test_repository_configurations_expand():
     assert sizes["images/scenario_iii.toml"] == 3 * 10 * 4 * 3 * 6
     assert sizes["images/scenario_i_subset.toml"] == 10 * (1 + 2 * 4)
     assert sizes["images/scenario_i_subset_deepsvdd.toml"] == 10
+    assert sizes["images/eta.toml"] == 3 * 10 * 9 * 5
     for path in paths:
         name = str(path.relative_to(root))
         assert count_experiments(read_config(path)) == sizes[name], name
@@ -320,3 +321,39 @@ def test_a_yaml_exponent_read_as_text_gets_a_hint(tmp_path):
     (tmp_path / "grid.yaml").write_text("datasets: [cardio]\nmethods: [deepsad]\nseeds: 1\nparams:\n  lr: 1e-4\n")
     with pytest.raises(ConfigError, match=r"'lr' parameter.*1\.0e-4"):
         expand(read_config(tmp_path / "grid.yaml"))
+
+
+def test_param_grid_makes_axes_of_one_methods_parameters():
+    config = grid(datasets=["cardio"], methods=["deepsad", "deepsvdd"], seeds=2,
+                  method_params={"deepsad": {"eta": 5.0, "epochs": 3}},
+                  param_grid={"deepsad": {"eta": [0.1, 1.0, 10.0], "rep_dim": [4, 8]}})
+    experiments = expand(config)
+    assert count_experiments(config) == len(experiments) == 2 * (3 * 2 + 1)
+    variants = sorted((e.params["eta"], e.params["rep_dim"]) for e in experiments if e.method == "deepsad" and e.seed == 0)
+    assert variants == [(0.1, 4), (0.1, 8), (1.0, 4), (1.0, 8), (10.0, 4), (10.0, 8)]
+    assert all(e.params["epochs"] == 3 for e in experiments if e.method == "deepsad")
+    assert all("eta" not in e.params for e in experiments if e.method == "deepsvdd")
+
+
+@pytest.mark.parametrize(
+    "param_grid, message",
+    [
+        ({"deepsadd": {"eta": [1.0]}}, r"param_grid.deepsadd: 'deepsadd' is not one of"),
+        ({"deepsad": {"eta": 1.0}}, r"param_grid.deepsad.eta must be a non-empty list of values; got 1.0"),
+        ({"deepsad": {"eta": []}}, r"param_grid.deepsad.eta must be a non-empty list"),
+        ({"deepsad": {"eta": [1.0, -1.0]}}, r"param_grid.deepsad.eta: .*eta"),
+        ({"deepsad": {"colour": [1]}}, r"param_grid.deepsad.colour: "),
+        ({"deepsad": {}}, r"param_grid.deepsad must be a table of parameters"),
+    ],
+)
+def test_param_grid_errors_name_the_key(param_grid, message):
+    with pytest.raises(ConfigError, match=message):
+        expand(grid(datasets=["cardio"], methods=["deepsad"], param_grid=param_grid))
+
+
+def test_param_grid_counts_toward_the_size_limit(monkeypatch):
+    import deepsad.experiments.config as config_module
+
+    monkeypatch.setattr(config_module, "MAX_EXPERIMENTS", 4)
+    with pytest.raises(ConfigError, match="param_grid 5"):
+        expand(grid(datasets=["cardio"], methods=["deepsad"], param_grid={"deepsad": {"eta": [0.01, 0.1, 1.0, 10.0, 100.0]}}))

@@ -110,3 +110,26 @@ def test_no_scenario_table_without_a_varying_setting(tmp_path):
     paths = write_report(store.path, tmp_path / "out", ["dataset", "method"], plots=False)
     assert "scenarios.md" not in {p.name for p in paths} and not (tmp_path / "out" / "scenarios.md").exists()
     assert pd.read_csv(tmp_path / "out" / "records.csv").shape[0] == 2
+
+
+def test_a_varying_estimator_parameter_gets_its_curve_and_figure(tmp_path):
+    from deepsad.experiments.scenarios import parameter_curves
+
+    store = ResultsStore(tmp_path / "r.sqlite")
+    for eta in (0.01, 1.0, 100.0):
+        for normal_class in (0, 1):
+            add(store, dataset="mnist", normal_class=normal_class, auroc=0.9 + eta / 1000, n_test=40,
+                ratio_known_anomaly=0.05, ratio_pollution=0.1, params={"eta": eta, "epochs": 3})
+    add(store, dataset="mnist", method="deepsvdd", normal_class=0, n_test=40, ratio_known_anomaly=0.05,
+        ratio_pollution=0.1, params={"epochs": 3})
+    frame = results_frame(store)
+    (curves,) = list(parameter_curves(frame))
+    assert curves.axis == "eta" and curves.settings["ratio_pollution"] == 0.1
+    points = curves.points.set_index(["line", "eta"])
+    assert sorted(points.index) == [("deepsad", 0.01), ("deepsad", 1.0), ("deepsad", 100.0)]
+    assert points.loc[("deepsad", 100.0), "mean"] == pytest.approx(100 * 1.0)
+    assert points.loc[("deepsad", 1.0), "experiments"] == 2
+    paths = write_report(store.path, tmp_path / "out", ["dataset", "method"], plots=True, data_root=tmp_path,
+                         notify=lambda note: None)
+    assert "auroc_vs_eta.png" in {p.name for p in paths}
+    assert "### eta varies; known normals = 0, γl = 0.05, γp = 0.1, kl = 1" in (tmp_path / "out" / "scenarios.md").read_text()

@@ -25,6 +25,8 @@ A configuration names the grid; every list is one axis, a single value is a one-
     eta = 1.0
     [dataset_params.thyroid]  # one dataset, every method that has the parameter
     rep_dim = 4
+    [param_grid.deepsad]      # one method: every list is an axis of its runs (the paper's η
+    eta = [0.1, 1.0, 10.0]    # sensitivity); a list-valued parameter takes a list of lists
 
 A key in ``params`` or ``dataset_params`` that no selected method has is an error, so a typo
 cannot silently change nothing; so is a value the method's estimator refuses (``epochs =
@@ -54,7 +56,7 @@ GRID_KEYS = {
     "datasets", "methods", "seeds", "ratio_known_anomaly", "ratio_pollution", "ratio_known_normal",
     "normal_classes", "known_anomaly_classes", "n_known_classes", "selection", "preprocessing",
 }  # fmt: skip
-PARAM_KEYS = {"params", "method_params", "dataset_params"}
+PARAM_KEYS = {"params", "method_params", "dataset_params", "param_grid"}
 
 MAX_EXPERIMENTS = 100_000
 """The most experiments one configuration may expand into. Listing them takes about 15 µs
@@ -130,6 +132,8 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
             check_params(method, params)
         except ValueError as error:
             raise ConfigError(f"method_params.{method}: {error}") from None
+    for method, grid in config.get("param_grid", {}).items():
+        _check_param_grid(method, grid)
     shared = [("params", config.get("params", {}))]
     for dataset, params in config.get("dataset_params", {}).items():
         if dataset not in DATASETS:
@@ -149,6 +153,29 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
                 check_params(method, {name: params[key] for key, name in names.items() if name is not None})
             except ValueError as error:
                 raise ConfigError(f"{table}: {error}") from None
+
+
+def _check_param_grid(method: str, grid) -> None:
+    where = f"param_grid.{method}"
+    if method not in METHODS:
+        raise ConfigError(f"{where}: {method!r} is not one of {sorted(METHODS)}")
+    if not isinstance(grid, dict) or not grid:
+        raise ConfigError(f"{where} must be a table of parameters, each with a list of values")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{where}.{key} must be a non-empty list of values; got {values!r}")
+        for value in values:
+            try:
+                check_params(method, {key: value})
+            except ValueError as error:
+                raise ConfigError(f"{where}.{key}: {error}") from None
+
+
+def _param_variants(config: dict, method: str) -> list[dict]:
+    """The parameter sets of ``method``'s runs from ``param_grid``: one empty set without one."""
+    grid = config.get("param_grid", {}).get(method, {})
+    keys = sorted(grid)
+    return [dict(zip(keys, values)) for values in itertools.product(*(grid[key] for key in keys))]
 
 
 def method_params(config: dict, dataset: str, method: str) -> dict:
@@ -200,12 +227,14 @@ def expand(config: dict) -> list[Experiment]:
                     for seed, method, preprocessing in itertools.product(seeds, methods, axes["preprocessing"]):
                         if rka == 0 and METHODS[method].needs_labeled_anomalies:
                             continue  # nothing to learn from: the paper leaves these points empty
-                        for selection in _method_selections(method, axes["selection"]):
+                        for selection, variant in itertools.product(
+                            _method_selections(method, axes["selection"]), _param_variants(config, method)
+                        ):
                             experiments.append(_experiment(
                                 dataset=dataset, method=method, seed=seed, normal_class=normal_class,
                                 known_anomaly_classes=known, n_known_classes=kl,
                                 ratio_known_normal=rkn, ratio_known_anomaly=rka, ratio_pollution=rp,
-                                params=method_params(config, dataset, method), selection=selection,
+                                params={**method_params(config, dataset, method), **variant}, selection=selection,
                                 preprocessing=preprocessing,
                             ))  # fmt: skip
     # e.g. γl = 0 under several known-class settings, or a method with nothing to select
@@ -249,7 +278,10 @@ def _checked_axes(config: dict) -> dict[str, Sequence]:
 def _size(config: dict, axes: dict[str, Sequence]) -> int:
     """The number of experiments, the collapse of γl = 0 included and the methods that need
     labeled anomalies left out there (see ``expand``)."""
-    per_method = {method: len(_method_selections(method, axes["selection"])) for method in axes["methods"]}
+    per_method = {
+        method: len(_method_selections(method, axes["selection"])) * len(_param_variants(config, method))
+        for method in axes["methods"]
+    }
     runs = len(axes["seeds"]) * len(axes["preprocessing"]) * sum(per_method.values())
     runs_unlabeled = (
         len(axes["seeds"])
@@ -289,6 +321,7 @@ def _axis_sizes(config: dict, axes: dict[str, Sequence]) -> dict[str, int]:
     """The length of every axis; of the class axes, the longest over the datasets."""
     known_setting = config.get("known_anomaly_classes", "random")
     sizes = {key: len(values) for key, values in axes.items()}
+    sizes["param_grid"] = max(len(_param_variants(config, method)) for method in axes["methods"])
     sizes["normal_classes"] = max(len(_normal_classes(config, dataset)) for dataset in axes["datasets"])
     sizes["known_anomaly_classes"] = max(
         len(_known_choices(known_setting, dataset, normal_class))

@@ -25,8 +25,8 @@ from deepsad.experiments.scenarios import (
     SETTING_AXES,
     SETTING_COLUMNS,
     Curves,
+    all_curves,
     line_labels,
-    scenario_curves,
     settings_text,
 )
 from deepsad.experiments.store import ResultsStore
@@ -37,20 +37,21 @@ GRID_SIZE = 16
 
 
 def metric_vs_setting_figures(frame: pd.DataFrame, metric: str = "auroc") -> dict[str, bytes]:
-    """``metric`` against each of γl, γp and kl: one panel per dataset on which the setting
-    takes at least two values, one line per method, the other settings fixed (one figure per
-    combination of them); the paper's values, where it printed them, as dashed lines.
+    """``metric`` against each of γl, γp and kl, and against each numeric estimator parameter
+    that varies (η): one panel per dataset on which it takes at least two values, one line per
+    method, the other settings fixed (one figure per combination of them); the paper's values,
+    where it printed them, as dashed lines.
 
     As in the paper, a point is the mean over experiments (normal class × known anomaly
     classes, each averaged over its seeds) and its error bar their standard deviation
     (``deepsad.experiments.scenarios``); the γl = 0 point is on the curve of every kl.
     """
-    all_curves = list(scenario_curves(frame, metric))
+    every_curve = all_curves(frame, metric)
     figures = {}
-    for curves in all_curves:
+    for curves in every_curve:
         fixed = [c for c in SETTING_COLUMNS if c != curves.axis]
         varying = [
-            c for c in fixed if len({other.settings[c] for other in all_curves if other.axis == curves.axis}) > 1
+            c for c in fixed if len({other.settings[c] for other in every_curve if other.axis == curves.axis}) > 1
         ]
         name = _slug(f"{metric}_vs_{curves.axis}", {c: curves.settings[c] for c in varying})
         figures[f"{name}.png"] = _metric_vs_setting(curves, metric)
@@ -79,7 +80,11 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
                     alpha=0.6,
                     label=f"{line} (paper)",
                 )
-        panel.set(title=dataset, xlabel=SETTING_AXES[axis], ylabel=f"{metric.upper()} (%)")
+        label = SETTING_AXES.get(axis, f"{axis} (estimator parameter)")
+        panel.set(title=dataset, xlabel=label, ylabel=f"{metric.upper()} (%)")
+        values = rows[axis]
+        if axis not in SETTING_AXES and (values > 0).all() and values.max() / values.min() >= 100:
+            panel.set_xscale("log")
         panel.legend(fontsize="x-small")
     figure.suptitle(
         f"mean ± std over experiments (normal × known classes; seeds averaged first)\n{settings_text(curves.settings)}",

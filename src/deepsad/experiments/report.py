@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from deepsad.experiments.plots import image_grids, metric_vs_setting_figures, roc_figures
-from deepsad.experiments.scenarios import scenario_curves, scenarios_markdown
+from deepsad.experiments.scenarios import all_curves, scenarios_markdown
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
 from deepsad.files import write_atomically
@@ -267,7 +267,7 @@ def write_report(
         files["failures.md"] = failures_markdown(failures)
     else:
         (output_dir / "failures.md").unlink(missing_ok=True)
-    curves = list(scenario_curves(frame, metric))
+    curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
     else:

@@ -93,6 +93,29 @@ def scenario_curves(frame: pd.DataFrame, metric: str = "auroc") -> Iterator[Curv
                 yield Curves(axis, settings, _points(part, axis, metric, settings), _tests(part, axis, metric))
 
 
+def parameter_curves(frame: pd.DataFrame, metric: str = "auroc") -> Iterator[Curves]:
+    """The curves of every numeric estimator parameter that takes at least two values for one
+    method on one dataset (the paper's η sensitivity), at fixed scenario settings; the axis is
+    the parameter's name, a line is the method with its other varying parameters."""
+    params = frame["params"].map(json.loads)
+    keys = sorted({key for p in params for key in p} - set(frame.columns))
+    for key in keys:
+        values = params.map(lambda p, key=key: p.get(key))
+        numeric = values.map(lambda v: isinstance(v, int | float) and not isinstance(v, bool))
+        if numeric.sum() == 0:
+            continue
+        part = frame[numeric].assign(**{key: values[numeric].astype(float)})
+        others = params[numeric].map(lambda p, key=key: json.dumps({k: v for k, v in p.items() if k != key},
+                                                                   sort_keys=True))
+        part = part.assign(params=others)
+        part = part.assign(line=line_labels(part))
+        varies = part.groupby(["dataset", "line"])[key].transform("nunique") >= 2
+        part = part[varies]
+        for values_fixed, fixed in part.groupby(list(SETTING_COLUMNS), sort=True):
+            settings = dict(zip(SETTING_COLUMNS, values_fixed))
+            yield Curves(key, settings, _points(fixed, key, metric, settings), _tests(fixed, key, metric))
+
+
 def _with_unlabeled_points(frame: pd.DataFrame, axis: str) -> pd.DataFrame:
     """On the γl axis, the γl = 0 runs (recorded with kl = 0: they have no known class) join
     the curve of every kl that the runs with labeled anomalies have."""
@@ -191,11 +214,16 @@ def scenarios_markdown(all_curves: list[Curves], metric: str = "auroc") -> str:
     return "\n".join(intro + [curves_markdown(curves, metric) for curves in all_curves])
 
 
+def all_curves(frame: pd.DataFrame, metric: str = "auroc") -> list[Curves]:
+    """``scenario_curves`` then ``parameter_curves``."""
+    return [*scenario_curves(frame, metric), *parameter_curves(frame, metric)]
+
+
 def curves_markdown(curves: Curves, metric: str = "auroc") -> str:
     """A table per dataset: rows the axis values, columns the lines, cells ``ours (paper)``;
     a last column names the better of the two best lines where the paired test finds a
     difference at α = 0.05; then the seed-to-seed spread where there are several seeds."""
-    symbol = SETTING_SYMBOLS[curves.axis]
+    symbol = SETTING_SYMBOLS.get(curves.axis, curves.axis)
     points, tests = curves.points, curves.tests
     blocks = [f"### {symbol} varies; {settings_text(curves.settings)}", ""]
     for dataset, rows in points.groupby("dataset", sort=True):
