@@ -87,7 +87,7 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
             panel.set_xscale("log")
         panel.legend(fontsize="x-small")
     figure.suptitle(
-        f"mean ± std over experiments (normal × known classes; seeds averaged first)\n{settings_text(curves.settings)}",
+        f"mean ± std over experiments\n(normal × known classes, seeds averaged)\n{settings_text(curves.settings)}",
         fontsize="small",
     )
     return _png(figure)

@@ -1,0 +1,29 @@
+"""Decisions from anomaly scores: threshold strategies, conformal p-values with a guaranteed
+false-alarm rate, and false-discovery control, for any deepsad detector.
+
+Example
+-------
+>>> from deepsad.decisions import CalibratedDetector, parse_strategy
+>>> parse_strategy("fpr:0.01")
+FalseAlarmRate('fpr:0.01')
+"""
+
+from deepsad.decisions.calibrated import CalibratedDetector
+from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
+from deepsad.decisions.strategies import (
+    BestF1,
+    Contamination,
+    FalseAlarmRate,
+    MeanStd,
+    Percentile,
+    Recall,
+    Strategy,
+    Threshold,
+    conformal_quantile,
+    parse_strategy,
+)
+
+__all__ = [
+    "BestF1", "CalibratedDetector", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall",
+    "Strategy", "Threshold", "benjamini_hochberg", "conformal_p_values", "conformal_quantile", "parse_strategy",
+]  # fmt: skip

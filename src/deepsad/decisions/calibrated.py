@@ -1,0 +1,273 @@
+"""``CalibratedDetector``: any deepsad detector, with a threshold chosen on held-out data,
+conformal p-values and false-discovery control."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
+from deepsad.decisions.strategies import Strategy, Threshold, parse_strategy
+from deepsad.labels import ANOMALY
+from deepsad.validation import as_numpy, check_labels
+
+
+class CalibratedDetector(OutlierMixin, BaseEstimator):
+    """A detector whose decisions are calibrated on samples it did not train on.
+
+    ``fit`` sets aside a calibration part of the training data (or takes one given), fits a
+    clone of ``detector`` on the rest, scores the calibration samples and chooses the
+    threshold there with the ``threshold`` strategy. The calibration scores of the unlabeled
+    and labeled-normal samples then give conformal p-values: ``predict(X, alpha=0.01)`` flags
+    a new normal sample with probability at most α, and ``predict(X, fdr=0.1)`` keeps the
+    expected fraction of false discoveries in a batch at most 0.1 (Benjamini–Hochberg).
+
+    The guarantees assume that the calibration samples and the new normal samples come from
+    one distribution (exchangeable) and that the model never trained on the calibration
+    samples. Unlabeled calibration data that hold a few anomalies make the rate on normal
+    samples only lower (the guarantee stays, conservatively).
+
+    Parameters
+    ----------
+    detector : estimator
+        A deepsad detector (``DeepSAD()``, ``DeepSVDD()``, ``IsolationForest()``, ...): it
+        must have ``fit(X, y)`` and ``anomaly_score(X)``. It is cloned, never fitted itself.
+    threshold : str or Strategy, default="fpr:0.05"
+        How ``predict`` without arguments cuts the scores (``deepsad.decisions.strategies``):
+        ``"fpr:ALPHA"``, ``"contamination:F"``, ``"percentile:Q"``, ``"mean+std:K"``,
+        ``"recall:R"``, ``"f1"``. The last two need labeled anomalies in the calibration part.
+    calibration_size : float, default=0.2
+        The fraction of the unlabeled and labeled-normal samples set aside for calibration
+        when ``fit`` is not given ``X_calibration``. Labeled anomalies are split the same way
+        only for strategies that need them, and at least one always stays in training.
+    random_state : int or None, default=None
+        Seed of the calibration split.
+
+    Attributes
+    ----------
+    detector_ : estimator
+        The fitted clone of ``detector``.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous by ``predict()``.
+    threshold_info_ : Threshold
+        The threshold with its strategy and the false-alarm rate (and, with labeled
+        anomalies, recall and precision) realised on the calibration samples, each with a
+        Clopper–Pearson 95% interval.
+    calibration_scores_ : ndarray of shape (n_calibration,)
+        The sorted anomaly scores of the unlabeled and labeled-normal calibration samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepsad.baselines import IsolationForest
+    >>> from deepsad.decisions import CalibratedDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(500, 3))
+    >>> model = CalibratedDetector(IsolationForest(random_state=0), threshold="fpr:0.05", random_state=0).fit(X)
+    >>> X_new = np.vstack([rng.normal(size=(4, 3)), [[6.0, 6.0, 6.0]]])
+    >>> model.predict(X_new, alpha=0.05).tolist()
+    [1, 1, 1, 1, -1]
+    >>> float(model.p_value([[6.0, 6.0, 6.0]])[0]) == 1 / (len(model.calibration_scores_) + 1)
+    True
+    """
+
+    def __init__(self, detector, *, threshold="fpr:0.05", calibration_size=0.2, random_state=None):
+        self.detector = detector
+        self.threshold = threshold
+        self.calibration_size = calibration_size
+        self.random_state = random_state
+
+    def fit(self, X, y=None, *, X_calibration=None, y_calibration=None):
+        """Fit ``detector`` on the training part and calibrate on the rest.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Training samples.
+        y : array-like of shape (n_samples,), default=None
+            Semi-supervised labels: +1 known normal, 0 unlabeled, -1 known anomaly; None: all
+            unlabeled.
+        X_calibration : array-like, default=None
+            Calibration samples the detector does not train on; None: split them off ``X``.
+        y_calibration : array-like, default=None
+            Their labels (None: all unlabeled).
+
+        Returns
+        -------
+        CalibratedDetector
+            The fitted detector (self).
+        """
+        strategy = parse_strategy(self.threshold)
+        X = as_numpy(X)
+        if not hasattr(X, "iloc"):
+            X = np.asarray(X)
+        y = check_labels(y, len(X))
+        if X_calibration is None:
+            if y_calibration is not None:
+                raise ValueError("y_calibration was given without X_calibration")
+            train, calibration = _split(y, self.calibration_size, strategy, self.random_state)
+            X_train, y_train, X_cal, y_cal = _rows(X, train), y[train], _rows(X, calibration), y[calibration]
+        else:
+            X_train, y_train = X, y
+            X_cal = as_numpy(X_calibration, "X_calibration")
+            y_cal = check_labels(y_calibration, len(X_cal))
+        detector = clone(self.detector)
+        if not hasattr(detector, "anomaly_score"):
+            raise TypeError(f"detector must have an anomaly_score method (a deepsad detector); got {type(detector).__name__}")
+        detector.fit(X_train, y_train)
+        scores = np.asarray(detector.anomaly_score(X_cal), dtype=np.float64)
+        normal_scores = np.sort(scores[y_cal != ANOMALY])
+        info = strategy.choose(normal_scores, scores[y_cal == ANOMALY])
+        self.detector_ = detector
+        self.calibration_scores_ = normal_scores
+        self.threshold_info_: Threshold = info
+        self.threshold_ = info.value
+        return self
+
+    def anomaly_score(self, X) -> np.ndarray:
+        """The detector's anomaly scores (higher = more anomalous).
+
+        Parameters
+        ----------
+        X : array-like
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The anomaly scores.
+        """
+        check_is_fitted(self)
+        return np.asarray(self.detector_.anomaly_score(X), dtype=np.float64)
+
+    def score_samples(self, X) -> np.ndarray:
+        """Normality score (scikit-learn's convention): the negated anomaly scores.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``-anomaly_score(X)``.
+        """
+        return -self.anomaly_score(X)
+
+    def decision_function(self, X) -> np.ndarray:
+        """``threshold_ - anomaly_score(X)``: negative for the samples ``predict()`` flags.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The signed distance to the threshold.
+        """
+        return self.threshold_ - self.anomaly_score(X)
+
+    def p_value(self, X) -> np.ndarray:
+        """Conformal p-values: (1 + #{calibration scores ≥ score}) / (n_calibration + 1).
+
+        Small means unusual among normal samples: a new normal sample gets p ≤ α with
+        probability at most α. It is not the probability that the sample is normal.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The p-values, in [1 / (n_calibration + 1), 1].
+        """
+        return conformal_p_values(self.calibration_scores_, self.anomaly_score(X))
+
+    def predict(self, X, *, alpha=None, fdr=None) -> np.ndarray:
+        """+1 for inliers, -1 for anomalies.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples of the shape seen by ``fit``.
+        alpha : float in (0, 1), default=None
+            Flag the samples with p-value ≤ alpha: a false-alarm rate of at most alpha on
+            normal samples.
+        fdr : float in (0, 1), default=None
+            Flag by Benjamini–Hochberg on the batch's p-values: an expected fraction of false
+            discoveries among the flagged of at most fdr.
+            Without alpha and fdr, the samples scoring above ``threshold_`` are flagged.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            -1 for the flagged samples, else +1.
+        """
+        if alpha is not None and fdr is not None:
+            raise ValueError("give alpha (a false-alarm rate per sample) or fdr (a false-discovery rate), not both")
+        if alpha is None and fdr is None:
+            return np.where(self.decision_function(X) >= 0, 1, -1)
+        level = _level(alpha if fdr is None else fdr, "alpha" if fdr is None else "fdr")
+        smallest = 1 / (len(self.calibration_scores_) + 1)
+        if level < smallest:
+            raise ValueError(
+                f"{'alpha' if fdr is None else 'fdr'} = {level:g} is below the smallest p-value of this calibration "
+                f"set of {len(self.calibration_scores_)} samples, 1/(n + 1) = {smallest:.3g}: nothing could ever be "
+                f"flagged. Use a level ≥ {smallest:.3g} or calibrate on at least {int(np.ceil(1 / level - 1))} samples"
+            )
+        p_values = self.p_value(X)
+        flagged = p_values <= level if fdr is None else benjamini_hochberg(p_values, level)
+        return np.where(flagged, -1, 1)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _rows(X, indices: np.ndarray):
+    """Rows of an array or DataFrame by position (a DataFrame keeps its column names)."""
+    return X.iloc[indices] if hasattr(X, "iloc") else np.asarray(X)[indices]
+
+
+def _level(value, name: str) -> float:
+    if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and 0 < value < 1):
+        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}")
+    return float(value)
+
+
+def _split(y: np.ndarray, calibration_size, strategy: Strategy, random_state) -> tuple[np.ndarray, np.ndarray]:
+    """Training and calibration indices: ``calibration_size`` of the unlabeled and known-normal
+    samples and, for strategies that need them, of the labeled anomalies (at least one of
+    which stays in training, and one goes to calibration)."""
+    if not (isinstance(calibration_size, numbers.Real) and not isinstance(calibration_size, bool)
+            and 0 < calibration_size < 1):  # fmt: skip
+        raise ValueError(f"calibration_size must be a number in (0, 1); got {calibration_size!r}")
+    rng = np.random.default_rng(random_state)
+    normal = rng.permutation(np.flatnonzero(y != ANOMALY))
+    anomalies = rng.permutation(np.flatnonzero(y == ANOMALY))
+    n_normal = int(round(calibration_size * len(normal)))
+    if n_normal < 1 or n_normal >= len(normal):
+        raise ValueError(
+            f"calibration_size={calibration_size:g} of {len(normal)} unlabeled and normal samples leaves "
+            f"{n_normal} for calibration and {len(normal) - n_normal} for training; each needs at least one"
+        )
+    n_anomalies = 0
+    if strategy.needs_anomalies:
+        if len(anomalies) < 2:
+            raise ValueError(
+                f"threshold {strategy.text} needs labeled anomalies in both parts (one to train on, one to choose the "
+                f"threshold on); y has {len(anomalies)}. Pass X_calibration with labeled anomalies, or use fpr:ALPHA"
+            )
+        n_anomalies = min(max(1, int(round(calibration_size * len(anomalies)))), len(anomalies) - 1)
+    calibration = np.concatenate([normal[:n_normal], anomalies[:n_anomalies]])
+    train = np.concatenate([normal[n_normal:], anomalies[n_anomalies:]])
+    return np.sort(train), np.sort(calibration)

@@ -1,0 +1,119 @@
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator
+
+from deepsad.baselines import IsolationForest
+from deepsad.decisions import CalibratedDetector
+from deepsad.labels import ANOMALY, UNLABELED
+
+
+class NearestNeighbour(BaseEstimator):
+    """Distance to the nearest training sample: training samples score 0, so a threshold
+    chosen on the training scores is far too low, and one chosen on held-out scores is right."""
+
+    def fit(self, X, y=None):
+        self.X_ = np.asarray(X, dtype=float)
+        return self
+
+    def anomaly_score(self, X):
+        X = np.asarray(X, dtype=float)
+        distances = ((X[:, None, :] - self.X_[None, :, :]) ** 2).sum(-1)
+        return np.sqrt(distances.min(axis=1))
+
+
+def test_conformal_false_alarm_rate_holds_over_many_seeds_and_the_training_percentile_does_not():
+    alpha, seeds, n_test = 0.1, 200, 200
+    conformal, percentile, smallest = [], [], []
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        X, X_test = rng.normal(size=(300, 2)), rng.normal(size=(n_test, 2))
+        model = CalibratedDetector(NearestNeighbour(), threshold=f"fpr:{alpha}", calibration_size=0.33,
+                                   random_state=seed).fit(X)
+        conformal.append(np.mean(model.predict(X_test) == -1))
+        smallest.append(np.mean(model.predict(X_test, alpha=alpha) == -1))
+        fitted = NearestNeighbour().fit(X)  # the usual way: threshold at the training scores' 90th percentile
+        percentile.append(np.mean(fitted.anomaly_score(X_test) > np.percentile(fitted.anomaly_score(X), 90)))
+    # the marginal rate is ≤ α; over 200 seeds its mean is known to about ±0.003
+    assert np.mean(conformal) <= alpha + 0.01
+    assert np.mean(smallest) <= alpha + 0.01
+    assert np.mean(conformal) >= alpha - 0.03  # and not needlessly conservative
+    assert np.mean(percentile) > 0.9  # every test point is farther from the data than training points are
+
+
+def test_benjamini_hochberg_controls_the_false_discovery_rate():
+    q, proportions = 0.2, []
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        model = CalibratedDetector(NearestNeighbour(), calibration_size=0.5, random_state=seed).fit(
+            rng.normal(size=(400, 2)))
+        batch = np.vstack([rng.normal(size=(90, 2)), rng.normal(4.0, 1.0, size=(10, 2))])
+        flagged = model.predict(batch, fdr=q) == -1
+        proportions.append(flagged[:90].sum() / max(1, flagged.sum()))
+    assert np.mean(proportions) <= q + 0.03
+
+
+@pytest.mark.filterwarnings("ignore:IsolationForest is unsupervised:UserWarning")
+def test_threshold_info_and_the_sklearn_verbs():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(400, 3)), rng.normal(5, 1, size=(20, 3))])
+    y = np.r_[np.full(400, UNLABELED), np.full(20, ANOMALY)]
+    model = CalibratedDetector(IsolationForest(random_state=0), threshold="recall:0.8", random_state=0).fit(X, y)
+    info = model.threshold_info_
+    assert info.strategy == "recall:0.8" and set(info.estimates) == {"false_alarm_rate", "recall", "precision"}
+    assert info.estimates["recall"][0] >= 0.8
+    assert "threshold" in info.describe() and "recall" in info.describe()
+    assert len(model.calibration_scores_) == 80  # 20% of the 400 unlabeled; 4 of the 20 anomalies calibrate
+    assert np.all(np.diff(model.calibration_scores_) >= 0)
+    scores = model.anomaly_score(X)
+    np.testing.assert_array_equal(model.score_samples(X), -scores)
+    np.testing.assert_array_equal(model.predict(X), np.where(scores > model.threshold_, -1, 1))
+    np.testing.assert_allclose(model.decision_function(X), model.threshold_ - scores)
+    assert model.get_params()["threshold"] == "recall:0.8"
+
+
+def test_a_given_calibration_set_is_used_whole():
+    rng = np.random.default_rng(1)
+    X, X_cal = rng.normal(size=(200, 2)), rng.normal(size=(50, 2))
+    model = CalibratedDetector(NearestNeighbour(), threshold="fpr:0.1").fit(X, X_calibration=X_cal)
+    assert len(model.calibration_scores_) == 50 and len(model.detector_.X_) == 200
+
+
+def test_dataframes_keep_their_columns_through_the_split():
+    pandas = pytest.importorskip("pandas")
+    rng = np.random.default_rng(2)
+    frame = pandas.DataFrame(rng.normal(size=(100, 2)), columns=["a", "b"])
+    model = CalibratedDetector(IsolationForest(random_state=0), random_state=0).fit(frame)
+    assert model.predict(frame).shape == (100,)
+
+
+@pytest.mark.parametrize(
+    "kwargs, fit_kwargs, message",
+    [
+        ({"threshold": "recall:0.9"}, {}, r"recall:0.9 needs labeled anomalies in both parts .* y has 0"),
+        ({"threshold": "f1"}, {"y": np.r_[np.zeros(99, int), -1]}, "y has 1"),
+        ({"calibration_size": 1.0}, {}, r"calibration_size must be a number in \(0, 1\)"),
+        ({"calibration_size": 0.001}, {}, "leaves 0 for calibration"),
+        ({"threshold": "fpr:0.01"}, {}, r"a calibration set of 20 normal samples supports .* α = 0.01 needs at least 99"),
+        ({}, {"y_calibration": np.zeros(5)}, "y_calibration was given without X_calibration"),
+        ({"threshold": "colour"}, {}, "unknown threshold strategy 'colour'"),
+    ],
+)
+def test_fit_errors_name_the_problem(kwargs, fit_kwargs, message):
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(ValueError, match=message):
+        CalibratedDetector(NearestNeighbour(), **kwargs).fit(X, **fit_kwargs)
+
+
+def test_predict_levels_are_checked():
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    model = CalibratedDetector(NearestNeighbour(), random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"alpha must be a number in \(0, 1\); got 1.5"):
+        model.predict(X, alpha=1.5)
+    with pytest.raises(ValueError, match=r"fdr must be a number in \(0, 1\)"):
+        model.predict(X, fdr=0)
+    with pytest.raises(ValueError, match="not both"):
+        model.predict(X, alpha=0.1, fdr=0.1)
+    with pytest.raises(ValueError, match=r"alpha = 0.01 is below the smallest p-value .* 20 samples, 1/\(n \+ 1\) = 0.0476"):
+        model.predict(X, alpha=0.01)
+    with pytest.raises(TypeError, match="detector must have an anomaly_score method"):
+        CalibratedDetector(BaseEstimator()).fit(X)

@@ -1,0 +1,25 @@
+import numpy as np
+import pytest
+
+from deepsad.decisions import benjamini_hochberg, conformal_p_values
+
+
+def test_p_values_count_the_calibration_scores_at_least_as_high():
+    calibration = np.array([1.0, 2.0, 3.0, 4.0])
+    p = conformal_p_values(calibration, [0.0, 1.0, 2.5, 4.0, 9.0])
+    assert p.tolist() == pytest.approx([5 / 5, 5 / 5, 3 / 5, 2 / 5, 1 / 5])
+
+
+def test_p_values_of_exchangeable_normals_are_uniform_on_the_grid():
+    rng = np.random.default_rng(0)
+    hits = [conformal_p_values(np.sort(rng.normal(size=19)), rng.normal(size=1))[0] <= 0.1 for _ in range(20000)]
+    # P(p ≤ 0.1) = 2/20 exactly for n = 19
+    assert np.mean(hits) == pytest.approx(0.1, abs=3 * np.sqrt(0.1 * 0.9 / 20000))
+
+
+def test_benjamini_hochberg_takes_the_largest_rank_below_the_line():
+    p = np.array([0.01, 0.04, 0.03, 0.5, 0.2])
+    # sorted 0.01, 0.03, 0.04, 0.2, 0.5 against 0.02, 0.04, 0.06, 0.08, 0.1 at q = 0.1: k = 3
+    assert benjamini_hochberg(p, 0.1).tolist() == [True, True, True, False, False]
+    assert not benjamini_hochberg(p, 0.001).any()
+    assert benjamini_hochberg(np.array([]), 0.1).shape == (0,)
