@@ -1,5 +1,6 @@
 """Decisions from anomaly scores: threshold strategies, conformal p-values with a guaranteed
-false-alarm rate, and false-discovery control, for any deepsad detector.
+false-alarm rate, false-discovery control, and hyperparameter selection from the training
+labels alone, for any deepsad detector.
 
 Example
 -------
@@ -8,8 +9,9 @@ Example
 FalseAlarmRate('fpr:0.01')
 """
 
-from deepsad.decisions.calibrated import CalibratedDetector
+from deepsad.decisions.calibrated import CalibratedDetector, calibration_split
 from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
+from deepsad.decisions.selection import AnomalyStratifiedKFold, choice_uncertainty, pu_auroc, pu_auroc_scorer
 from deepsad.decisions.strategies import (
     BestF1,
     Contamination,
@@ -24,6 +26,7 @@ from deepsad.decisions.strategies import (
 )
 
 __all__ = [
+    "AnomalyStratifiedKFold", "choice_uncertainty", "pu_auroc", "pu_auroc_scorer",
     "BestF1", "CalibratedDetector", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall",
-    "Strategy", "Threshold", "benjamini_hochberg", "conformal_p_values", "conformal_quantile", "parse_strategy",
+    "Strategy", "Threshold", "benjamini_hochberg", "calibration_split", "conformal_p_values", "conformal_quantile", "parse_strategy",
 ]  # fmt: skip

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
-from deepsad.decisions.strategies import Strategy, Threshold, parse_strategy
+from deepsad.decisions.strategies import Threshold, parse_strategy
 from deepsad.labels import ANOMALY
 from deepsad.validation import as_numpy, check_labels
 
@@ -108,7 +108,7 @@ class CalibratedDetector(OutlierMixin, BaseEstimator):
         if X_calibration is None:
             if y_calibration is not None:
                 raise ValueError("y_calibration was given without X_calibration")
-            train, calibration = _split(y, self.calibration_size, strategy, self.random_state)
+            train, calibration = calibration_split(y, self.calibration_size, strategy.needs_anomalies, self.random_state)
             X_train, y_train, X_cal, y_cal = _rows(X, train), y[train], _rows(X, calibration), y[calibration]
         else:
             X_train, y_train = X, y
@@ -244,10 +244,11 @@ def _level(value, name: str) -> float:
     return float(value)
 
 
-def _split(y: np.ndarray, calibration_size, strategy: Strategy, random_state) -> tuple[np.ndarray, np.ndarray]:
-    """Training and calibration indices: ``calibration_size`` of the unlabeled and known-normal
-    samples and, for strategies that need them, of the labeled anomalies (at least one of
-    which stays in training, and one goes to calibration)."""
+def calibration_split(y, calibration_size, with_anomalies: bool, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted training and calibration indices for semi-supervised labels ``y``: a fraction
+    ``calibration_size`` of the unlabeled and known-normal samples and, ``with_anomalies``, of
+    the labeled anomalies (at least one of which stays in training and one calibrates)."""
+    y = np.asarray(y)
     if not (isinstance(calibration_size, numbers.Real) and not isinstance(calibration_size, bool)
             and 0 < calibration_size < 1):  # fmt: skip
         raise ValueError(f"calibration_size must be a number in (0, 1); got {calibration_size!r}")
@@ -261,11 +262,11 @@ def _split(y: np.ndarray, calibration_size, strategy: Strategy, random_state) ->
             f"{n_normal} for calibration and {len(normal) - n_normal} for training; each needs at least one"
         )
     n_anomalies = 0
-    if strategy.needs_anomalies:
+    if with_anomalies:
         if len(anomalies) < 2:
             raise ValueError(
-                f"threshold {strategy.text} needs labeled anomalies in both parts (one to train on, one to choose the "
-                f"threshold on); y has {len(anomalies)}. Pass X_calibration with labeled anomalies, or use fpr:ALPHA"
+                f"this threshold needs labeled anomalies in both parts (one to train on, one to choose the threshold "
+                f"on); y has {len(anomalies)}. Pass X_calibration with labeled anomalies, or use fpr:ALPHA"
             )
         n_anomalies = min(max(1, int(round(calibration_size * len(anomalies)))), len(anomalies) - 1)
     calibration = np.concatenate([normal[:n_normal], anomalies[:n_anomalies]])

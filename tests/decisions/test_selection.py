@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from deepsad.baselines import IsolationForest
+from deepsad.decisions.selection import AnomalyStratifiedKFold, choice_uncertainty, pu_auroc, pu_auroc_scorer
+from deepsad.labels import ANOMALY, NORMAL, UNLABELED
+
+
+def labels(n_unlabeled=90, n_anomalies=7, n_normal=3):
+    return np.r_[np.full(n_unlabeled, UNLABELED), np.full(n_anomalies, ANOMALY), np.full(n_normal, NORMAL)]
+
+
+def test_every_fold_validates_and_trains_on_labeled_anomalies():
+    y = labels()
+    splitter = AnomalyStratifiedKFold(3, random_state=0)
+    seen = []
+    for train, validation in splitter.split(np.zeros((len(y), 1)), y):
+        assert (y[validation] == ANOMALY).sum() >= 2 and (y[train] == ANOMALY).sum() >= 4
+        assert abs(len(validation) - len(y) / 3) <= 1
+        assert not set(train) & set(validation)
+        seen.extend(validation)
+    assert sorted(seen) == list(range(len(y)))
+    assert splitter.get_n_splits() == 3
+
+
+def test_too_few_anomalies_for_the_folds_is_named():
+    with pytest.raises(ValueError, match="3 folds need at least 3 labeled anomalies .* y has 2"):
+        list(AnomalyStratifiedKFold(3).split(np.zeros((50, 1)), labels(45, 2, 3)))
+    with pytest.raises(ValueError, match="needs the semi-supervised labels y"):
+        list(AnomalyStratifiedKFold(3).split(np.zeros((50, 1))))
+    with pytest.raises(ValueError, match="n_splits must be an integer ≥ 2"):
+        AnomalyStratifiedKFold(1)
+
+
+def test_pu_auroc_is_the_auroc_of_labeled_anomalies_against_the_rest():
+    y = np.array([ANOMALY, ANOMALY, UNLABELED, UNLABELED, NORMAL])
+    assert pu_auroc(y, [5, 4, 1, 4.5, 0]) == pytest.approx(5 / 6)
+    with pytest.raises(ValueError, match="it has 0 labeled anomalies of 3 samples"):
+        pu_auroc(np.zeros(3), [1, 2, 3])
+
+
+@pytest.mark.filterwarnings("ignore:IsolationForest is unsupervised:UserWarning")
+def test_grid_search_chooses_from_training_labels_alone():
+    rng = np.random.default_rng(0)
+    y = labels(300, 12, 0)
+    X = np.vstack([rng.normal(size=(300, 4)), rng.normal(4, 1, size=(12, 4))])
+    search = GridSearchCV(IsolationForest(random_state=0), {"max_samples": [16, 256]}, scoring=pu_auroc_scorer,
+                          cv=AnomalyStratifiedKFold(3, random_state=0)).fit(X, y)
+    assert search.best_score_ > 0.9
+    table = choice_uncertainty(search.cv_results_)
+    assert list(table.columns) == ["params", "mean", "std", "difference_to_best", "standard_error",
+                                   "indistinguishable_from_best"]
+    assert table["indistinguishable_from_best"].iloc[0] and table["difference_to_best"].iloc[0] == 0
+
+
+def test_choice_uncertainty_separates_clear_from_unclear_choices():
+    results = {"params": [{"a": 1}, {"a": 2}, {"a": 3}],
+               "split0_test_score": [0.90, 0.70, 0.89], "split1_test_score": [0.92, 0.71, 0.93],
+               "split2_test_score": [0.91, 0.69, 0.90]}
+    table = choice_uncertainty(results).set_index("params")
+    assert table.loc["{'a': 1}", "indistinguishable_from_best"]
+    assert table.loc["{'a': 3}", "indistinguishable_from_best"]  # 0.007 behind, with a 0.01 standard error
+    assert not table.loc["{'a': 2}", "indistinguishable_from_best"]
