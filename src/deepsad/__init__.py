@@ -25,6 +25,7 @@ from deepsad._version import __version__
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
 
 if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
+    from deepsad.decisions.saving import load  # noqa: F401
     from deepsad.models import (  # noqa: F401
         HSC,
         SSDGM,
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
         SupervisedClassifier,
         fit_many,
     )
-    from deepsad.models import load_model as load  # noqa: F401
 
 _LAZY = {
     "HSC": ("deepsad.models", "HSC"),
@@ -44,7 +44,7 @@ _LAZY = {
     "DeepSAD": ("deepsad.models", "DeepSAD"),
     "DeepSVDD": ("deepsad.models", "DeepSVDD"),
     "SupervisedClassifier": ("deepsad.models", "SupervisedClassifier"),
-    "load": ("deepsad.models", "load_model"),
+    "load": ("deepsad.decisions.saving", "load"),
     "fit_many": ("deepsad.models", "fit_many"),
     "PretrainingCache": ("deepsad.models", "PretrainingCache"),
 }

@@ -117,3 +117,65 @@ def test_predict_levels_are_checked():
         model.predict(X, alpha=0.01)
     with pytest.raises(TypeError, match="detector must have an anomaly_score method"):
         CalibratedDetector(BaseEstimator()).fit(X)
+
+
+@pytest.fixture
+def calibrated_deepsad():
+    from deepsad import DeepSAD
+
+    rng = np.random.default_rng(3)
+    X = np.vstack([rng.normal(size=(300, 4)), rng.normal(3, 1, size=(10, 4))])
+    y = np.r_[np.full(300, UNLABELED), np.full(10, ANOMALY)]
+    model = CalibratedDetector(DeepSAD(epochs=2, ae_epochs=2, random_state=0), threshold="recall:0.5",
+                               random_state=0).fit(X, y)
+    return model, X
+
+
+def test_a_calibrated_model_file_round_trips(calibrated_deepsad, tmp_path):
+    import deepsad
+
+    model, X = calibrated_deepsad
+    model.save(tmp_path / "m.safetensors")
+    loaded = deepsad.load(tmp_path / "m.safetensors")
+    assert isinstance(loaded, CalibratedDetector)
+    np.testing.assert_array_equal(loaded.anomaly_score(X), model.anomaly_score(X))
+    np.testing.assert_array_equal(loaded.p_value(X), model.p_value(X))
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    assert loaded.threshold_info_ == model.threshold_info_
+    assert loaded.get_params()["threshold"] == "recall:0.5"
+
+
+def test_a_calibrated_file_is_refused_where_only_the_detector_would_be_read(calibrated_deepsad, tmp_path):
+    from deepsad.models import load_model
+
+    model, _ = calibrated_deepsad
+    model.save(tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="holds a model with a 'CalibratedDetector' around it; load it with deepsad.load"):
+        load_model(tmp_path / "m.safetensors")
+
+
+def test_a_forged_calibration_is_refused(calibrated_deepsad, tmp_path, monkeypatch):
+    import deepsad
+    from deepsad.decisions import calibrated as calibrated_module
+
+    model, _ = calibrated_deepsad
+    original = calibrated_module.save_model
+
+    def forge(detector, path, extension):
+        name, entry, tensors = extension
+        original(detector, path, extension=(name, entry, {"calibration_scores": tensors["calibration_scores"].flip(0)}))
+
+    monkeypatch.setattr(calibrated_module, "save_model", forge)
+    model.save(tmp_path / "m.safetensors")  # a valid checksum over unsorted scores
+    with pytest.raises(ValueError, match="m.safetensors: the calibration scores must be finite and sorted"):
+        deepsad.load(tmp_path / "m.safetensors")
+
+
+def test_saving_needs_a_fitted_model_and_a_savable_detector(tmp_path):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        CalibratedDetector(IsolationForest()).save(tmp_path / "m")
+    model = CalibratedDetector(NearestNeighbour(), random_state=0).fit(np.random.default_rng(0).normal(size=(200, 2)))
+    with pytest.raises(TypeError, match="NearestNeighbour cannot be saved to a model file"):
+        model.save(tmp_path / "m")

@@ -6,13 +6,19 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
 from deepsad.decisions.strategies import Threshold, parse_strategy
 from deepsad.labels import ANOMALY
+from deepsad.models.persistence import save_model
 from deepsad.validation import as_numpy, check_labels
+
+CALIBRATION = "CalibratedDetector"
+SCORES = "calibration_scores"
+"""How a model file names the calibration stored beside its detector, and its scores tensor."""
 
 
 class CalibratedDetector(OutlierMixin, BaseEstimator):
@@ -226,6 +232,27 @@ class CalibratedDetector(OutlierMixin, BaseEstimator):
         p_values = self.p_value(X)
         flagged = p_values <= level if fdr is None else benjamini_hochberg(p_values, level)
         return np.where(flagged, -1, 1)
+
+    def save(self, path) -> None:
+        """Write the fitted detector and its calibration to one model file.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Where to write; the file appears complete or not at all. The detector must be
+            one that can be saved (the deep estimators). ``deepsad.load(path)`` reads it
+            back as a ``CalibratedDetector``.
+        """
+        check_is_fitted(self)
+        info = self.threshold_info_
+        entry = {
+            "params": {"threshold": info.strategy, "calibration_size": self.calibration_size,
+                       "random_state": self.random_state},
+            "threshold": info.value,
+            "estimates": {name: list(values) for name, values in info.estimates.items()},
+        }  # fmt: skip
+        scores = torch.as_tensor(np.asarray(self.calibration_scores_, dtype=np.float64))
+        save_model(self.detector_, path, extension=(CALIBRATION, entry, {SCORES: scores}))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -108,8 +108,16 @@ def jsonable(value):
     return value
 
 
-def save_model(estimator, path) -> None:
-    """Write a fitted savable estimator to ``path`` atomically."""
+EXTENSION_KEY = "extension"
+EXTENSION_PREFIX = "extension."
+"""A wrapper around a savable estimator (``deepsad.decisions.CalibratedDetector``) stores its
+own state in the estimator's file: a metadata entry ``{"name": ..., "entry": {...}}`` under this
+key and tensors whose names start with this prefix, all under the file's checksum."""
+
+
+def save_model(estimator, path, *, extension: tuple[str, dict, dict[str, torch.Tensor]] | None = None) -> None:
+    """Write a fitted savable estimator to ``path`` atomically; ``extension`` — (name, JSON
+    entry, tensors) — is a wrapper's state, stored beside it (``EXTENSION_KEY``)."""
     name = type(estimator).__name__
     if SAVABLE_ESTIMATORS.get(name) is not type(estimator):
         raise TypeError(f"{name} cannot be saved to a model file; savable: {sorted(SAVABLE_ESTIMATORS)}")
@@ -122,6 +130,10 @@ def save_model(estimator, path) -> None:
         "params": jsonable(estimator.get_params(deep=False)),
         "fitted": jsonable(fitted),
     }
+    if extension is not None:
+        extension_name, entry, extension_tensors = extension
+        metadata[EXTENSION_KEY] = {"name": extension_name, "entry": jsonable(entry)}
+        tensors.update({EXTENSION_PREFIX + k: v.detach().cpu().contiguous() for k, v in extension_tensors.items()})
     text = json.dumps(metadata)
     header = {METADATA_KEY: text, DIGEST_KEY: model_digest(text, tensors)}
     write_atomically(path, safetensors.torch.save(tensors, metadata=header))
@@ -197,7 +209,8 @@ ADDED_BY_LATER_VERSIONS = {"pretrain_on": "all"}
 
 
 def load_model(path, *, network: torch.nn.Module | None = None, decoder: torch.nn.Module | None = None, device="auto"):
-    """Read a model written by ``save``.
+    """Read a model written by ``save`` (a file with a wrapper's state is refused: ``deepsad.load``
+    reads those).
 
     Parameters
     ----------
@@ -214,7 +227,29 @@ def load_model(path, *, network: torch.nn.Module | None = None, decoder: torch.n
     estimator
         The fitted estimator, scoring exactly as the saved one did.
     """
+    estimator, extension = load_model_and_extension(path, network=network, decoder=decoder, device=device)
+    if extension is not None:
+        raise ValueError(f"{path} holds a model with a {_shown(extension[0])} around it; load it with deepsad.load")
+    return estimator
+
+
+def load_model_and_extension(path, *, network=None, decoder=None, device="auto"):
+    """``load_model``'s estimator and the file's extension (name, JSON entry, tensors without
+    the prefix), or None where it has none."""
     metadata, tensors = read_model_file(path)
+    extension = None
+    if EXTENSION_KEY in metadata:
+        stored = metadata[EXTENSION_KEY]
+        if not (isinstance(stored, dict) and set(stored) == {"name", "entry"} and isinstance(stored["name"], str)
+                and isinstance(stored["entry"], dict)):  # fmt: skip
+            raise ValueError(f"{path}: the model's {EXTENSION_KEY!r} entry is damaged")
+        extension = (stored["name"], stored["entry"],
+                     {k[len(EXTENSION_PREFIX):]: v for k, v in tensors.items() if k.startswith(EXTENSION_PREFIX)})
+        tensors = {k: v for k, v in tensors.items() if not k.startswith(EXTENSION_PREFIX)}
+    return _estimator_from(path, metadata, tensors, network, decoder, device), extension
+
+
+def _estimator_from(path, metadata: dict, tensors: dict, network, decoder, device):
     name = _entry(path, metadata, "estimator", str)
     if name not in SAVABLE_ESTIMATORS:
         raise ValueError(f"{path} holds an unknown estimator {_shown(name)}; known: {sorted(SAVABLE_ESTIMATORS)}")
