@@ -151,7 +151,36 @@ def test_fit_then_score_own_data(tmp_path):
     assert to_stdout.stdout.splitlines()[0] == "anomaly_score,prediction,label"
 
 
+def test_fit_with_a_threshold_strategy_calibrates_and_score_writes_p_values(tmp_path):
+    import pandas as pd
+
+    import deepsad
+    from deepsad.decisions import CalibratedDetector
+
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "sensors.safetensors"
+    fitted = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out",
+                                       str(model), "--device", "cpu", "--param", "epochs=3", "--param", "ae_epochs=3",
+                                       "--threshold", "fpr:0.05"])
+    assert fitted.exit_code == 0, fitted.output
+    # 20% of the 205 unlabeled samples; the 5 labeled anomalies all train (fpr needs none)
+    assert "calibrated on 41 held-out samples: threshold" in fitted.stderr and "(fpr:0.05)" in fitted.stderr
+    loaded = deepsad.load(model)
+    assert isinstance(loaded, CalibratedDetector) and len(loaded.calibration_scores_) == 41
+    scored = CliRunner().invoke(main, ["score", str(model), str(tmp_path / "new.csv"), "--device", "cpu"])
+    assert scored.exit_code == 0, scored.output
+    from io import StringIO
+
+    scores = pd.read_csv(StringIO(scored.stdout))
+    assert list(scores.columns) == ["anomaly_score", "prediction", "p_value"]
+    assert scores["p_value"].between(1 / 42, 1).all()
+    assert (scores["prediction"] == -1).tolist() == (scores["anomaly_score"] > loaded.threshold_).tolist()
+
+
 @pytest.mark.parametrize("args, message", [
+    (["--label-column", "label", "--threshold", "fpr:0.001"], "α = 0.001 needs at least 999 samples"),
+    (["--label-column", "label", "--threshold", "quantile:0.9"], "unknown threshold strategy 'quantile:0.9'"),
+    (["--label-column", "label", "--threshold", "fpr:0.1", "--calibration-size", "1"], "0<x<1"),
     (["--label-column", "target"], "no label column 'target'"),
     (["--label-column", "label", "--method", "iforest"], "'iforest' is not one of 'deepsad', 'deepsvdd'"),
     (["--label-column", "label", "--param", "epochs"], "--param expects KEY=VALUE"),

@@ -179,3 +179,15 @@ def test_saving_needs_a_fitted_model_and_a_savable_detector(tmp_path):
     model = CalibratedDetector(NearestNeighbour(), random_state=0).fit(np.random.default_rng(0).normal(size=(200, 2)))
     with pytest.raises(TypeError, match="NearestNeighbour cannot be saved to a model file"):
         model.save(tmp_path / "m")
+
+
+def test_a_calibration_set_too_small_is_refused_before_the_training():
+    class Untrainable(NearestNeighbour):
+        def fit(self, X, y=None):
+            raise AssertionError("trained although the calibration set cannot serve")
+
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(ValueError, match="α = 0.01 needs at least 99 samples"):
+        CalibratedDetector(Untrainable(), threshold="fpr:0.01").fit(X)
+    with pytest.raises(ValueError, match="needs labeled anomalies"):
+        CalibratedDetector(Untrainable(), threshold="f1").fit(X[:50], X_calibration=X[50:])

@@ -354,11 +354,18 @@ def _label_options(function):
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Estimator parameter, e.g. --param epochs=30 --param contamination=0.01 (repeatable).")
 @click.option("--seed", type=click.IntRange(0), default=0, help="Seed of the network's initialisation and minibatches.")
+@click.option("--threshold", "threshold", default=None, metavar="STRATEGY",
+              help="Choose the threshold on held-out calibration data: fpr:ALPHA (a false-alarm rate of at most "
+                   "ALPHA on new normal data, guaranteed), contamination:F, percentile:Q, mean+std:K, recall:R or "
+                   "f1 (these two need labeled anomalies); 'deepsad score' then also writes conformal p-values. "
+                   "Default: the detector's own threshold (its contamination parameter), no calibration.")
+@click.option("--calibration-size", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
+              show_default=True, help="With --threshold: the fraction of the data set aside for calibration.")
 @click.option("--device", default=None, help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'. Default: 'auto'.")
 @click.option("--threads", type=click.IntRange(1), default=1,
               help="Torch threads; small networks run fastest on one.")
-def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, params, seed, device,
-        threads) -> None:
+def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, params, seed, threshold,
+        calibration_size, device, threads) -> None:
     """Fit a detector on your own DATA file and save it.
 
     DATA is a table (.csv, .tsv, optionally compressed, or .parquet; numeric feature columns),
@@ -392,12 +399,16 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
                        "the anomalies (0/1 labels as in PyOD and ADBench), rerun with --anomaly-label 1", err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LabelConventionWarning)  # said above, in the CLI's terms
-            model = fit_model(method, data, labels, settings, seed, device)
+            model = fit_model(method, data, labels, settings, seed, device, threshold, calibration_size)
         model.save(model_out)
     except (ConfigError, ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)
     click.echo(f"fitted {type(model).__name__} in {time.perf_counter() - started:.1f} s; "
                f"threshold {model.threshold_:.6g} (anomaly score above it: predicted anomaly)", err=True)
+    if threshold is not None:
+        click.echo(f"calibrated on {len(model.calibration_scores_)} held-out samples: "
+                   f"{model.threshold_info_.describe()}", err=True)
+        model = model.detector_
     if model.history_.get("collapsed"):
         click.echo("warning: the embedding collapsed; the scores carry no information (see the warning above)", err=True)
     click.echo(f"model saved to {model_out}", err=True)
@@ -414,15 +425,17 @@ def score(model_path, data_path, output, label_column, labels_path, device) -> N
     """Score DATA with the model in MODEL (written by 'deepsad fit' or model.save).
 
     Writes CSV with one row per sample, in the file's order: anomaly_score (higher = more
-    anomalous) and prediction (+1 normal, -1 anomaly, at the model's threshold). A label column
+    anomalous) and prediction (+1 normal, -1 anomaly, at the model's threshold), and for a
+    model fitted with --threshold the conformal p_value (small = unusual among normal data; a
+    normal sample gets p ≤ α with probability at most α). A label column
     is left out of the features and copied to the output. A table must have the feature columns
     the model was fitted on.
 
     Example: deepsad score sensors.safetensors new_readings.csv --output scores.csv
     """
     from deepsad.cli.user_data import read_data_file, score_data
+    from deepsad.decisions.saving import load as load_model
     from deepsad.files import check_writable, write_atomically
-    from deepsad.models import load_model
 
     try:
         if output:

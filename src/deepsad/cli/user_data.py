@@ -110,15 +110,24 @@ def _binary_labels(raw: np.ndarray, anomaly_label: str, what: str) -> np.ndarray
     return from_binary(is_anomaly.to_numpy(), anomaly=True)
 
 
-def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: dict, seed: int, device: str | None):
-    """A fresh ``method`` estimator with ``params``, seeded with ``seed``, fitted on the data.
-    It keeps its own scaling (``scaler="auto"`` for tables), so the saved model scores raw
-    data of the same kind."""
+def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: dict, seed: int, device: str | None,
+              threshold: str | None = None, calibration_size: float = 0.2):
+    """A fresh ``method`` estimator with ``params``, seeded with ``seed``, fitted on the data;
+    with a ``threshold`` strategy, a ``CalibratedDetector`` around it that sets aside
+    ``calibration_size`` of the data to choose the threshold on. It keeps its own scaling
+    (``scaler="auto"`` for tables), so the saved model scores raw data of the same kind."""
+    from deepsad.decisions import CalibratedDetector, parse_strategy
     from deepsad.experiments.estimators import make_estimator
 
     if method not in SAVABLE_METHODS:
         raise ValueError(f"method must be one of {list(SAVABLE_METHODS)} (those that can be saved); got {method!r}")
-    return make_estimator(method, params, seed, device).fit(data.features, labels)
+    estimator = make_estimator(method, params, seed, device)
+    if threshold is None:
+        return estimator.fit(data.features, labels)
+    strategy = parse_strategy(threshold)  # a wrong strategy fails before the training
+    calibrated = CalibratedDetector(estimator, threshold=strategy.text, calibration_size=calibration_size,
+                                    random_state=seed)
+    return calibrated.fit(data.features, labels)
 
 
 def score_data(model, data: UserData) -> pd.DataFrame:
@@ -129,6 +138,10 @@ def score_data(model, data: UserData) -> pd.DataFrame:
     # computed instead of running the network a second time.
     prediction = np.where(scores <= model.threshold_, NORMAL, ANOMALY)
     table = pd.DataFrame({"anomaly_score": scores, "prediction": prediction})
+    if hasattr(model, "calibration_scores_"):  # a CalibratedDetector
+        from deepsad.decisions.conformal import conformal_p_values
+
+        table["p_value"] = conformal_p_values(model.calibration_scores_, scores)
     if isinstance(data.features, pd.DataFrame):
         table.index = data.features.index
     return table

@@ -120,6 +120,7 @@ class CalibratedDetector(OutlierMixin, BaseEstimator):
             X_train, y_train = X, y
             X_cal = as_numpy(X_calibration, "X_calibration")
             y_cal = check_labels(y_calibration, len(X_cal))
+        strategy.check_sizes(int((y_cal != ANOMALY).sum()), int((y_cal == ANOMALY).sum()))
         detector = clone(self.detector)
         if not hasattr(detector, "anomaly_score"):
             raise TypeError(f"detector must have an anomaly_score method (a deepsad detector); got {type(detector).__name__}")

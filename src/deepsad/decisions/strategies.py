@@ -68,6 +68,11 @@ class Strategy:
         value = float(self._value(normal, anomalous))
         return Threshold(value, self.text, _estimates(value, normal, anomalous))
 
+    def check_sizes(self, n_normal: int, n_anomalies: int) -> None:
+        """Refuse, before any training, calibration sizes the strategy cannot work with."""
+        if self.needs_anomalies and n_anomalies == 0:
+            _checked_scores(np.zeros(max(n_normal, 1)), None, self)
+
     def _value(self, normal: np.ndarray, anomalous: np.ndarray) -> float:
         raise NotImplementedError
 
@@ -132,6 +137,9 @@ class FalseAlarmRate(Strategy):
     def __init__(self, alpha: float):
         self.alpha = _open_unit(alpha, "the false-alarm rate α")
         self.text = f"fpr:{alpha:g}"
+
+    def check_sizes(self, n_normal: int, n_anomalies: int) -> None:
+        conformal_quantile(np.zeros(n_normal), self.alpha)
 
     def _value(self, normal, anomalous):
         return conformal_quantile(np.sort(normal), self.alpha)
