@@ -133,3 +133,16 @@ def test_a_varying_estimator_parameter_gets_its_curve_and_figure(tmp_path):
                          notify=lambda note: None)
     assert "auroc_vs_eta.png" in {p.name for p in paths}
     assert "### eta varies; known normals = 0, γl = 0.05, γp = 0.1, kl = 1" in (tmp_path / "out" / "scenarios.md").read_text()
+
+
+def test_unsupervised_runs_at_gamma_zero_stand_for_every_gamma_only_without_pollution():
+    from deepsad.experiments.plots import _same_at_every_gamma
+    from deepsad.experiments.scenarios import Curves
+
+    only_zero = pd.DataFrame({"ratio_known_anomaly": [0.0]})
+    curves = Curves("ratio_known_anomaly", {"ratio_pollution": 0.0}, pd.DataFrame(), pd.DataFrame())
+    assert _same_at_every_gamma(curves, "deepsvdd", only_zero)
+    assert not _same_at_every_gamma(curves, "deepsad", only_zero)  # learns from the labels
+    assert not _same_at_every_gamma(curves, "deepsvdd", pd.DataFrame({"ratio_known_anomaly": [0.0, 0.05]}))
+    polluted = Curves("ratio_known_anomaly", {"ratio_pollution": 0.1}, pd.DataFrame(), pd.DataFrame())
+    assert not _same_at_every_gamma(polluted, "deepsvdd", only_zero)

@@ -27,6 +27,8 @@ class Method:
     keeps the paper's setting, and the paper does not tune the deep methods).
     ``needs_labeled_anomalies``: the method learns the anomaly class from labeled anomalies
     and has nothing to learn without them (the paper leaves its γl = 0 points empty).
+    ``ignores_labels``: the method is unsupervised; it leaves labeled anomalies out of training,
+    so without pollution its training data are the same at every γl.
     """
 
     name: str
@@ -36,6 +38,7 @@ class Method:
     detector: str | None = None
     grid: dict[str, tuple[float, ...]] = field(default_factory=dict)
     needs_labeled_anomalies: bool = False
+    ignores_labels: bool = False
 
     @property
     def scaler_parameter(self) -> str | None:
@@ -58,13 +61,14 @@ _OCSVM_GRID = {"gamma": PAPER_GAMMAS, "nu": PAPER_NUS}
 _SSAD_GRID = {"gamma": PAPER_GAMMAS}
 
 
-def _hybrid(name: str, detector: str, grid: dict | None = None) -> Method:
+def _hybrid(name: str, detector: str, grid: dict | None = None, ignores_labels: bool = True) -> Method:
     return Method(
         name=name,
         estimator="Hybrid",
         deep=False,
         detector=detector,
         grid={f"detector__{name}": values for name, values in (grid or {}).items()},
+        ignores_labels=ignores_labels,
     )
 
 
@@ -72,20 +76,20 @@ METHODS: dict[str, Method] = {
     method.name: method
     for method in (
         Method("deepsad", "DeepSAD", deep=True),
-        Method("deepsvdd", "DeepSVDD", deep=True),
-        Method("deepsvdd-soft", "DeepSVDD", deep=True, fixed={"objective": "soft-boundary"}),
+        Method("deepsvdd", "DeepSVDD", deep=True, ignores_labels=True),
+        Method("deepsvdd-soft", "DeepSVDD", deep=True, fixed={"objective": "soft-boundary"}, ignores_labels=True),
         Method("hsc", "HSC", deep=True),
-        Method("ae", "Autoencoder", deep=True),
+        Method("ae", "Autoencoder", deep=True, ignores_labels=True),
         Method("supervised", "SupervisedClassifier", deep=True, needs_labeled_anomalies=True),
         Method("ssdgm", "SSDGM", deep=True, needs_labeled_anomalies=True),
-        Method("ocsvm", "OCSVM", deep=False, grid=_OCSVM_GRID),
-        Method("iforest", "IsolationForest", deep=False),
-        Method("kde", "KDE", deep=False),
+        Method("ocsvm", "OCSVM", deep=False, grid=_OCSVM_GRID, ignores_labels=True),
+        Method("iforest", "IsolationForest", deep=False, ignores_labels=True),
+        Method("kde", "KDE", deep=False, ignores_labels=True),
         Method("ssad", "SSAD", deep=False, grid=_SSAD_GRID),
         _hybrid("hybrid-ocsvm", "OCSVM", _OCSVM_GRID),
         _hybrid("hybrid-iforest", "IsolationForest"),
         _hybrid("hybrid-kde", "KDE"),
-        _hybrid("hybrid-ssad", "SSAD", _SSAD_GRID),
+        _hybrid("hybrid-ssad", "SSAD", _SSAD_GRID, ignores_labels=False),
     )
 }
 """The methods by name."""

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from deepsad.data.datasets import DATASETS, load_dataset
+from deepsad.experiments.methods import METHODS
 from deepsad.experiments.scenarios import (
     SETTING_AXES,
     SETTING_COLUMNS,
@@ -66,6 +67,11 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
         rows = points[points["dataset"] == dataset]
         for line, curve in rows.groupby("line", sort=True):
             curve = curve.sort_values(axis)
+            if _same_at_every_gamma(curves, line, curve):
+                # Its training data are those of γl = 0 at every γl: one run is the whole line.
+                panel.axhline(curve["mean"].iloc[0], linestyle=":", color="0.3",
+                              label=f"{line} (γl = 0 run: ignores labels)")
+                continue
             drawn = panel.errorbar(
                 curve[axis], curve["mean"], yerr=curve["std"].fillna(0.0), marker="o", capsize=3, label=line
             )
@@ -91,6 +97,15 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
         fontsize="small",
     )
     return _png(figure)
+
+
+def _same_at_every_gamma(curves: Curves, line: str, curve: pd.DataFrame) -> bool:
+    """Whether ``line`` is a method that ignores labels, run at γl = 0 only, on a γl curve
+    without pollution: it leaves the labeled anomalies out, so it trains on the same data at
+    every γl."""
+    method = METHODS.get(line.split(" ")[0])
+    return (curves.axis == "ratio_known_anomaly" and curves.settings.get("ratio_pollution") == 0
+            and method is not None and method.ignores_labels and curve[curves.axis].tolist() == [0.0])
 
 
 def roc_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:
