@@ -116,7 +116,8 @@ def test_write_report_files_round_trip(odds_store, tmp_path):
     odds_store.add_failure("bad", {"dataset": "cardio", "method": "ocsvm"}, "ValueError: boom\nTraceback ...")
     paths = write_report(odds_store.path, tmp_path / "out", ["dataset", "method"], plots=False)
     # γl varies on cardio (0 for deepsvdd, .01 for deepsad): a scenario table
-    assert sorted(p.name for p in paths) == ["failures.md", "records.csv", "scenarios.md", "summary.csv", "summary.md"]
+    assert sorted(p.name for p in paths) == ["decisions.md", "failures.md", "records.csv", "scenarios.md", "summary.csv",
+                                             "summary.md"]
     summary = pd.read_csv(tmp_path / "out" / "summary.csv")
     assert summary[["dataset", "method", "n"]].values.tolist() == [
         ["cardio", "deepsad", 2], ["cardio", "deepsvdd", 1], ["thyroid", "deepsad", 1]]
@@ -128,6 +129,20 @@ def test_write_report_files_round_trip(odds_store, tmp_path):
     failures = (tmp_path / "out" / "failures.md").read_text()
     assert failures.splitlines()[0] == "# Failed experiments (1)"
     assert "- cardio ocsvm γl=0 γp=0 seed=0: ValueError: boom\n" in failures and "Traceback" not in failures
+
+
+def test_decisions_are_the_realised_rates_of_each_runs_threshold(odds_store, tmp_path):
+    write_report(odds_store.path, tmp_path / "out", ["dataset", "method"], plots=False)
+    text = (tmp_path / "out" / "decisions.md").read_text()
+    # add(): 20 test scores = truth + N(0, 0.8) noise of the seed, the last 5 anomalous; threshold 1.0
+    truth = (np.arange(20) >= 15).astype(int)
+    rates = []
+    for seed in (0, 1):
+        flagged = truth + np.random.default_rng(seed).normal(0, 0.8, 20) > 1.0
+        rates.append((100 * flagged[truth == 0].mean(), 100 * flagged[truth == 1].mean()))
+    far, recall = np.mean(rates, axis=0)
+    assert f"| cardio | deepsad | 0.01 | {far:.1f} ± " in text and f" | {recall:.1f} ± " in text
+    assert "| thyroid | deepsad | 0.01 |" in text
 
 
 def test_figures_are_pngs(odds_store, tmp_path):
@@ -209,7 +224,8 @@ def test_cli_prints_the_summary_and_lists_files(odds_store, tmp_path):
     assert result.exit_code == 0, result.output
     assert "| cardio | 85.0 ± 7.1 (n=2) | 70.0 ± – (n=1) |" in result.stdout
     assert str(output / "summary.csv") in result.output
-    assert {p.name for p in output.iterdir()} == {"summary.md", "summary.csv", "records.csv", "scenarios.md"}
+    assert {p.name for p in output.iterdir()} == {"summary.md", "summary.csv", "records.csv", "scenarios.md",
+                                                  "decisions.md"}
 
 
 def test_cli_defaults_drop_the_empty_normal_class(odds_store, tmp_path, monkeypatch):

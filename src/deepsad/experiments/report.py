@@ -32,7 +32,7 @@ DEFINITION_COLUMNS = (
 )  # fmt: skip
 """The columns that define an experiment: what a summary can group by."""
 FRAME_COLUMNS = (
-    "key", *DEFINITION_COLUMNS[:-1], "auroc", "auprc", "f1", "train_seconds", "test_seconds",
+    "key", *DEFINITION_COLUMNS[:-1], "auroc", "auprc", "f1", "threshold", "train_seconds", "test_seconds",
     "n_train", "n_test", "params",
 )  # fmt: skip
 
@@ -61,6 +61,7 @@ def _flat_row(record: dict) -> dict:
         "selection": experiment.get("selection") or "",
         "preprocessing": experiment.get("preprocessing") or "",
         **{metric: metrics.get(metric, np.nan) for metric in METRICS},
+        "threshold": record.get("threshold", np.nan),
         "train_seconds": record.get("seconds", {}).get("train"),
         "test_seconds": record.get("seconds", {}).get("test"),
         "n_train": record.get("sizes", {}).get("train"),
@@ -206,6 +207,35 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def decisions_table(frame: pd.DataFrame, store: ResultsStore) -> pd.DataFrame:
+    """Per dataset, method and γl: the realised false-alarm rate (on the test set's normal
+    samples) and recall (on its anomalies) of each run's fitted threshold, in %, mean ± std
+    over runs — what ``predict`` decides, beside the AUROC of the scores."""
+    rows = []
+    for run in frame.itertuples():
+        outcome = store.outcome(run.key)
+        flagged = np.asarray(outcome.scores) > run.threshold
+        truth = np.asarray(outcome.truth) == 1
+        rows.append({"dataset": run.dataset, "method": run.method, "ratio_known_anomaly": run.ratio_known_anomaly,
+                     "false_alarm_rate": 100 * flagged[~truth].mean() if (~truth).any() else np.nan,
+                     "recall": 100 * flagged[truth].mean() if truth.any() else np.nan})
+    table = pd.DataFrame(rows).groupby(["dataset", "method", "ratio_known_anomaly"], sort=True)
+    return table.agg(["mean", "std", "count"]).reset_index()
+
+
+def decisions_markdown(table: pd.DataFrame) -> str:
+    lines = ["# Decisions at each run's fitted threshold", "",
+             "The rate of test normals flagged (false alarms) and of test anomalies flagged (recall) at the",
+             "threshold each model set at fit time (its `contamination`, or its own boundary), in %, mean ± std",
+             "over runs. docs/thresholds.md has thresholds with a guaranteed false-alarm rate.", "",
+             "| dataset | method | γl | false-alarm rate | recall | runs |", "|---|---|---|---|---|---|"]
+    for row in table.itertuples(index=False):
+        dataset, method, gamma, far_mean, far_std, _, recall_mean, recall_std, count = row
+        lines.append(f"| {dataset} | {method} | {gamma:g} | {_mean_std(far_mean, far_std)} | "
+                     f"{_mean_std(recall_mean, recall_std)} | {int(count)} |")
+    return "\n".join(lines) + "\n"
+
+
 def failures_markdown(failures: list[tuple[dict, str]]) -> str:
     """A markdown list of failed experiments with the first line of each error."""
     lines = [f"# Failed experiments ({len(failures)})", ""]
@@ -267,6 +297,7 @@ def write_report(
         files["failures.md"] = failures_markdown(failures)
     else:
         (output_dir / "failures.md").unlink(missing_ok=True)
+    files["decisions.md"] = decisions_markdown(decisions_table(frame, store))
     curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
