@@ -240,7 +240,8 @@ def curves_markdown(curves: Curves, metric: str = "auroc") -> str:
             body.append(cells)
         experiments = sorted(rows["experiments"].unique())
         blocks += [
-            f"**{dataset}** (AUROC %, mean ± std over {_count_text(experiments)} experiments per point; "
+            f"**{dataset}** ({metric.upper()} %, mean ± std over {_count_text(experiments)} "
+            f"{'experiment' if experiments == [1] else 'experiments'} per point; "
             "the paper's value in parentheses)",
             "",
             _table(header, body),
