@@ -14,7 +14,7 @@ from deepsad.experiments.methods import METHODS
 ESTIMATORS = sorted({type(fresh_estimator(name)).__module__.split(".")[1] + "." + METHODS[name].estimator
                      for name in METHODS} | {"decisions.CalibratedDetector"})
 METHODS_CHECKED = ("fit", "anomaly_score", "score_samples", "decision_function", "predict", "save", "encode",
-                   "p_value")
+                   "p_value", "explain")
 # Not required of methods: an extended summary, a See Also section, examples (the class has them).
 IGNORED = {"ES01", "SA01", "EX01"}
 

@@ -1,0 +1,75 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from deepsad import HSC, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
+
+FAST = dict(epochs=10, ae_epochs=10, random_state=0)
+
+
+def _perturbed(feature=2, n=600, d=6, shift=6.0):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, d))
+    anomalies = rng.normal(size=(40, d))
+    anomalies[:, feature] += shift
+    return X, anomalies
+
+
+@pytest.mark.filterwarnings("ignore:HSC was given no labeled anomalies:UserWarning")
+@pytest.mark.parametrize("make", [lambda: DeepSAD(**FAST), lambda: DeepSVDD(**FAST), lambda: HSC(**FAST)],
+                         ids=["DeepSAD", "DeepSVDD", "HSC"])
+def test_the_perturbed_feature_gets_the_largest_attribution(make):
+    X, anomalies = _perturbed()
+    model = make().fit(X)
+    flagged = anomalies[model.predict(anomalies) == -1]
+    assert len(flagged) >= 20
+    attributions = model.explain(flagged)
+    top = np.abs(attributions).argmax(axis=1)
+    assert np.mean(top == 2) >= 0.9
+
+
+def test_attributions_add_up_to_the_score_difference_from_the_baseline():
+    X, anomalies = _perturbed()
+    model = DeepSAD(**FAST).fit(X)
+    baseline = X[:1]
+    attributions = model.explain(anomalies, baseline=baseline, steps=128)
+    difference = model.anomaly_score(anomalies) - model.anomaly_score(baseline)[0]
+    np.testing.assert_allclose(attributions.sum(axis=1), difference, rtol=0.02, atol=0.02 * np.abs(difference).max())
+    # the default baseline is the training mean, which the scaler keeps
+    default = model.explain(anomalies)
+    mean_score = model.anomaly_score(model.scaler_.mean_.reshape(1, -1))[0]
+    np.testing.assert_allclose(default.sum(axis=1), model.anomaly_score(anomalies) - mean_score, rtol=0.05,
+                               atol=0.05 * np.abs(difference).max())
+
+
+def test_a_dataframe_is_explained_column_by_column():
+    X, anomalies = _perturbed()
+    columns = [f"sensor_{i}" for i in range(X.shape[1])]
+    model = DeepSAD(**FAST).fit(pd.DataFrame(X, columns=columns))
+    attributions = model.explain(pd.DataFrame(anomalies, columns=columns))
+    assert attributions.shape == anomalies.shape
+    assert list(model.feature_names_in_) == columns
+
+
+def test_images_and_other_deep_models_explain_in_their_input_shape():
+    rng = np.random.default_rng(0)
+    images = rng.random((64, 1, 28, 28)).astype(np.float32)
+    y = np.zeros(64, dtype=int)
+    y[:4] = -1
+    for model in (DeepSAD(epochs=1, ae_epochs=1, random_state=0), SupervisedClassifier(epochs=1, ae_epochs=1, random_state=0),
+                  Autoencoder(ae_epochs=1, random_state=0)):
+        model.fit(images, y if not isinstance(model, Autoencoder) else None)
+        assert model.explain(images[:3], steps=4).shape == (3, 1, 28, 28)
+
+
+def test_bad_requests_are_named():
+    X, anomalies = _perturbed()
+    model = DeepSAD(epochs=1, ae_epochs=1, random_state=0).fit(X)
+    with pytest.raises(ValueError, match=r"baseline must be one finite sample of shape \(6,\); got shape \(2, 6\)"):
+        model.explain(anomalies, baseline=X[:2])
+    with pytest.raises(ValueError, match="baseline must be one finite sample"):
+        model.explain(anomalies, baseline=np.full(6, np.nan))
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        model.explain(anomalies, steps=0)
+    with pytest.raises(ValueError, match="6 features"):
+        model.explain(anomalies[:, :3])
