@@ -73,3 +73,24 @@ def test_bad_requests_are_named():
         model.explain(anomalies, steps=0)
     with pytest.raises(ValueError, match="6 features"):
         model.explain(anomalies[:, :3])
+
+
+def test_a_flagged_sample_is_nearest_to_the_known_anomalies_it_resembles():
+    from deepsad.explanations import nearest_labeled_anomalies
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4))
+    high, low = rng.normal(5, 0.5, size=(6, 4)), rng.normal(-5, 0.5, size=(6, 4))
+    known = np.vstack([high, low])
+    model = DeepSAD(**FAST).fit(np.vstack([X, known]), np.r_[np.zeros(400), -np.ones(12)])
+    new = np.vstack([rng.normal(5, 0.5, size=(5, 4)), rng.normal(-5, 0.5, size=(5, 4))])
+    neighbours = nearest_labeled_anomalies(model, new, known, k=3)
+    assert neighbours.indices.shape == neighbours.distances.shape == (10, 3)
+    assert (neighbours.indices[:5] < 6).all() and (neighbours.indices[5:] >= 6).all()
+    assert (np.diff(neighbours.distances, axis=1) >= 0).all()
+    with pytest.raises(ValueError, match="k=13 is more than the 12 labeled anomalies"):
+        nearest_labeled_anomalies(model, new, known, k=13)
+    with pytest.raises(TypeError, match="IsolationForest has no embedding"):
+        from deepsad.baselines import IsolationForest
+
+        nearest_labeled_anomalies(IsolationForest().fit(X), new, known)

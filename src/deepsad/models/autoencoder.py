@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-from sklearn.utils.validation import check_is_fitted
-
 from deepsad.models.architecture import encoder_and_decoder
 from deepsad.models.deep import (
     COMMON_CONSTRAINTS,
@@ -18,8 +14,6 @@ from deepsad.models.deep import (
 from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.models.reconstruction import ReconstructionObjective
-from deepsad.training import INFERENCE_BATCH_SIZE, batched_forward
-from deepsad.validation import check_input
 
 
 @savable
@@ -154,23 +148,3 @@ class Autoencoder(DeepDetector):
     def _training_plan(self) -> TrainingPlan:
         return TrainingPlan(objective=ReconstructionObjective(), schedule=autoencoder_schedule(self))
 
-    def encode(self, X) -> np.ndarray:
-        """The bottleneck codes φ(x).
-
-        Computed batch by batch in eval mode, after the same scaling as at fit time.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
-            Samples of the shape seen by ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, rep_dim_)
-            The codes.
-        """
-        check_is_fitted(self)
-        X = check_input(self, X, reset=False)
-        self.model_.eval()
-        inputs = torch.from_numpy(self._transform(X))
-        return batched_forward(self.encoder_, inputs, INFERENCE_BATCH_SIZE, self.device_).numpy()

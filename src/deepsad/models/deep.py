@@ -331,6 +331,28 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         with torch_threads(cpu_threads_for(self.model_, self.device_)):
             return self._score_tensor(inputs).numpy().astype(np.float64)
 
+    def encode(self, X) -> np.ndarray:
+        """The embeddings φ(x) of the encoder network (an autoencoder's bottleneck codes).
+
+        Computed batch by batch in eval mode, after the same scaling as at fit time.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, rep_dim_)
+            The embeddings.
+        """
+        check_is_fitted(self)
+        X = check_input(self, X, reset=False)
+        self.model_.eval()
+        inputs = torch.from_numpy(self._transform(X))
+        with torch_threads(cpu_threads_for(self.model_, self.device_)):
+            return batched_forward(self.encoder_, inputs, INFERENCE_BATCH_SIZE, self.device_).numpy()
+
     def explain(self, X, baseline=None, steps: int = DEFAULT_STEPS) -> np.ndarray:
         """Per-feature attributions of the anomaly score: integrated gradients from a baseline.
 

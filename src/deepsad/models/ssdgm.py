@@ -318,3 +318,22 @@ class SSDGM(DeepDetector):
 
     def _training_plan(self) -> TrainingPlan:
         return TrainingPlan(objective=M2Objective(alpha=self.alpha), schedule=training_schedule(self))
+
+    def encode(self, X) -> np.ndarray:
+        """Not available for SSDGM: a TypeError says why.
+
+        M2's latent code q(z | x, y) depends on the class y, so a sample has no single
+        embedding; ``explain`` and ``anomaly_score`` work as for the other models.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray
+            Never: a TypeError names the reason.
+        """
+        raise TypeError("SSDGM has no single embedding (its latent code depends on the class); use anomaly_score or "
+                        "explain, or a model with an encoder (DeepSAD, DeepSVDD, HSC, Autoencoder)")
