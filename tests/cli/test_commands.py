@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -316,3 +317,52 @@ def test_params_take_inf_and_nan_as_numbers():
     assert parse_param("lr=inf") == ("lr", float("inf"))
     assert parse_param("lr=1e-4") == ("lr", 1e-4)
     assert parse_param("network=mlp") == ("network", "mlp")
+
+
+def test_explain_writes_per_feature_attributions_of_a_table(tmp_path):
+    import pandas as pd
+
+    import deepsad
+
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "m.safetensors"
+    CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out", str(model),
+                              "--device", "cpu", "--param", "epochs=3", "--param", "ae_epochs=3"])
+    result = CliRunner().invoke(main, ["explain", str(model), str(tmp_path / "new.csv"), "--out", str(tmp_path / "ex"),
+                                       "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(tmp_path / "ex" / "attributions.csv")
+    assert list(table.columns) == ["anomaly_score", "prediction", "attribution:temp", "attribution:pressure",
+                                   "attribution:flow"]
+    fitted = deepsad.load(model)
+    mean_score = fitted.anomaly_score(pd.DataFrame(fitted.scaler_.mean_.reshape(1, -1),
+                                                   columns=["temp", "pressure", "flow"]))[0]
+    sums = table.filter(like="attribution:").sum(axis=1)
+    np.testing.assert_allclose(sums, table["anomaly_score"] - mean_score, atol=0.05 * table["anomaly_score"].abs().max())
+
+
+def test_explain_draws_the_most_anomalous_images(tmp_path):
+    import pandas as pd
+
+    images = (np.random.default_rng(0).random((30, 1, 28, 28)) * 255).astype(np.uint8)
+    np.save(tmp_path / "images.npy", images)
+    model = tmp_path / "m.safetensors"
+    fitted = CliRunner().invoke(main, ["fit", str(tmp_path / "images.npy"), "--model-out", str(model), "--device", "cpu",
+                                       "--param", "epochs=1", "--param", "ae_epochs=1"])
+    assert fitted.exit_code == 0, fitted.output
+    result = CliRunner().invoke(main, ["explain", str(model), str(tmp_path / "images.npy"), "--out",
+                                       str(tmp_path / "ex"), "--images", "2", "--steps", "4", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    listing = pd.read_csv(tmp_path / "ex" / "images.csv")
+    assert listing["rank"].tolist() == [1, 2] and listing["anomaly_score"].is_monotonic_decreasing
+    for name in listing["file"]:
+        assert (tmp_path / "ex" / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_explain_errors_are_one_line(tmp_path):
+    _write_sensor_files(tmp_path)
+    (tmp_path / "not-a-model").write_text("x")
+    result = CliRunner().invoke(main, ["explain", str(tmp_path / "not-a-model"), str(tmp_path / "new.csv"), "--out",
+                                       str(tmp_path / "ex")])
+    assert result.exit_code == 1 and "not a readable deepsad model file" in result.output
+    assert "Traceback" not in result.output

@@ -417,6 +417,47 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
 @main.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, exists=True))
 @click.argument("data_path", metavar="DATA", type=click.Path(dir_okay=False, exists=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder for the explanations.")
+@_label_options
+@click.option("--steps", type=click.IntRange(1), default=64, show_default=True,
+              help="Points of the integrated-gradients path integral.")
+@click.option("--images", "image_count", type=click.IntRange(1), default=16, show_default=True,
+              help="Images: how many of the most anomalous to explain.")
+@click.option("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'.")
+def explain(model_path, data_path, out_dir, label_column, labels_path, steps, image_count, device) -> None:
+    """Explain the anomaly scores of DATA under the model in MODEL.
+
+    Tables: OUT/attributions.csv, one row per sample in the file's order, with anomaly_score,
+    prediction and one attribution:<column> per feature: how much of the sample's score (above
+    that of the training mean) the feature accounts for (integrated gradients; the row's
+    attributions add up to that difference). Images: a heatmap overlay (PNG) of each of the
+    most anomalous images, and OUT/images.csv listing them.
+
+    Example: deepsad explain sensors.safetensors new_readings.csv --out explanations
+    """
+    from deepsad.cli.explain_files import image_overlays, table_attributions
+    from deepsad.cli.user_data import read_data_file
+    from deepsad.decisions.saving import load as load_model
+    from deepsad.files import write_atomically
+
+    try:
+        model = load_model(model_path, device=device)
+        detector = getattr(model, "detector_", model)  # a calibrated model explains with its detector
+        data = read_data_file(data_path, label_column=label_column, labels_path=labels_path)
+        out = Path(out_dir)
+        if np.ndim(data.features) == 4:
+            written = image_overlays(detector, np.asarray(data.features), steps, image_count, out)
+        else:
+            table = table_attributions(detector, data.features, steps, threshold=model.threshold_)
+            written = [write_atomically(out / "attributions.csv", table.to_csv(index=False))]
+    except (ValueError, TypeError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    click.echo(f"{len(written)} file(s) written to {out_dir}", err=True)
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, exists=True))
+@click.argument("data_path", metavar="DATA", type=click.Path(dir_okay=False, exists=True))
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
               help="CSV file for the scores. Default: standard output.")
 @_label_options
