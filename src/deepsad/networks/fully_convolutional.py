@@ -1,0 +1,120 @@
+"""Fully convolutional networks for FCDD (Liznerski et al., ICLR 2021; the thesis' chapter 3)
+and the receptive-field upsampling that turns their output map into a full-resolution heatmap.
+
+A fully convolutional φ maps an image to a u × v map: every output cell sees one patch of the
+input, its receptive field. ``receptive_field`` computes that patch's size, the step between
+neighbouring patches and the offset of the first, from the layers; ``GaussianUpsampler`` is
+the fixed transposed convolution with a Gaussian kernel of the receptive field's size and the
+network's total stride, which spreads each cell's value over the pixels it saw.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from deepsad.networks.layers import batchnorm2d, check_image_shape, leaky_relu
+
+
+class FcddNet28(nn.Module):
+    """For 1×28×28 images (Fashion-MNIST, MNIST): conv 16×5×5, pool, conv 32×5×5, pool, and a
+    1×1 convolution to one channel: a 7×7 map. Three convolutions with BatchNorm separated by
+    two poolings, as the thesis describes; no bias (a constant map would be a bias)."""
+
+    def __init__(self, in_channels: int = 1):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_channels, 16, 5, padding=2, bias=False), batchnorm2d(16), leaky_relu(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 5, padding=2, bias=False), batchnorm2d(32), leaky_relu(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 1, 1, bias=False),
+        )  # fmt: skip
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class FcddNet32(nn.Module):
+    """For 3×32×32 images (CIFAR-10): the LeNet-5-like network of the thesis with 3×3 kernels
+    and BatchNorm, whose last pooling and fully connected layers are replaced by two
+    convolutions: an 8×8 map."""
+
+    def __init__(self, in_channels: int = 3):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_channels, 32, 3, padding=1, bias=False), batchnorm2d(32), leaky_relu(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1, bias=False), batchnorm2d(64), leaky_relu(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1, bias=False), batchnorm2d(128), leaky_relu(),
+            nn.Conv2d(128, 1, 1, bias=False),
+        )  # fmt: skip
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+def fully_convolutional_network(input_shape: tuple[int, ...]) -> nn.Module:
+    """The FCDD network for 1×28×28 or 3×32×32 images."""
+    if tuple(input_shape) == (1, 28, 28):
+        return FcddNet28()
+    check_image_shape("fcdd", input_shape, (3, 32, 32))
+    return FcddNet32()
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Of one output cell: ``size`` (pixels per side), ``stride`` (pixels between neighbouring
+    cells) and ``start`` (the centre of the first cell's field, in input pixels, from 0)."""
+
+    size: int
+    stride: int
+    start: float
+
+
+def receptive_field(network: nn.Module) -> ReceptiveField:
+    """The receptive field of the last layer of a stack of square convolutions, poolings and
+    element-wise layers, in the order ``network.modules()`` lists them."""
+    size, stride, start = 1, 1, 0.5
+    for module in network.modules():
+        if isinstance(module, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+            kernel, step, padding, dilation = (_square(getattr(module, name, 1), name, module)
+                                               for name in ("kernel_size", "stride", "padding", "dilation"))
+            kernel = dilation * (kernel - 1) + 1
+            start += ((kernel - 1) / 2 - padding) * stride
+            size += (kernel - 1) * stride
+            stride *= step
+        elif isinstance(module, nn.ConvTranspose2d | nn.Upsample | nn.Linear):
+            raise ValueError(f"receptive_field covers convolutions and poolings; the network has a {type(module).__name__}")
+    return ReceptiveField(size, stride, start - 0.5)
+
+
+def _square(value, name: str, module: nn.Module) -> int:
+    values = value if isinstance(value, tuple) else (value, value)
+    if len(set(values)) != 1 or not isinstance(values[0], int):
+        raise ValueError(f"receptive_field needs square, integer {name}; {module} has {value!r}")
+    return values[0]
+
+
+class GaussianUpsampler(nn.Module):
+    """Heatmaps of the input's size from a network's u × v output map: a transposed convolution
+    with a fixed Gaussian kernel of the receptive field's size (σ in pixels; the FCDD paper's
+    default is a quarter of the field) and its stride, cropped to ``image_size``."""
+
+    def __init__(self, field: ReceptiveField, image_size: tuple[int, int], sigma: float | None = None):
+        super().__init__()
+        sigma = field.size / 4 if sigma is None else float(sigma)
+        if not (math.isfinite(sigma) and sigma > 0):
+            raise ValueError(f"sigma must be a positive number of pixels; got {sigma!r}")
+        self.field, self.image_size, self.sigma = field, tuple(image_size), sigma
+        offsets = torch.arange(field.size, dtype=torch.float64) - (field.size - 1) / 2
+        line = torch.exp(-(offsets**2) / (2 * sigma**2))
+        self.register_buffer("kernel", (line[:, None] * line[None, :]).float()[None, None])
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        upsampled = nn.functional.conv_transpose2d(maps, self.kernel.to(maps.dtype), stride=self.field.stride)
+        # The kernel's centre for cell i sits at i·stride + (size − 1)/2 of the transposed output;
+        # the field's centre at start + i·stride of the input: crop by their difference.
+        offset = round((self.field.size - 1) / 2 - self.field.start)
+        height, width = self.image_size
+        return upsampled[..., offset : offset + height, offset : offset + width]
