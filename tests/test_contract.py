@@ -292,9 +292,14 @@ def test_invalid_parameters_are_named(name):
 
 
 # --------------------------------------------------------------- persistence
+IMAGE_ONLY = {"FCDD": "tests/models/test_fcdd.py"}
+"""Savable estimators that refuse this suite's 6-feature tables, and the module that holds
+their contract on images."""
+
+
 def test_every_savable_estimator_is_under_the_contract():
     covered = {type(case.make()).__name__ for case in CASES.values()}
-    assert set(SAVABLE_ESTIMATORS) <= covered
+    assert set(SAVABLE_ESTIMATORS) <= covered | set(IMAGE_ONLY)
     # The method table's "savable" agrees with the registry of model files.
     for name, method in METHODS.items():
         assert method.savable == (type(fresh_estimator(name)).__name__ in SAVABLE_ESTIMATORS), name

@@ -12,9 +12,9 @@ from deepsad.experiments.estimators import fresh_estimator
 from deepsad.experiments.methods import METHODS
 
 ESTIMATORS = sorted({type(fresh_estimator(name)).__module__.split(".")[1] + "." + METHODS[name].estimator
-                     for name in METHODS} | {"decisions.CalibratedDetector"})
+                     for name in METHODS} | {"decisions.CalibratedDetector", "models.FCDD"})
 METHODS_CHECKED = ("fit", "anomaly_score", "score_samples", "decision_function", "predict", "save", "encode",
-                   "p_value", "explain")
+                   "p_value", "explain", "heatmap")
 # Not required of methods: an extended summary, a See Also section, examples (the class has them).
 IGNORED = {"ES01", "SA01", "EX01"}
 

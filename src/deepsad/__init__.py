@@ -27,6 +27,7 @@ from deepsad.labels import ANOMALY, NORMAL, UNLABELED
 if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
     from deepsad.decisions.saving import load  # noqa: F401
     from deepsad.models import (  # noqa: F401
+        FCDD,
         HSC,
         SSDGM,
         Autoencoder,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
     )
 
 _LAZY = {
+    "FCDD": ("deepsad.models", "FCDD"),
     "HSC": ("deepsad.models", "HSC"),
     "SSDGM": ("deepsad.models", "SSDGM"),
     "Autoencoder": ("deepsad.models", "Autoencoder"),

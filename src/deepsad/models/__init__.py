@@ -3,6 +3,7 @@
 from deepsad.models.autoencoder import Autoencoder
 from deepsad.models.deep_sad import DeepSAD
 from deepsad.models.deep_svdd import DeepSVDD
+from deepsad.models.fcdd import FCDD
 from deepsad.models.hsc import HSC
 from deepsad.models.many import fit_many, fit_many_recording_warnings
 from deepsad.models.persistence import load_model
@@ -10,4 +11,4 @@ from deepsad.models.pretraining_cache import PretrainingCache
 from deepsad.models.ssdgm import SSDGM
 from deepsad.models.supervised import SupervisedClassifier
 
-__all__ = ["HSC", "SSDGM", "Autoencoder", "DeepSAD", "DeepSVDD", "PretrainingCache", "SupervisedClassifier", "fit_many", "fit_many_recording_warnings", "load_model"]
+__all__ = ["FCDD", "HSC", "SSDGM", "Autoencoder", "DeepSAD", "DeepSVDD", "PretrainingCache", "SupervisedClassifier", "fit_many", "fit_many_recording_warnings", "load_model"]

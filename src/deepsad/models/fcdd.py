@@ -1,0 +1,228 @@
+"""Fully Convolutional Data Description (Liznerski et al., "Explainable Deep One-Class
+Classification", ICLR 2021; the thesis "Deep One-Class Learning", ch. 3): an anomaly score
+that is the mean of a map, and that map, upsampled, as the explanation heatmap."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from deepsad.labels import ANOMALY
+from deepsad.models.deep import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, DeepDetector, TrainingPlan, training_schedule
+from deepsad.models.objective import Networks, Objective
+from deepsad.models.persistence import savable
+from deepsad.networks.fully_convolutional import GaussianUpsampler, fully_convolutional_network, receptive_field
+from deepsad.objectives import hsc_loss
+from deepsad.parameters import POSITIVE_REAL, options
+from deepsad.training import INFERENCE_BATCH_SIZE, batched_forward
+from deepsad.user_warnings import warn
+from deepsad.validation import check_input
+
+
+class FCDDObjective(Objective):
+    """The pseudo-Huber map A(x) = sqrt(φ(x)² + 1) − 1 of a fully convolutional φ; the HSC
+    loss on its mean: normal and unlabeled samples minimise mean A(x), labeled anomalies
+    −log(1 − exp(−mean A(x))), weighted by η. Score: mean A(x)."""
+
+    def __init__(self, eta: float, eps: float):
+        super().__init__()
+        self.eta = eta
+        self.eps = eps
+
+    def check_labels(self, labels: np.ndarray) -> None:
+        if not np.any(labels == ANOMALY):
+            warn(
+                "FCDD was given no labeled anomalies (-1); without negatives its map can go to zero everywhere "
+                "(a collapse). Label some anomalies or add auxiliary ones (Outlier Exposure)."
+            )
+
+    def assemble(self, networks: Networks) -> None:
+        self.encoder = networks["encoder"]
+
+    def maps(self, batch: torch.Tensor) -> torch.Tensor:
+        """A(x) of each sample: (n, 1, u, v)."""
+        features = self.encoder(batch)
+        return torch.sqrt(features**2 + 1) - 1
+
+    def batch_loss(self, batch, labels):
+        return hsc_loss(self.score(batch), labels, self.eta, self.eps)
+
+    def score(self, batch):
+        return self.maps(batch).flatten(1).mean(dim=1)
+
+
+@savable
+class FCDD(DeepDetector):
+    """Fully Convolutional Data Description: a one-class image detector that explains itself.
+
+    A fully convolutional network φ maps an image to a small map; A(x) = sqrt(φ(x)² + 1) − 1
+    per cell, and the anomaly score is the mean of A(x). Normal and unlabeled images pull the
+    map to 0, labeled anomalies push it away (the loss of the Hypersphere Classifier on that
+    mean). ``heatmap(X)`` spreads each cell's value over the pixels it saw (a fixed Gaussian
+    transposed convolution of the network's receptive field), giving a full-resolution map of
+    where an image looks anomalous. Needs anomalies among its training samples: without
+    them its map can go to zero everywhere (a warning says so).
+
+    Parameters
+    ----------
+    eta : float, default=1.0
+        Weight η of the labeled samples' terms.
+    eps : float, default=1e-6
+        Keeps −log(1 − exp(−score)) finite for anomalies scored 0.
+    sigma : "auto" or float, default="auto"
+        Standard deviation, in pixels, of the Gaussian that upsamples the map; "auto" is a
+        quarter of the receptive field.
+    network : "auto" or nn.Module, default="auto"
+        The network φ. "auto" is the thesis' network for 1×28×28 images (Fashion-MNIST) or 3×32×32 images
+        (CIFAR-10). A user's ``nn.Module`` maps (n, c, h, w) to (n, 1, u, v) with
+        convolutions and poolings only (so that its receptive field is defined).
+    scaler : "auto" or None, default="auto"
+        Images are used as given (scale pixels to [0, 1]); kept for the shared interface.
+    epochs : int, default=150
+        Training epochs; 0 trains nothing.
+    lr : float, default=1e-4
+        Adam's learning rate.
+    lr_milestones : sequence of int, default=(50,)
+        Epochs after whose updates the learning rate is multiplied by 0.1.
+    batch_size : int, default=128
+        Minibatch size.
+    weight_decay : float, default=1e-6
+        Adam's weight decay λ.
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        The fraction of the training data (known anomalies excluded) above ``threshold_``;
+        "auto" is 0.05.
+    device : str or torch.device, default="auto"
+        "auto" (CUDA when present, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int, RandomState, Generator or None, default=None
+        Seed of the initial weights and the minibatch order; an int gives identical results
+        on the CPU.
+    verbose : bool, default=False
+        Show a progress bar while training.
+
+    Attributes
+    ----------
+    model_ : FCDDObjective
+        The fitted model, an ``nn.Module``: ``model_.score(batch)`` is the anomaly score and
+        ``model_.maps(batch)`` the map A(x).
+    encoder_ : nn.Module
+        The trained network φ.
+    threshold_ : float
+        Anomaly scores above it are predicted anomalous.
+    history_ : dict
+        Per-epoch losses, learning rates and seconds of ``"train"``.
+    rep_dim_ : int
+        Cells of the output map.
+    network_name_ : str or None
+        "fcdd" for the built-in networks, None for a user's module.
+    network_options_ : dict
+        Empty: the built-in networks have no options.
+    scaler_ : None
+        Images are not rescaled.
+    device_ : torch.device
+        Where the model lives.
+    input_shape_ : tuple of int
+        Shape of one image.
+    n_features_in_ : int
+        Number of channels.
+
+    See Also
+    --------
+    HSC : The same loss on a vector embedding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepsad import FCDD
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.random((64, 1, 28, 28)).astype(np.float32)
+    >>> y = np.r_[np.zeros(56), -np.ones(8)]
+    >>> model = FCDD(epochs=2, random_state=0).fit(images, y)
+    >>> model.heatmap(images[:2]).shape
+    (2, 28, 28)
+    """
+
+    _parameter_constraints = {
+        "eta": [POSITIVE_REAL],
+        "eps": [POSITIVE_REAL],
+        "sigma": [options("auto"), POSITIVE_REAL],
+        "network": [options("auto"), torch.nn.Module],
+        **TRAINING_CONSTRAINTS,
+        **COMMON_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        eta=1.0,
+        eps=1e-6,
+        sigma="auto",
+        network="auto",
+        scaler="auto",
+        epochs=150,
+        lr=1e-4,
+        lr_milestones=(50,),
+        batch_size=128,
+        weight_decay=1e-6,
+        contamination="auto",
+        device="auto",
+        random_state=None,
+        verbose=False,
+    ):
+        self.eta = eta
+        self.eps = eps
+        self.sigma = sigma
+        self.network = network
+        self.scaler = scaler
+        self.epochs = epochs
+        self.lr = lr
+        self.lr_milestones = lr_milestones
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build_networks(self) -> Networks:
+        if len(self.input_shape_) != 3:
+            raise ValueError(
+                f"FCDD explains images: X must have shape (n_samples, channels, height, width); got samples of shape "
+                f"{tuple(self.input_shape_)}. For tables use DeepSAD, HSC or DeepSVDD (and their explain())"
+            )
+        name = "fcdd" if isinstance(self.network, str) else None
+        network = fully_convolutional_network(self.input_shape_) if name else self.network
+        network = network.to(self.device_)
+        with torch.no_grad():
+            probe = network.eval()(torch.zeros(2, *self.input_shape_, device=self.device_))
+        network.train()
+        if probe.dim() != 4 or probe.shape[1] != 1:
+            raise ValueError(f"FCDD's network must map (n, c, h, w) to (n, 1, u, v); it gives {tuple(probe.shape)}")
+        return Networks({"encoder": network}, int(probe.shape[2] * probe.shape[3]), self.device_, name, {})
+
+    def _training_plan(self) -> TrainingPlan:
+        return TrainingPlan(objective=FCDDObjective(eta=self.eta, eps=self.eps), schedule=training_schedule(self))
+
+    def heatmap(self, X) -> np.ndarray:
+        """Full-resolution maps of where each image looks anomalous.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, channels, height, width)
+            Images of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, height, width)
+            A(x) upsampled by the network's receptive field: higher means more anomalous.
+        """
+        check_is_fitted(self)
+        X = check_input(self, X, reset=False)
+        field = receptive_field(self.encoder_)
+        sigma = None if self.sigma == "auto" else self.sigma
+        upsampler = GaussianUpsampler(field, self.input_shape_[1:], sigma).to(self.device_)
+        self.model_.eval()
+        with torch.no_grad():
+            maps = batched_forward(lambda batch: upsampler(self.model_.maps(batch))[:, 0], torch.from_numpy(X),
+                                   INFERENCE_BATCH_SIZE, self.device_)  # fmt: skip
+        return maps.numpy().astype(np.float64)

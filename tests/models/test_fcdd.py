@@ -1,0 +1,95 @@
+"""FCDD keeps the detectors' contract on images (the shared suite, tests/test_contract.py, fits
+6-feature tables, which FCDD refuses), and its heatmaps find what is anomalous."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+import deepsad
+from deepsad import FCDD
+
+FAST = dict(epochs=15, lr=1e-3, random_state=0)
+
+
+def patches(seed=0, n_normal=300, n_anomalous=40):
+    """Dim noise images; anomalies carry a bright 7×7 patch at a random place. Returns images,
+    truth (1 = anomaly) and the pixel masks of the patches."""
+    rng = np.random.default_rng(seed)
+    images = (rng.random((n_normal + n_anomalous, 1, 28, 28)) * 0.3).astype(np.float32)
+    masks = np.zeros((len(images), 28, 28), dtype=bool)
+    for i in range(n_normal, len(images)):
+        top, left = rng.integers(0, 21, size=2)
+        images[i, :, top : top + 7, left : left + 7] = 1.0
+        masks[i, top : top + 7, left : left + 7] = True
+    return images, np.r_[np.zeros(n_normal), np.ones(n_anomalous)], masks
+
+
+@pytest.fixture(scope="module")
+def trained():
+    images, truth, _ = patches()
+    y = np.where(truth == 1, -1, 0)
+    y[300 + 20 :] = 0  # half of the anomalies labeled, the rest left unlabeled
+    return FCDD(**FAST).fit(images[: 300 + 20], y[: 300 + 20])
+
+
+def test_images_and_pixels_of_new_anomalies_are_found(trained):
+    images, truth, masks = patches(seed=1)
+    assert roc_auc_score(truth, trained.anomaly_score(images)) > 0.95
+    anomalous = truth == 1
+    heat = trained.heatmap(images[anomalous])
+    assert heat.shape == (40, 28, 28)
+    assert roc_auc_score(masks[anomalous].ravel(), heat.ravel()) > 0.9
+
+
+def test_verbs_agree_and_a_seed_decides_the_model(trained):
+    images, _, _ = patches(seed=2, n_normal=50, n_anomalous=10)
+    scores = trained.anomaly_score(images)
+    np.testing.assert_array_equal(trained.score_samples(images), -scores)
+    np.testing.assert_array_equal(trained.predict(images), np.where(scores > trained.threshold_, -1, 1))
+    train, truth, _ = patches(n_normal=100, n_anomalous=10)
+    y = np.where(truth == 1, -1, 0)
+    first, again = (FCDD(epochs=2, random_state=0).fit(train, y).anomaly_score(images) for _ in range(2))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, FCDD(epochs=2, random_state=1).fit(train, y).anomaly_score(images))
+    assert clone(trained).get_params() == trained.get_params()
+
+
+def test_save_and_load_give_identical_scores_and_heatmaps(trained, tmp_path):
+    images, _, _ = patches(seed=3, n_normal=20, n_anomalous=5)
+    trained.save(tmp_path / "fcdd.safetensors")
+    loaded = deepsad.load(tmp_path / "fcdd.safetensors")
+    assert isinstance(loaded, FCDD)
+    np.testing.assert_array_equal(loaded.anomaly_score(images), trained.anomaly_score(images))
+    np.testing.assert_array_equal(loaded.heatmap(images), trained.heatmap(images))
+
+
+def test_a_users_fully_convolutional_network_works_and_sigma_widens_the_heat():
+    network = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1, bias=False), torch.nn.LeakyReLU(0.1),
+                                  torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 1, 1, bias=False))
+    rng = np.random.default_rng(0)
+    images = rng.random((40, 3, 16, 16)).astype(np.float32)
+    y = np.r_[np.zeros(36), -np.ones(4)]
+    narrow = FCDD(network=network, epochs=2, random_state=0, sigma=0.5).fit(images, y)
+    wide = clone(narrow).set_params(network=network, sigma=3.0).fit(images, y)
+    assert narrow.rep_dim_ == 64 and narrow.network_name_ is None
+    assert narrow.heatmap(images[:2]).shape == (2, 16, 16)
+    # a wider Gaussian smooths: neighbouring pixels differ less
+    roughness = [np.abs(np.diff(m.heatmap(images[:4]), axis=-1)).mean() / m.heatmap(images[:4]).mean()
+                 for m in (narrow, wide)]
+    assert roughness[1] < roughness[0]
+
+
+def test_what_fcdd_cannot_explain_is_named():
+    with pytest.raises(ValueError, match=r"FCDD explains images: X must have shape \(n_samples, channels"):
+        FCDD(epochs=1).fit(np.random.default_rng(0).normal(size=(50, 6)), np.r_[np.zeros(45), -np.ones(5)])
+    with pytest.raises(ValueError, match=r"takes samples of shape \(3, 32, 32\)"):
+        FCDD(epochs=1).fit(np.zeros((10, 1, 20, 20), np.float32), np.r_[np.zeros(8), -np.ones(2)])
+    flat = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 1, bias=False))
+    with pytest.raises(ValueError, match=r"must map \(n, c, h, w\) to \(n, 1, u, v\); it gives \(2, 1\)"):
+        FCDD(network=flat, epochs=1).fit(np.zeros((10, 1, 4, 4), np.float32), np.r_[np.zeros(8), -np.ones(2)])
+    with pytest.raises(ValueError, match="'sigma' parameter"):
+        FCDD(sigma=-1.0).fit(np.zeros((10, 1, 28, 28), np.float32))
+    with pytest.warns(UserWarning, match="FCDD was given no labeled anomalies"):
+        FCDD(epochs=1).fit(np.random.default_rng(0).random((20, 1, 28, 28)).astype(np.float32))
