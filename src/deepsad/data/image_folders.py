@@ -1,0 +1,116 @@
+"""Image folders in the common industrial-inspection layout, read into arrays:
+
+    ROOT/train/good/*.png                  normal training images
+    ROOT/test/good/*.png                   normal test images
+    ROOT/test/<defect>/*.png               anomalous test images, by kind of defect
+    ROOT/ground_truth/<defect>/<name>_mask.png   optional pixel masks of the defects
+
+Images are read with Pillow (PNG, JPEG, BMP, TIFF), converted to one colour mode (grayscale
+when every training image is, else RGB), resized to one size, and scaled to [0, 1]; masks are
+resized the same way and read as "pixel > 0".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
+GOOD = "good"
+
+
+@dataclass(frozen=True, eq=False)
+class ImageFolderData:
+    """``X_train`` (normal images), ``X_test`` with ``y_test`` (1 = anomaly), the defect kind
+    of each test image (``"good"`` for normal ones), pixel ``masks`` of the test images (all
+    False for normal images and for defects without a mask file; ``has_mask`` says which
+    have one) and the test images' file ``paths``. Images are float32 (n, channels, h, w)."""
+
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    defects: np.ndarray
+    masks: np.ndarray
+    has_mask: np.ndarray
+    paths: list[Path]
+
+
+def read_image_folder(root, image_size: tuple[int, int] | int | None = None) -> ImageFolderData:
+    """Read ``root`` in the layout above. ``image_size`` (height, width) or one side: the size
+    every image is resized to; None: the first training image's size."""
+    root = Path(root)
+    train_files = _images_in(root / "train" / GOOD, required=True)
+    test_root = root / "test"
+    if not test_root.is_dir():
+        raise FileNotFoundError(f"{test_root} is missing: the layout needs test/good and test/<defect> folders")
+    defect_dirs = sorted(p for p in test_root.iterdir() if p.is_dir())
+    if not defect_dirs:
+        raise FileNotFoundError(f"{test_root} holds no folders: expected test/good and test/<defect>")
+    first = _open(train_files[0])
+    size = _size(image_size, first)
+    mode = "L" if all(_open(path).mode in ("L", "1", "I;16", "I") for path in train_files) else "RGB"
+    X_train = np.stack([_pixels(path, mode, size) for path in train_files])
+    tests, defects, masks, has_mask, paths = [], [], [], [], []
+    for folder in defect_dirs:
+        for path in _images_in(folder, required=False):
+            tests.append(_pixels(path, mode, size))
+            defects.append(folder.name)
+            mask_path = root / "ground_truth" / folder.name / f"{path.stem}_mask.png"
+            exists = folder.name != GOOD and mask_path.is_file()
+            masks.append(_mask(mask_path, size) if exists else np.zeros(size, dtype=bool))
+            has_mask.append(exists)
+            paths.append(path)
+    if not tests:
+        raise FileNotFoundError(f"{test_root} holds no images")
+    defects = np.array(defects)
+    return ImageFolderData(X_train, np.stack(tests), (defects != GOOD).astype(np.int64), defects, np.stack(masks),
+                           np.array(has_mask), paths)  # fmt: skip
+
+
+def _images_in(folder: Path, required: bool) -> list[Path]:
+    if not folder.is_dir():
+        if required:
+            raise FileNotFoundError(f"{folder} is missing: the layout needs train/good with the normal images")
+        return []
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in SUFFIXES)
+    if required and not files:
+        raise FileNotFoundError(f"{folder} holds no images ({', '.join(SUFFIXES)})")
+    return files
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        image = Image.open(path)
+        image.load()
+        return image
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"{path} is not a readable image: {error}") from None
+
+
+def _size(image_size, first: Image.Image) -> tuple[int, int]:
+    if image_size is None:
+        return first.height, first.width
+    if isinstance(image_size, int):
+        image_size = (image_size, image_size)
+    height, width = (int(side) for side in image_size)
+    if height < 1 or width < 1:
+        raise ValueError(f"image_size must be positive; got {image_size}")
+    return height, width
+
+
+def _pixels(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
+    image = _open(path).convert(mode)
+    if (image.height, image.width) != size:
+        image = image.resize((size[1], size[0]), Image.BILINEAR)
+    array = np.asarray(image, dtype=np.float32) / 255.0
+    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+
+
+def _mask(path: Path, size: tuple[int, int]) -> np.ndarray:
+    image = _open(path).convert("L")
+    if (image.height, image.width) != size:
+        image = image.resize((size[1], size[0]), Image.NEAREST)
+    return np.asarray(image) > 0
