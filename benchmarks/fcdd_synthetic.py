@@ -4,7 +4,7 @@
         [--classes 0 1 2] [--epochs 30] [--seed 0]
 
 Per normal class: training data are the class's training images, with confetti noise
-(``deepsad.data.synthetic_defects``) pasted into 5% of them as labeled anomalies — the
+(``deepsad.synthetic_anomalies``) pasted into 5% of them as labeled anomalies — the
 synthetic anomalies FCDD trains on where real ones are missing. The test set is the class's
 test images, half of them with a patch, a scratch or a blob pasted in (kinds never seen in
 training). Reported: image-level AUROC of FCDD and Deep SAD, and pixel-level AUROC of their
@@ -25,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 
 from deepsad import FCDD, DeepSAD
 from deepsad.data.datasets import DATASETS, load_dataset
-from deepsad.data.synthetic_defects import add_defects
+from deepsad.synthetic_anomalies import add_defects
 
 TEST_DEFECTS = ("patch", "scratch", "blob")
 

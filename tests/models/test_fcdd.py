@@ -92,4 +92,19 @@ def test_what_fcdd_cannot_explain_is_named():
     with pytest.raises(ValueError, match="'sigma' parameter"):
         FCDD(sigma=-1.0).fit(np.zeros((10, 1, 28, 28), np.float32))
     with pytest.warns(UserWarning, match="FCDD was given no labeled anomalies"):
-        FCDD(epochs=1).fit(np.random.default_rng(0).random((20, 1, 28, 28)).astype(np.float32))
+        FCDD(epochs=1, synthetic_anomalies=None).fit(np.random.default_rng(0).random((20, 1, 28, 28)).astype(np.float32))
+    with pytest.raises(ValueError, match="'synthetic_fraction' parameter"):
+        FCDD(synthetic_fraction=0.0).fit(np.zeros((10, 1, 28, 28), np.float32))
+
+
+def test_without_labeled_anomalies_confetti_noise_is_the_negative_class():
+    import warnings
+
+    images, truth, _ = patches(n_normal=300, n_anomalous=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no collapse warning: there are negatives now
+        model = FCDD(**FAST).fit(images[:300])  # normal images only, no labels
+    # trained on confetti, it still finds patches it never saw
+    assert roc_auc_score(truth, model.anomaly_score(images)) > 0.9
+    again = FCDD(**FAST).fit(images[:300])
+    np.testing.assert_array_equal(again.anomaly_score(images[:5]), model.anomaly_score(images[:5]))

@@ -4,20 +4,24 @@ that is the mean of a map, and that map, upsampled, as the explanation heatmap."
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
 from deepsad.labels import ANOMALY
 from deepsad.models.deep import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, DeepDetector, TrainingPlan, training_schedule
+from deepsad.models.device import draw_seed
 from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import savable
 from deepsad.networks.fully_convolutional import GaussianUpsampler, fully_convolutional_network, receptive_field
 from deepsad.objectives import hsc_loss
-from deepsad.parameters import POSITIVE_REAL, options
+from deepsad.parameters import POSITIVE_REAL, Interval, check_parameters, options
+from deepsad.synthetic_anomalies import add_defects
 from deepsad.training import INFERENCE_BATCH_SIZE, batched_forward
 from deepsad.user_warnings import warn
-from deepsad.validation import check_input
+from deepsad.validation import check_input, check_labels
 
 
 class FCDDObjective(Objective):
@@ -61,8 +65,9 @@ class FCDD(DeepDetector):
     map to 0, labeled anomalies push it away (the loss of the Hypersphere Classifier on that
     mean). ``heatmap(X)`` spreads each cell's value over the pixels it saw (a fixed Gaussian
     transposed convolution of the network's receptive field), giving a full-resolution map of
-    where an image looks anomalous. Needs anomalies among its training samples: without
-    them its map can go to zero everywhere (a warning says so).
+    where an image looks anomalous. It needs anomalies among its training samples: where y
+    has none, it makes some from the training images (confetti noise, the FCDD paper's
+    synthetic anomalies; ``synthetic_anomalies``).
 
     Parameters
     ----------
@@ -70,6 +75,13 @@ class FCDD(DeepDetector):
         Weight η of the labeled samples' terms.
     eps : float, default=1e-6
         Keeps −log(1 − exp(−score)) finite for anomalies scored 0.
+    synthetic_anomalies : "auto", "confetti" or None, default="auto"
+        Negatives made from the training images: "confetti" pastes FCDD's confetti noise
+        (``deepsad.synthetic_anomalies``) into a copy of ``synthetic_fraction`` of the
+        unlabeled and normal images and adds them as labeled anomalies; "auto" does so only
+        when y has no labeled anomaly; None never (then a warning says the map can collapse).
+    synthetic_fraction : float in (0, 1], default=0.1
+        How many synthetic anomalies, as a fraction of the unlabeled and normal images.
     sigma : "auto" or float, default="auto"
         Standard deviation, in pixels, of the Gaussian that upsamples the map; "auto" is a
         quarter of the receptive field.
@@ -145,6 +157,8 @@ class FCDD(DeepDetector):
     _parameter_constraints = {
         "eta": [POSITIVE_REAL],
         "eps": [POSITIVE_REAL],
+        "synthetic_anomalies": [options("auto", "confetti"), None],
+        "synthetic_fraction": [Interval(Real, 0, 1, closed="right")],
         "sigma": [options("auto"), POSITIVE_REAL],
         "network": [options("auto"), torch.nn.Module],
         **TRAINING_CONSTRAINTS,
@@ -156,6 +170,8 @@ class FCDD(DeepDetector):
         *,
         eta=1.0,
         eps=1e-6,
+        synthetic_anomalies="auto",
+        synthetic_fraction=0.1,
         sigma="auto",
         network="auto",
         scaler="auto",
@@ -171,6 +187,8 @@ class FCDD(DeepDetector):
     ):
         self.eta = eta
         self.eps = eps
+        self.synthetic_anomalies = synthetic_anomalies
+        self.synthetic_fraction = synthetic_fraction
         self.sigma = sigma
         self.network = network
         self.scaler = scaler
@@ -183,6 +201,34 @@ class FCDD(DeepDetector):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Fit the detector.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, channels, height, width)
+            Training images (pixels in [0, 1], or uint8).
+        y : array-like of shape (n_samples,), default=None
+            Semi-supervised labels: +1 known normal, 0 unlabeled, -1 known anomaly (None:
+            all unlabeled).
+
+        Returns
+        -------
+        self
+            The fitted detector.
+        """
+        check_parameters(self)
+        mode = self.synthetic_anomalies
+        labels = check_labels(y, len(X)) if mode is not None else None
+        if mode == "confetti" or (mode == "auto" and not np.any(labels == ANOMALY)):
+            images = check_input(self, X, reset=True, allowed_ndim=(4,))
+            rng = np.random.default_rng(draw_seed(self.random_state))
+            pool = np.flatnonzero(labels != ANOMALY)
+            chosen = rng.choice(pool, max(1, round(self.synthetic_fraction * len(pool))), replace=False)
+            confetti, _ = add_defects(images[chosen], "confetti", rng)
+            X, y = np.concatenate([images, confetti]), np.r_[labels, np.full(len(chosen), ANOMALY)]
+        return super().fit(X, y)
 
     def _build_networks(self) -> Networks:
         if len(self.input_shape_) != 3:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from deepsad.data.synthetic_defects import DEFECTS, add_defects
+from deepsad.synthetic_anomalies import DEFECTS, add_defects
 
 
 @pytest.mark.parametrize("kind", DEFECTS)
