@@ -11,6 +11,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from deepsad.labels import ANOMALY
 from deepsad.progress import progress
 
 BatchLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -68,9 +69,14 @@ def train(
     description: str = "training",
     verbose: bool = False,
     on_epoch_end: Callable[[int], None] | None = None,
+    auxiliary: torch.Tensor | None = None,
+    auxiliary_per_batch: int = 0,
 ) -> TrainingLog:
     """Optimise ``module``'s parameters on ``batch_loss`` over ``inputs`` (already on the
-    device). ``on_epoch_end(epoch)`` runs after each epoch's updates (e.g. to re-solve R)."""
+    device). ``on_epoch_end(epoch)`` runs after each epoch's updates (e.g. to re-solve R).
+
+    Outlier Exposure: with ``auxiliary`` (anomalies on the device), every minibatch gets
+    ``auxiliary_per_batch`` of them, drawn at random with the generator and labeled -1."""
     optimizer = torch.optim.Adam(
         module.parameters(), lr=schedule.learning_rate, weight_decay=schedule.weight_decay
     )
@@ -86,14 +92,20 @@ def train(
         batches = minibatches(n_samples, schedule.batch_size, generator, inputs.device)
         batch_losses = []
         for batch in batches:
-            loss = batch_loss(inputs.index_select(0, batch), labels.index_select(0, batch))
+            batch_inputs, batch_labels = inputs.index_select(0, batch), labels.index_select(0, batch)
+            if auxiliary is not None:
+                drawn = torch.randint(len(auxiliary), (auxiliary_per_batch,), generator=generator).to(inputs.device)
+                batch_inputs = torch.cat([batch_inputs, auxiliary.index_select(0, drawn)])
+                batch_labels = torch.cat([batch_labels, labels.new_full((auxiliary_per_batch,), ANOMALY)])
+            loss = batch_loss(batch_inputs, batch_labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             batch_losses.append(loss.detach())
         # One reduction (and one device sync) per epoch instead of one per batch.
-        sizes = torch.tensor([len(b) for b in batches], dtype=torch.float32, device=inputs.device)
-        epoch_loss = float(torch.stack(batch_losses).float() @ sizes) / n_samples
+        extra = auxiliary_per_batch if auxiliary is not None else 0
+        sizes = torch.tensor([len(b) + extra for b in batches], dtype=torch.float32, device=inputs.device)
+        epoch_loss = float(torch.stack(batch_losses).float() @ sizes) / float(sizes.sum())
         if not math.isfinite(epoch_loss):
             raise TrainingDiverged(
                 f"{description}: the loss became {epoch_loss} in epoch {epoch + 1}; "

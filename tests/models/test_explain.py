@@ -94,3 +94,40 @@ def test_a_flagged_sample_is_nearest_to_the_known_anomalies_it_resembles():
         from deepsad.baselines import IsolationForest
 
         nearest_labeled_anomalies(IsolationForest().fit(X), new, known)
+
+
+def test_outlier_exposure_draws_auxiliary_anomalies_into_every_batch():
+    import warnings
+
+    from deepsad.training import train as real_train
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4))
+    auxiliary = rng.normal(0, 4, size=(50, 4))  # anomalies of every direction
+    test = np.vstack([rng.normal(size=(100, 4)), rng.normal(0, 4, size=(100, 4))])
+    truth = np.r_[np.zeros(100), np.ones(100)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # HSC does not warn of missing anomalies: it has some
+        exposed = HSC(**FAST).fit(X, X_auxiliary=auxiliary)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(truth, exposed.anomaly_score(test)) > 0.9
+    seen = []
+
+    def spy(module, inputs, labels, batch_loss, schedule, generator, **kwargs):
+        seen.append((kwargs["auxiliary"] is not None, kwargs["auxiliary_per_batch"]))
+        return real_train(module, inputs, labels, batch_loss, schedule, generator, **kwargs)
+
+    import deepsad.models.deep as deep_module
+
+    original = deep_module.train
+    deep_module.train = spy
+    try:
+        DeepSAD(**FAST, batch_size=64, auxiliary_fraction=0.2).fit(X, X_auxiliary=auxiliary)
+    finally:
+        deep_module.train = original
+    assert seen == [(False, 16), (True, 16)]  # pretraining without, the main stage with 64·0.2/0.8
+    with pytest.raises(TypeError, match="DeepSVDD takes no auxiliary anomalies"):
+        DeepSVDD(**FAST).fit(X, X_auxiliary=auxiliary)
+    with pytest.raises(ValueError, match="4 features"):
+        DeepSAD(**FAST).fit(X, X_auxiliary=auxiliary[:, :2])

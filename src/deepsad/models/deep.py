@@ -126,6 +126,9 @@ class FitRun:
     stages: list[Stage]
     threads: int | None = None
     """The torch threads to train with (``cpu_threads_for``; None: torch's setting)."""
+    auxiliary: torch.Tensor | None = None
+    """Outlier Exposure: auxiliary anomalies (scaled, on the device) for the main stage."""
+    auxiliary_per_batch: int = 0
 
     def data(self, stage: Stage) -> tuple[torch.Tensor, torch.Tensor]:
         """The inputs and labels the stage trains on."""
@@ -181,7 +184,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
     ``TrainingPlan``.
     """
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, X_auxiliary=None):
         """Fit the detector.
 
         Parameters
@@ -191,6 +194,12 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         y : array-like of shape (n_samples,), default=None
             Semi-supervised labels: +1 known normal, 0 unlabeled, -1 known anomaly (None:
             all unlabeled).
+        X_auxiliary : array-like of the shape of X, default=None
+            Outlier Exposure (the methods with ``auxiliary_fraction``): auxiliary anomalies,
+            drawn at random into every minibatch of the main training stage as known
+            anomalies, ``auxiliary_fraction`` of each batch. Any set of samples unlike the
+            normal data serves (the thesis used 80 Million Tiny Images and ImageNet-22k for
+            images; those are not bundled).
 
         Returns
         -------
@@ -198,7 +207,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             The fitted detector.
         """
         try:
-            run = self._start_fit(X, y)
+            run = self._start_fit(X, y, X_auxiliary)
             with torch_threads(run.threads):
                 for stage in run.stages:
                     run.begin(stage)
@@ -216,15 +225,22 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
     def _train_stage(self, run: FitRun, stage: Stage) -> None:
         """Train the stage's objective (after ``run.begin(stage)``) and log it in ``history_``."""
         objective = stage.objective
+        main = stage is run.stages[-1]  # Outlier Exposure trains the method, not the autoencoder
         log = train(
             objective, *run.data(stage), objective.batch_loss, stage.schedule, run.generator,
             description=stage.description, verbose=self.verbose, on_epoch_end=objective.after_epoch,
+            auxiliary=run.auxiliary if main else None, auxiliary_per_batch=run.auxiliary_per_batch,
         )
         self.history_[stage.name] = vars(log)
 
-    def _start_fit(self, X, y) -> FitRun:
+    def _start_fit(self, X, y, X_auxiliary=None) -> FitRun:
         """Validate and scale the data, build the seeded networks: everything before training."""
         check_parameters(self)
+        fraction = getattr(self, "auxiliary_fraction", None)
+        if X_auxiliary is not None and fraction is None:
+            raise TypeError(
+                f"{type(self).__name__} takes no auxiliary anomalies (Outlier Exposure); DeepSAD, HSC and FCDD do"
+            )
         plan = self._training_plan()
         objective = plan.objective
         X, labels = check_training_data(self, X, y, uses_labels=objective.uses_labels, use_instead="DeepSAD")
@@ -233,7 +249,8 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
                 f"X has {X.shape[0]} sample(s); at least 2 are needed (BatchNorm and the "
                 "center need more than one sample)"
             )
-        objective.check_labels(labels)
+        # Auxiliary anomalies are labeled anomalies too (a method that needs some has them).
+        objective.check_labels(labels if X_auxiliary is None else np.r_[labels, ANOMALY])
         self.device_ = resolve_device(self.device)
         seed = draw_seed(self.random_state)
         # With pretrain_on="unlabeled", the scaling statistics and the pretraining come from the
@@ -257,7 +274,16 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             inputs = inputs.contiguous(memory_format=torch.channels_last)
             for module in networks.modules.values():
                 module.to(memory_format=torch.channels_last)
+        auxiliary, per_batch = None, 0
+        if X_auxiliary is not None:
+            auxiliary = check_input(self, X_auxiliary, reset=False)
+            if len(auxiliary) == 0:
+                raise ValueError("X_auxiliary holds no samples")
+            auxiliary = torch.from_numpy(self._transform(auxiliary)).to(self.device_)
+            per_batch = max(1, round(plan.schedule.batch_size * fraction / (1 - fraction)))
         return FitRun(
+            auxiliary=auxiliary,
+            auxiliary_per_batch=per_batch,
             inputs=inputs,
             labels=torch.from_numpy(labels).to(self.device_),
             label_values=labels,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 from deepsad.models.architecture import encoder_and_decoder
 from deepsad.models.deep import (
     COMMON_CONSTRAINTS,
@@ -17,7 +19,7 @@ from deepsad.models.hypersphere import HypersphereObjective
 from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.objectives import deep_sad_loss
-from deepsad.parameters import POSITIVE_REAL, options
+from deepsad.parameters import POSITIVE_REAL, Interval, options
 
 
 class DeepSADObjective(HypersphereObjective):
@@ -54,6 +56,9 @@ class DeepSAD(DeepDetector):
         Weight η of the labeled samples' terms (results are robust over 0.01 … 100).
     eps : float, default=1e-6
         Keeps the inverse term finite for anomalies mapped onto c.
+    auxiliary_fraction : float in (0, 1), default=0.5
+        With ``fit(..., X_auxiliary=...)`` (Outlier Exposure): the share of auxiliary
+        anomalies in every minibatch of the main stage (0.5: balanced, as in the thesis).
     network : {"auto", "mlp", "mnist_lenet", "fmnist_lenet", "cifar10_lenet"} or nn.Module, default="auto"
         The encoder φ. "auto" picks the paper's LeNet for 1×28×28 and 3×32×32 images, else an
         MLP. A user's ``nn.Module`` maps a batch to embeddings of shape (n, rep_dim); it
@@ -153,6 +158,7 @@ class DeepSAD(DeepDetector):
     _parameter_constraints = {
         "eta": [POSITIVE_REAL],
         "eps": [POSITIVE_REAL],
+        "auxiliary_fraction": [Interval(Real, 0, 1, closed="neither")],
         **NETWORK_CONSTRAINTS,
         "pretrain": ["boolean"],
         "pretrain_on": [options("all", "unlabeled")],
@@ -166,6 +172,7 @@ class DeepSAD(DeepDetector):
         *,
         eta=1.0,
         eps=1e-6,
+        auxiliary_fraction=0.5,
         network="auto",
         rep_dim="auto",
         hidden_sizes="auto",
@@ -190,6 +197,7 @@ class DeepSAD(DeepDetector):
     ):
         self.eta = eta
         self.eps = eps
+        self.auxiliary_fraction = auxiliary_fraction
         self.network = network
         self.rep_dim = rep_dim
         self.hidden_sizes = hidden_sizes

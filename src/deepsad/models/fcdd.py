@@ -75,6 +75,9 @@ class FCDD(DeepDetector):
         Weight η of the labeled samples' terms.
     eps : float, default=1e-6
         Keeps −log(1 − exp(−score)) finite for anomalies scored 0.
+    auxiliary_fraction : float in (0, 1), default=0.5
+        With ``fit(..., X_auxiliary=...)`` (Outlier Exposure): the share of auxiliary
+        anomalies in every minibatch of the main stage (0.5: balanced, as in the thesis).
     synthetic_anomalies : "auto", "confetti" or None, default="auto"
         Negatives made from the training images: "confetti" pastes FCDD's confetti noise
         (``deepsad.synthetic_anomalies``) into a copy of ``synthetic_fraction`` of the
@@ -157,6 +160,7 @@ class FCDD(DeepDetector):
     _parameter_constraints = {
         "eta": [POSITIVE_REAL],
         "eps": [POSITIVE_REAL],
+        "auxiliary_fraction": [Interval(Real, 0, 1, closed="neither")],
         "synthetic_anomalies": [options("auto", "confetti"), None],
         "synthetic_fraction": [Interval(Real, 0, 1, closed="right")],
         "sigma": [options("auto"), POSITIVE_REAL],
@@ -170,6 +174,7 @@ class FCDD(DeepDetector):
         *,
         eta=1.0,
         eps=1e-6,
+        auxiliary_fraction=0.5,
         synthetic_anomalies="auto",
         synthetic_fraction=0.1,
         sigma="auto",
@@ -187,6 +192,7 @@ class FCDD(DeepDetector):
     ):
         self.eta = eta
         self.eps = eps
+        self.auxiliary_fraction = auxiliary_fraction
         self.synthetic_anomalies = synthetic_anomalies
         self.synthetic_fraction = synthetic_fraction
         self.sigma = sigma
@@ -202,7 +208,7 @@ class FCDD(DeepDetector):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, X_auxiliary=None):
         """Fit the detector.
 
         Parameters
@@ -212,6 +218,9 @@ class FCDD(DeepDetector):
         y : array-like of shape (n_samples,), default=None
             Semi-supervised labels: +1 known normal, 0 unlabeled, -1 known anomaly (None:
             all unlabeled).
+        X_auxiliary : array-like of the shape of X, default=None
+            Outlier Exposure: auxiliary anomalous images, drawn into every minibatch
+            (``auxiliary_fraction`` of it); with them, "auto" makes no synthetic anomalies.
 
         Returns
         -------
@@ -221,14 +230,14 @@ class FCDD(DeepDetector):
         check_parameters(self)
         mode = self.synthetic_anomalies
         labels = check_labels(y, len(X)) if mode is not None else None
-        if mode == "confetti" or (mode == "auto" and not np.any(labels == ANOMALY)):
+        if mode == "confetti" or (mode == "auto" and X_auxiliary is None and not np.any(labels == ANOMALY)):
             images = check_input(self, X, reset=True, allowed_ndim=(4,))
             rng = np.random.default_rng(draw_seed(self.random_state))
             pool = np.flatnonzero(labels != ANOMALY)
             chosen = rng.choice(pool, max(1, round(self.synthetic_fraction * len(pool))), replace=False)
             confetti, _ = add_defects(images[chosen], "confetti", rng)
             X, y = np.concatenate([images, confetti]), np.r_[labels, np.full(len(chosen), ANOMALY)]
-        return super().fit(X, y)
+        return super().fit(X, y, X_auxiliary=X_auxiliary)
 
     def _build_networks(self) -> Networks:
         if len(self.input_shape_) != 3:

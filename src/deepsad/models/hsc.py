@@ -3,6 +3,8 @@ thesis "Deep One-Class Learning", ch. 5)."""
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from deepsad.labels import ANOMALY
@@ -21,7 +23,7 @@ from deepsad.models.hypersphere import HypersphereObjective
 from deepsad.models.objective import Networks
 from deepsad.models.persistence import savable
 from deepsad.objectives import hsc_h, hsc_loss
-from deepsad.parameters import POSITIVE_REAL, options
+from deepsad.parameters import POSITIVE_REAL, Interval, options
 from deepsad.user_warnings import warn
 
 
@@ -73,6 +75,9 @@ class HSC(DeepDetector):
         Weight η of the labeled samples' terms.
     eps : float, default=1e-6
         Keeps −log(1 − exp(−h)) finite for anomalies mapped onto c.
+    auxiliary_fraction : float in (0, 1), default=0.5
+        With ``fit(..., X_auxiliary=...)`` (Outlier Exposure): the share of auxiliary
+        anomalies in every minibatch of the main stage (0.5: balanced, as in the thesis).
     network : {"auto", "mlp", "mnist_lenet", "fmnist_lenet", "cifar10_lenet"} or nn.Module, default="auto"
         The encoder φ. "auto" picks the paper's LeNet for 1×28×28 and 3×32×32 images, else an
         MLP. A user's ``nn.Module`` maps a batch to embeddings of shape (n, rep_dim); it
@@ -171,6 +176,7 @@ class HSC(DeepDetector):
         "h": [options("pseudo-huber", "squared")],
         "eta": [POSITIVE_REAL],
         "eps": [POSITIVE_REAL],
+        "auxiliary_fraction": [Interval(Real, 0, 1, closed="neither")],
         **NETWORK_CONSTRAINTS,
         "pretrain": ["boolean"],
         "pretrain_on": [options("all", "unlabeled")],
@@ -185,6 +191,7 @@ class HSC(DeepDetector):
         h="pseudo-huber",
         eta=1.0,
         eps=1e-6,
+        auxiliary_fraction=0.5,
         network="auto",
         rep_dim="auto",
         hidden_sizes="auto",
@@ -210,6 +217,7 @@ class HSC(DeepDetector):
         self.h = h
         self.eta = eta
         self.eps = eps
+        self.auxiliary_fraction = auxiliary_fraction
         self.network = network
         self.rep_dim = rep_dim
         self.hidden_sizes = hidden_sizes

@@ -205,7 +205,7 @@ IGNORED_BY_EARLIER_VERSIONS = {
 
 # Parameters added after a file format was in use, with the value that gives the behaviour the
 # earlier versions had: a file without them loads with that value (they affect training only).
-ADDED_BY_LATER_VERSIONS = {"pretrain_on": "all"}
+ADDED_BY_LATER_VERSIONS = {"pretrain_on": "all", "auxiliary_fraction": 0.5}
 
 
 def load_model(path, *, network: torch.nn.Module | None = None, decoder: torch.nn.Module | None = None, device="auto"):
