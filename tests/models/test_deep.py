@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import deepsad.models.deep_sad
-from deepsad import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
+from deepsad import FCDD, HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
 from deepsad.training import TrainingDiverged
 from tests.conftest import AUTOENCODER_FAST, FAST
 from tests.estimators import blobs
@@ -55,14 +55,17 @@ COMMON = {"scaler", "contamination", "device", "random_state", "verbose"}
 @pytest.mark.parametrize(
     "cls, own",
     [
-        (DeepSAD, {"eta", "eps"} | NETWORK | TRAINING | PRETRAINING),
+        (DeepSAD, {"eta", "eps", "auxiliary_fraction"} | NETWORK | TRAINING | PRETRAINING),
         (DeepSVDD, {"objective", "nu"} | NETWORK | TRAINING | PRETRAINING),
-        (HSC, {"h", "eta", "eps"} | NETWORK | TRAINING | PRETRAINING),
+        (HSC, {"h", "eta", "eps", "auxiliary_fraction"} | NETWORK | TRAINING | PRETRAINING),
         (SupervisedClassifier, {"anomaly_weight"} | NETWORK | TRAINING | PRETRAINING),
         # One stage, the pretraining one: no main stage, nothing to switch off.
         (Autoencoder, NETWORK | PRETRAINING - {"pretrain", "pretrain_on"}),
         # Its own three MLPs and no pretraining.
         (SSDGM, {"alpha", "rep_dim", "hidden_sizes"} | TRAINING),
+        # A fully convolutional network of its own, no pretraining; negatives of its own making.
+        (FCDD, {"eta", "eps", "auxiliary_fraction", "synthetic_anomalies", "synthetic_fraction", "sigma", "network"}
+         | TRAINING),
     ],
 )
 def test_every_deep_estimator_takes_exactly_the_parameters_it_uses(cls, own):
