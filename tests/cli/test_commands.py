@@ -366,3 +366,41 @@ def test_explain_errors_are_one_line(tmp_path):
                                        str(tmp_path / "ex")])
     assert result.exit_code == 1 and "not a readable deepsad model file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_inspect_fits_fcdd_on_an_image_folder_and_evaluates_it(tmp_path):
+    from PIL import Image
+
+    import deepsad
+
+    rng = np.random.default_rng(0)
+
+    def save(path, array):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array.astype(np.uint8)).save(path)
+
+    for i in range(60):
+        save(tmp_path / "data" / "train" / "good" / f"{i:03d}.png", rng.integers(0, 60, (28, 28)))
+    for i in range(10):
+        save(tmp_path / "data" / "test" / "good" / f"{i:03d}.png", rng.integers(0, 60, (28, 28)))
+        image, mask = rng.integers(0, 60, (28, 28)), np.zeros((28, 28))
+        top, left = rng.integers(0, 20, size=2)
+        image[top : top + 8, left : left + 8] = 255
+        mask[top : top + 8, left : left + 8] = 255
+        save(tmp_path / "data" / "test" / "spot" / f"{i:03d}.png", image)
+        save(tmp_path / "data" / "ground_truth" / "spot" / f"{i:03d}_mask.png", mask)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=15",
+                                       "--param", "lr=0.001", "--param", "batch_size=16", "--heatmaps", "3",
+                                       "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["training_images"] == 60 and metrics["anomalous_test_images"] == 10
+    assert metrics["image_auroc"] > 0.9 and metrics["pixel_auroc"] > 0.8
+    assert "image_auroc" in result.stderr
+    scores = pd.read_csv(out / "test_scores.csv")
+    assert len(scores) == 20 and set(scores["defect"]) == {"good", "spot"}
+    assert len(list((out / "heatmaps").glob("*.png"))) == 3
+    assert isinstance(deepsad.load(out / "model.safetensors"), deepsad.FCDD)
+    missing = CliRunner().invoke(main, ["inspect", str(tmp_path), "--out", str(out)])
+    assert missing.exit_code == 1 and "train/good is missing" in missing.output

@@ -415,6 +415,41 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
 
 
 @main.command()
+@click.argument("root", metavar="FOLDER", type=click.Path(file_okay=False, exists=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder for the results.")
+@click.option("--image-size", type=click.IntRange(8), default=None,
+              help="Resize every image to SIZE × SIZE pixels. Default: the first training image's size.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="FCDD parameter, e.g. --param epochs=50 --param lr=1e-3 (repeatable).")
+@click.option("--heatmaps", type=click.IntRange(0), default=16, show_default=True,
+              help="Heatmap overlays of this many of the most anomalous test images.")
+@click.option("--seed", type=click.IntRange(0), default=0, help="Seed of the initialisation and minibatches.")
+@click.option("--device", default=None, help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'. Default: 'auto'.")
+def inspect(root, out_dir, image_size, params, heatmaps, seed, device) -> None:
+    """Fit FCDD on an image FOLDER and evaluate it, in one command.
+
+    FOLDER has the common industrial-inspection layout: train/good (normal training images),
+    test/good and test/<defect> (test images), and optionally ground_truth/<defect>/<name>_mask.png
+    (defect masks). Without anomalies to train on, FCDD trains against synthetic confetti noise.
+    Writes OUT/model.safetensors, OUT/metrics.json (image AUROC, and pixel AUROC where there are
+    masks), OUT/test_scores.csv and heatmap overlays under OUT/heatmaps.
+
+    Example: deepsad inspect bottle/ --out bottle-results --image-size 64
+    """
+    from deepsad.cli.image_inspection import inspect_folder
+    from deepsad.cli.single_run import parse_param
+
+    try:
+        settings = dict(parse_param(p) for p in params)
+        metrics = inspect_folder(root, Path(out_dir), image_size, settings, seed, device, heatmaps)
+    except (ValueError, TypeError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    shown = ", ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"
+                      for key, value in metrics.items())
+    click.echo(f"{shown}; written to {out_dir}", err=True)
+
+
+@main.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, exists=True))
 @click.argument("data_path", metavar="DATA", type=click.Path(dir_okay=False, exists=True))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Folder for the explanations.")

@@ -45,17 +45,23 @@ def image_overlays(model, images: np.ndarray, steps: int, count: int, out: Path)
 
 
 def _overlay(image: np.ndarray, attribution: np.ndarray, score: float, row: int) -> bytes:
+    return overlay_png(image, np.abs(attribution).sum(axis=0), score, f"row {row}", "integrated gradients",
+                       "|attribution| (score units)")
+
+
+def overlay_png(image: np.ndarray, heat: np.ndarray, score: float, name: str, method: str = "FCDD heatmap",
+                unit: str = "anomaly heat") -> bytes:
+    """The image (channels, h, w) and a heatmap (h, w) laid over a copy of it, as PNG."""
     picture = np.clip(image.transpose(1, 2, 0), 0, 1)
-    heat = np.abs(attribution).sum(axis=0)
     figure = Figure(figsize=(6.4, 3.4), layout="constrained")
     left, right = figure.subplots(1, 2)
     for panel in (left, right):
         panel.imshow(picture.squeeze(-1) if picture.shape[-1] == 1 else picture, cmap="gray", vmin=0, vmax=1)
         panel.axis("off")
     shown = right.imshow(heat, cmap="inferno", alpha=OVERLAY_ALPHA)
-    figure.colorbar(shown, ax=right, shrink=0.8, label="|attribution| (score units)")
-    left.set_title(f"row {row}, anomaly score {score:.4g}", fontsize="small")
-    right.set_title("integrated gradients", fontsize="small")
+    figure.colorbar(shown, ax=right, shrink=0.8, label=unit)
+    left.set_title(f"{name}, anomaly score {score:.4g}", fontsize="small")
+    right.set_title(method, fontsize="small")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()

@@ -1,0 +1,46 @@
+"""``deepsad inspect``: fit FCDD on an image folder in the industrial layout, evaluate it on the
+folder's test images and write the model, the metrics, one row per test image and heatmap
+overlays."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from deepsad.cli.explain_files import overlay_png
+from deepsad.data.image_folders import read_image_folder
+from deepsad.files import write_atomically
+
+
+def inspect_folder(root, out: Path, image_size, params: dict, seed: int, device: str | None, overlays: int) -> dict:
+    """Fit, evaluate and write; returns the metrics."""
+    from deepsad import FCDD
+
+    data = read_image_folder(root, image_size=image_size)
+    model = FCDD(random_state=seed, **({} if device is None else {"device": device}), **params).fit(data.X_train)
+    scores = model.anomaly_score(data.X_test)
+    heat = model.heatmap(data.X_test)
+    metrics = {"training_images": len(data.X_train), "test_images": len(data.X_test),
+               "anomalous_test_images": int(data.y_test.sum()), "threshold": model.threshold_}  # fmt: skip
+    if 0 < data.y_test.sum() < len(data.y_test):
+        metrics["image_auroc"] = float(roc_auc_score(data.y_test, scores))
+    if data.has_mask.any():
+        with_mask = data.has_mask | (data.y_test == 0)  # normal images: all pixels normal
+        pixels = data.masks[with_mask].ravel()
+        if 0 < pixels.sum() < len(pixels):
+            metrics["pixel_auroc"] = float(roc_auc_score(pixels, heat[with_mask].ravel()))
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "model.safetensors")
+    table = pd.DataFrame({"file": [str(p) for p in data.paths], "defect": data.defects, "anomaly_score": scores,
+                          "prediction": np.where(scores > model.threshold_, -1, 1)})  # fmt: skip
+    write_atomically(out / "test_scores.csv", table.to_csv(index=False))
+    write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+    for rank, row in enumerate(np.argsort(-scores, kind="stable")[:overlays], start=1):
+        name = f"rank{rank:03d}_{data.defects[row]}_{Path(data.paths[row]).stem}.png"
+        write_atomically(out / "heatmaps" / name, overlay_png(data.X_test[row], heat[row], scores[row],
+                                                              f"{data.defects[row]}/{Path(data.paths[row]).name}"))
+    return metrics
