@@ -12,6 +12,7 @@ unchanged, so attributions computed on scaled inputs are those of the raw featur
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,8 +45,9 @@ def integrated_gradients(
 ) -> IntegratedGradients:
     """Integrated gradients of ``score`` (a batch of inputs → one score each) at ``inputs``
     from ``baseline`` (one input, broadcast to every sample), on the inputs' device."""
-    if not (isinstance(steps, int) and not isinstance(steps, bool) and steps >= 1):
+    if not (isinstance(steps, numbers.Integral) and not isinstance(steps, bool) and steps >= 1):
         raise ValueError(f"steps must be a positive integer; got {steps!r}")
+    steps = int(steps)
     inputs = inputs.detach()
     baseline = baseline.detach().to(inputs.device, inputs.dtype).expand_as(inputs[:1])
     alphas = (torch.arange(steps, device=inputs.device, dtype=inputs.dtype) + 0.5) / steps

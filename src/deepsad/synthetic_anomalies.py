@@ -40,7 +40,8 @@ def _colour(channels: int, rng: np.random.Generator) -> np.ndarray:
 
 def _patch(rows, columns, channels, rng):
     height, width = rows.shape
-    size_r, size_c = rng.integers(max(2, height // 8), max(3, height // 4) + 1, size=2)
+    size_r = min(height, rng.integers(max(1, height // 8), max(2, height // 4) + 1))
+    size_c = min(width, rng.integers(max(1, width // 8), max(2, width // 4) + 1))
     top, left = rng.integers(0, height - size_r + 1), rng.integers(0, width - size_c + 1)
     alpha = ((rows >= top) & (rows < top + size_r) & (columns >= left) & (columns < left + size_c)).astype(np.float32)
     return alpha, _colour(channels, rng)

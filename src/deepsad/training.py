@@ -48,6 +48,11 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+def auxiliary_count(batch_size: int, fraction: float) -> int:
+    """How many auxiliary samples make up ``fraction`` of a batch with ``batch_size`` others."""
+    return max(1, round(batch_size * fraction / (1 - fraction)))
+
+
 def minibatches(n_samples: int, batch_size: int, generator: torch.Generator, device) -> list[torch.Tensor]:
     """Shuffled index batches covering every sample once. A trailing batch of one sample is
     merged into the one before it, because BatchNorm cannot normalise a single sample."""
@@ -70,13 +75,14 @@ def train(
     verbose: bool = False,
     on_epoch_end: Callable[[int], None] | None = None,
     auxiliary: torch.Tensor | None = None,
-    auxiliary_per_batch: int = 0,
+    auxiliary_fraction: float = 0.5,
 ) -> TrainingLog:
     """Optimise ``module``'s parameters on ``batch_loss`` over ``inputs`` (already on the
     device). ``on_epoch_end(epoch)`` runs after each epoch's updates (e.g. to re-solve R).
 
-    Outlier Exposure: with ``auxiliary`` (anomalies on the device), every minibatch gets
-    ``auxiliary_per_batch`` of them, drawn at random with the generator and labeled -1."""
+    Outlier Exposure: with ``auxiliary`` (anomalies on the device), every minibatch is topped
+    up with them to ``auxiliary_fraction`` of its size, drawn at random with the generator and
+    labeled -1."""
     optimizer = torch.optim.Adam(
         module.parameters(), lr=schedule.learning_rate, weight_decay=schedule.weight_decay
     )
@@ -94,17 +100,18 @@ def train(
         for batch in batches:
             batch_inputs, batch_labels = inputs.index_select(0, batch), labels.index_select(0, batch)
             if auxiliary is not None:
-                drawn = torch.randint(len(auxiliary), (auxiliary_per_batch,), generator=generator).to(inputs.device)
+                count = auxiliary_count(len(batch), auxiliary_fraction)
+                drawn = torch.randint(len(auxiliary), (count,), generator=generator).to(inputs.device)
                 batch_inputs = torch.cat([batch_inputs, auxiliary.index_select(0, drawn)])
-                batch_labels = torch.cat([batch_labels, labels.new_full((auxiliary_per_batch,), ANOMALY)])
+                batch_labels = torch.cat([batch_labels, labels.new_full((count,), ANOMALY)])
             loss = batch_loss(batch_inputs, batch_labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             batch_losses.append(loss.detach())
         # One reduction (and one device sync) per epoch instead of one per batch.
-        extra = auxiliary_per_batch if auxiliary is not None else 0
-        sizes = torch.tensor([len(b) + extra for b in batches], dtype=torch.float32, device=inputs.device)
+        sizes = torch.tensor([len(b) + (auxiliary_count(len(b), auxiliary_fraction) if auxiliary is not None else 0)
+                              for b in batches], dtype=torch.float32, device=inputs.device)
         epoch_loss = float(torch.stack(batch_losses).float() @ sizes) / float(sizes.sum())
         if not math.isfinite(epoch_loss):
             raise TrainingDiverged(

@@ -56,3 +56,14 @@ def test_missing_folders_and_unreadable_images_are_named(tmp_path):
     (tmp_path / "test" / "good" / "broken.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match="broken.png is not a readable image"):
         read_image_folder(tmp_path)
+
+
+def test_sixteen_bit_images_are_rescaled_not_clipped(tmp_path):
+    values = np.random.default_rng(0).integers(0, 65536, (12, 12)).astype(np.uint16)
+    for folder in ("train", "test"):
+        path = tmp_path / folder / "good" / "a.png"
+        path.parent.mkdir(parents=True)
+        Image.fromarray(values).save(path)
+    data = read_image_folder(tmp_path)
+    np.testing.assert_allclose(data.X_train[0, 0], values / 65535.0, atol=1e-6)
+    assert (data.X_train == 1.0).mean() < 0.01

@@ -23,3 +23,9 @@ def test_benjamini_hochberg_takes_the_largest_rank_below_the_line():
     assert benjamini_hochberg(p, 0.1).tolist() == [True, True, True, False, False]
     assert not benjamini_hochberg(p, 0.001).any()
     assert benjamini_hochberg(np.array([]), 0.1).shape == (0,)
+
+
+def test_unsorted_calibration_scores_are_sorted_and_nan_refused():
+    assert conformal_p_values(np.array([3.0, 1.0, 2.0]), [2.5]).tolist() == [0.5]
+    with pytest.raises(ValueError, match="NaN"):
+        conformal_p_values(np.array([1.0, 2.0]), [np.nan])

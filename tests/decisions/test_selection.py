@@ -62,3 +62,11 @@ def test_choice_uncertainty_separates_clear_from_unclear_choices():
     assert table.loc["{'a': 1}", "indistinguishable_from_best"]
     assert table.loc["{'a': 3}", "indistinguishable_from_best"]  # 0.007 behind, with a 0.01 standard error
     assert not table.loc["{'a': 2}", "indistinguishable_from_best"]
+
+
+def test_a_failed_candidate_is_never_the_best():
+    results = {"params": [{"a": 1}, {"a": 2}], "split0_test_score": [np.nan, 0.8], "split1_test_score": [np.nan, 0.82]}
+    table = choice_uncertainty(results)
+    assert table["params"].tolist() == ["{'a': 2}", "{'a': 1}"]
+    assert table["indistinguishable_from_best"].tolist() == [True, False]
+    assert AnomalyStratifiedKFold(np.int64(2)).get_n_splits() == 2

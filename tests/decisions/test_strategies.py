@@ -90,3 +90,14 @@ def test_scores_with_nan_or_none_are_refused():
         FalseAlarmRate(0.1).choose(np.r_[NORMAL, np.nan])
     with pytest.raises(ValueError, match="no normal or unlabeled scores"):
         FalseAlarmRate(0.1).choose([])
+
+
+def test_infinite_scores_and_too_small_sets_are_refused_and_numpy_numbers_accepted():
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        Contamination(0.1).choose([0.0, 1.0, np.inf])
+    with pytest.raises(ValueError, match="mean\\+std:3 needs at least 2 unlabeled or normal"):
+        MeanStd(3).check_sizes(1, 0)
+    with pytest.raises(ValueError, match="needs at least 1 unlabeled or normal"):
+        Percentile(90).check_sizes(0, 5)
+    assert Contamination(np.float32(0.25)).fraction == pytest.approx(0.25)
+    assert Percentile(np.int64(90)).choose(NORMAL).value == pytest.approx(np.percentile(NORMAL, 90))

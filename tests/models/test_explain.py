@@ -115,7 +115,7 @@ def test_outlier_exposure_draws_auxiliary_anomalies_into_every_batch():
     seen = []
 
     def spy(module, inputs, labels, batch_loss, schedule, generator, **kwargs):
-        seen.append((kwargs["auxiliary"] is not None, kwargs["auxiliary_per_batch"]))
+        seen.append((kwargs["auxiliary"] is not None, kwargs["auxiliary_fraction"]))
         return real_train(module, inputs, labels, batch_loss, schedule, generator, **kwargs)
 
     import deepsad.models.deep as deep_module
@@ -126,8 +126,21 @@ def test_outlier_exposure_draws_auxiliary_anomalies_into_every_batch():
         DeepSAD(**FAST, batch_size=64, auxiliary_fraction=0.2).fit(X, X_auxiliary=auxiliary)
     finally:
         deep_module.train = original
-    assert seen == [(False, 16), (True, 16)]  # pretraining without, the main stage with 64·0.2/0.8
+    assert seen == [(False, 0.2), (True, 0.2)]  # pretraining without, the main stage with
+    from deepsad.training import auxiliary_count
+
+    assert auxiliary_count(64, 0.2) == 16 and auxiliary_count(100, 0.5) == 100 and auxiliary_count(3, 0.1) == 1
     with pytest.raises(TypeError, match="DeepSVDD takes no auxiliary anomalies"):
         DeepSVDD(**FAST).fit(X, X_auxiliary=auxiliary)
-    with pytest.raises(ValueError, match="4 features"):
+    with pytest.raises(ValueError, match="X_auxiliary: .*4 features"):
         DeepSAD(**FAST).fit(X, X_auxiliary=auxiliary[:, :2])
+
+
+def test_a_uint8_baseline_is_scaled_as_the_images_are():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (40, 1, 28, 28)).astype(np.uint8)
+    model = DeepSAD(epochs=1, ae_epochs=1, random_state=0).fit(images)
+    white = np.full((1, 1, 28, 28), 255, np.uint8)
+    attributions = model.explain(images[:3], baseline=white, steps=16)
+    difference = model.anomaly_score(images[:3]) - model.anomaly_score(white)[0]
+    np.testing.assert_allclose(attributions.reshape(3, -1).sum(axis=1), difference, atol=0.05 * np.abs(difference).max())

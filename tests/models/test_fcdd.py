@@ -81,13 +81,38 @@ def test_a_users_fully_convolutional_network_works_and_sigma_widens_the_heat():
     assert roughness[1] < roughness[0]
 
 
+def test_other_sizes_unpadded_and_same_padded_networks_give_heatmaps_of_the_image_size():
+    rng = np.random.default_rng(0)
+    images = rng.random((24, 3, 40, 36)).astype(np.float32)
+    y = np.r_[np.zeros(20), -np.ones(4)]
+    model = FCDD(epochs=1, random_state=0).fit(images, y)
+    assert model.heatmap(images[:2]).shape == (2, 40, 36) and model.encode(images[:2]).shape == (2, model.rep_dim_)
+    unpadded = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, bias=False), torch.nn.MaxPool2d(2),
+                                   torch.nn.Conv2d(4, 1, 3, bias=False))
+    same = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding="same", bias=False), torch.nn.MaxPool2d(2),
+                               torch.nn.Conv2d(4, 1, 1, bias=False))
+    for network in (unpadded, same):
+        before = [p.detach().clone() for p in network.parameters()]
+        fitted = FCDD(network=network, epochs=1, random_state=0).fit(images, y)
+        assert fitted.heatmap(images[:2]).shape == (2, 40, 36)
+        assert all(torch.equal(a, b) for a, b in zip(before, network.parameters()))  # the caller's module is untouched
+
+
 def test_what_fcdd_cannot_explain_is_named():
     with pytest.raises(ValueError, match=r"FCDD explains images: X must have shape \(n_samples, channels"):
         FCDD(epochs=1).fit(np.random.default_rng(0).normal(size=(50, 6)), np.r_[np.zeros(45), -np.ones(5)])
-    with pytest.raises(ValueError, match=r"takes samples of shape \(3, 32, 32\)"):
-        FCDD(epochs=1).fit(np.zeros((10, 1, 20, 20), np.float32), np.r_[np.zeros(8), -np.ones(2)])
+    with pytest.raises(ValueError, match=r"take images of at least 8×8 pixels; got 4×4"):
+        FCDD(epochs=1).fit(np.zeros((10, 1, 4, 4), np.float32), np.r_[np.zeros(8), -np.ones(2)])
+    with pytest.raises(ValueError, match="y labels every image as an anomaly"):
+        FCDD(epochs=1, synthetic_anomalies="confetti").fit(np.zeros((10, 1, 28, 28), np.float32), -np.ones(10))
+    two_channels = torch.nn.Conv2d(1, 2, 3, padding=1, bias=False)
+    with pytest.raises(ValueError, match=r"must map \(n, c, h, w\) to \(n, 1, u, v\); it gives \(2, 2, 8, 8\)"):
+        FCDD(network=two_channels, epochs=1).fit(np.zeros((10, 1, 8, 8), np.float32), np.r_[np.zeros(8), -np.ones(2)])
+    linear = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, padding=1, bias=False), torch.nn.Upsample(scale_factor=1))
+    with pytest.raises(ValueError, match="receptive_field covers convolutions and poolings; the network has a Upsample"):
+        FCDD(network=linear, epochs=1).fit(np.zeros((10, 1, 8, 8), np.float32), np.r_[np.zeros(8), -np.ones(2)])
     flat = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 1, bias=False))
-    with pytest.raises(ValueError, match=r"must map \(n, c, h, w\) to \(n, 1, u, v\); it gives \(2, 1\)"):
+    with pytest.raises(ValueError, match="receptive_field covers convolutions and poolings; the network has a Linear"):
         FCDD(network=flat, epochs=1).fit(np.zeros((10, 1, 4, 4), np.float32), np.r_[np.zeros(8), -np.ones(2)])
     with pytest.raises(ValueError, match="'sigma' parameter"):
         FCDD(sigma=-1.0).fit(np.zeros((10, 1, 28, 28), np.float32))

@@ -23,8 +23,9 @@ def test_the_networks_map_images_to_a_map_with_the_computed_field(shape, map_siz
     assert network(torch.zeros(2, *shape)).shape == (2, 1, map_size, map_size)
     assert receptive_field(network) == field
     assert not any(p.ndim == 1 for p in network.parameters())  # no bias terms
-    with pytest.raises(ValueError, match="takes samples of shape"):
-        fully_convolutional_network((1, 32, 32))
+    with pytest.raises(ValueError, match="at least 8×8 pixels"):
+        fully_convolutional_network((1, 4, 4))
+    assert fully_convolutional_network((3, 40, 36))(torch.zeros(2, 3, 40, 36)).shape == (2, 1, 5, 4)
 
 
 def test_the_field_is_where_an_output_cell_looks():

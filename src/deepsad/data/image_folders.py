@@ -101,12 +101,25 @@ def _size(image_size, first: Image.Image) -> tuple[int, int]:
     return height, width
 
 
+SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")
+"""Pillow's modes of 16-bit grayscale images (PNG opens as "I;16" or "I"), scaled by 65535."""
+
+
 def _pixels(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
-    image = _open(path).convert(mode)
+    image = _open(path)
+    if image.mode in SIXTEEN_BIT:
+        # convert("L") would clip at 255 instead of rescaling: scale the 16-bit values first
+        image = Image.fromarray(np.asarray(image, dtype=np.float32) / 65535.0, mode="F")
+        scale = 1.0
+    else:
+        image, scale = image.convert(mode), 255.0
     if (image.height, image.width) != size:
         image = image.resize((size[1], size[0]), Image.BILINEAR)
-    array = np.asarray(image, dtype=np.float32) / 255.0
-    return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    array = np.clip(np.asarray(image, dtype=np.float32) / scale, 0, 1)
+    if array.ndim == 2:
+        array = array[None]
+        return np.repeat(array, 3, axis=0) if mode == "RGB" else array
+    return array.transpose(2, 0, 1)
 
 
 def _mask(path: Path, size: tuple[int, int]) -> np.ndarray:

@@ -196,6 +196,7 @@ class CalibratedDetector(OutlierMixin, BaseEstimator):
         ndarray of shape (n_samples,)
             The p-values, in [1 / (n_calibration + 1), 1].
         """
+        check_is_fitted(self)
         return conformal_p_values(self.calibration_scores_, self.anomaly_score(X))
 
     def predict(self, X, *, alpha=None, fdr=None) -> np.ndarray:
@@ -220,6 +221,7 @@ class CalibratedDetector(OutlierMixin, BaseEstimator):
         """
         if alpha is not None and fdr is not None:
             raise ValueError("give alpha (a false-alarm rate per sample) or fdr (a false-discovery rate), not both")
+        check_is_fitted(self)
         if alpha is None and fdr is None:
             return np.where(self.decision_function(X) >= 0, 1, -1)
         level = _level(alpha if fdr is None else fdr, "alpha" if fdr is None else "fdr")

@@ -20,10 +20,13 @@ import numpy as np
 
 
 def conformal_p_values(calibration_scores: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """``(1 + #{calibration ≥ s}) / (n + 1)`` for each score ``s``; ``calibration_scores``
-    sorted ascending. Vectorised: one binary search per score."""
-    calibration = np.asarray(calibration_scores, dtype=np.float64)
-    at_least = len(calibration) - np.searchsorted(calibration, np.asarray(scores, dtype=np.float64), side="left")
+    """``(1 + #{calibration ≥ s}) / (n + 1)`` for each score ``s``. Vectorised: one binary
+    search per score (the calibration scores are sorted first)."""
+    calibration = np.sort(np.asarray(calibration_scores, dtype=np.float64))
+    scores = np.asarray(scores, dtype=np.float64)
+    if np.isnan(calibration).any() or np.isnan(scores).any():
+        raise ValueError("conformal p-values of NaN scores are undefined")
+    at_least = len(calibration) - np.searchsorted(calibration, scores, side="left")
     return (1.0 + at_least) / (len(calibration) + 1.0)
 
 

@@ -59,7 +59,10 @@ def _calibrated(detector, entry: dict, tensors: dict) -> CalibratedDetector:
         if name not in ESTIMATE_NAMES or not isinstance(triple, list) or len(triple) != 3:
             raise ValueError(f"the calibration's estimate {name[:40]!r} is not one of {list(ESTIMATE_NAMES)} "
                              "with (estimate, low, high)")
-        estimates[name] = tuple(finite_number(v) for v in triple)
+        estimate, low, high = (finite_number(v) for v in triple)
+        if not 0 <= low <= estimate <= high <= 1:
+            raise ValueError(f"the calibration's estimate {name!r} must satisfy 0 ≤ low ≤ estimate ≤ high ≤ 1")
+        estimates[name] = (estimate, low, high)
     if set(tensors) != {SCORES}:
         raise ValueError(f"the calibration holds the tensors {sorted(tensors)}; expected [{SCORES!r}]")
     scores = tensors[SCORES]

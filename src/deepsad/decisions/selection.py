@@ -22,6 +22,8 @@ Example
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -65,9 +67,9 @@ class AnomalyStratifiedKFold(BaseCrossValidator):
     """
 
     def __init__(self, n_splits: int = 3, *, shuffle: bool = True, random_state=None):
-        if not (isinstance(n_splits, int) and not isinstance(n_splits, bool) and n_splits >= 2):
+        if not (isinstance(n_splits, numbers.Integral) and not isinstance(n_splits, bool) and n_splits >= 2):
             raise ValueError(f"n_splits must be an integer ≥ 2; got {n_splits!r}")
-        self.n_splits = n_splits
+        self.n_splits = int(n_splits)
         self.shuffle = shuffle
         self.random_state = random_state
 
@@ -106,7 +108,10 @@ def choice_uncertainty(cv_results: dict) -> pd.DataFrame:
     best — candidates that the folds cannot tell apart from the chosen one."""
     folds = sorted(k for k in cv_results if k.startswith("split") and k.endswith("_test_score"))
     scores = np.column_stack([np.asarray(cv_results[k], dtype=float) for k in folds])
-    best = int(np.argmax(scores.mean(axis=1)))
+    means = scores.mean(axis=1)  # NaN for a candidate that failed on a fold (error_score=nan)
+    if np.isnan(means).all():
+        raise ValueError("every candidate failed on some fold: there is no choice to assess")
+    best = int(np.nanargmax(means))
     differences = scores - scores[best]
     standard_error = differences.std(axis=1, ddof=1) / np.sqrt(scores.shape[1])
     frame = pd.DataFrame({
@@ -117,4 +122,5 @@ def choice_uncertainty(cv_results: dict) -> pd.DataFrame:
         "standard_error": standard_error,
     })
     frame["indistinguishable_from_best"] = frame["difference_to_best"] >= -frame["standard_error"]
-    return frame.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
+    # a failed candidate (NaN) sorts last and is never "indistinguishable"
+    return frame.sort_values("mean", ascending=False, kind="stable", na_position="last").reset_index(drop=True)

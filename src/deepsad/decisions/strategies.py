@@ -26,6 +26,7 @@ rate on the normal scores and, with labeled anomalies, the recall, each with a C
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,8 +69,15 @@ class Strategy:
         value = float(self._value(normal, anomalous))
         return Threshold(value, self.text, _estimates(value, normal, anomalous))
 
+    min_normal = 1
+
     def check_sizes(self, n_normal: int, n_anomalies: int) -> None:
         """Refuse, before any training, calibration sizes the strategy cannot work with."""
+        if n_normal < self.min_normal:
+            raise ValueError(
+                f"threshold {self.text} needs at least {self.min_normal} unlabeled or normal sample(s) to choose it "
+                f"from; the calibration data have {n_normal}"
+            )
         if self.needs_anomalies and n_anomalies == 0:
             _checked_scores(np.zeros(max(n_normal, 1)), None, self)
 
@@ -101,7 +109,7 @@ class Percentile(Strategy):
     """A percentile (0 < q < 100) of the normal scores."""
 
     def __init__(self, q: float):
-        if not (isinstance(q, int | float) and not isinstance(q, bool) and 0 < q < 100):
+        if not (_is_number(q) and 0 < q < 100):
             raise ValueError(f"percentile must be a number in (0, 100); got {q!r}")
         self.q = float(q)
         self.text = f"percentile:{q:g}"
@@ -115,8 +123,10 @@ class MeanStd(Strategy):
     assumes roughly Gaussian scores; anomaly scores are usually skewed, so its false-alarm rate
     is what the estimate says, not what k suggests."""
 
+    min_normal = 2
+
     def __init__(self, k: float):
-        if not (isinstance(k, int | float) and not isinstance(k, bool) and math.isfinite(k)):
+        if not (_is_number(k) and math.isfinite(k)):
             raise ValueError(f"k of mean+std must be a finite number; got {k!r}")
         self.k = float(k)
         self.text = f"mean+std:{k:g}"
@@ -139,6 +149,7 @@ class FalseAlarmRate(Strategy):
         self.text = f"fpr:{alpha:g}"
 
     def check_sizes(self, n_normal: int, n_anomalies: int) -> None:
+        super().check_sizes(n_normal, n_anomalies)
         conformal_quantile(np.zeros(n_normal), self.alpha)
 
     def _value(self, normal, anomalous):
@@ -151,7 +162,7 @@ class Recall(Strategy):
     needs_anomalies = True
 
     def __init__(self, recall: float):
-        if not (isinstance(recall, int | float) and not isinstance(recall, bool) and 0 < recall <= 1):
+        if not (_is_number(recall) and 0 < recall <= 1):
             raise ValueError(f"the recall target must be a number in (0, 1]; got {recall!r}")
         self.recall = float(recall)
         self.text = f"recall:{recall:g}"
@@ -218,8 +229,12 @@ def parse_strategy(text) -> Strategy:
     return makers[name](value)
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _open_unit(value, what: str) -> float:
-    if not (isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1):
+    if not (_is_number(value) and 0 < value < 1):
         raise ValueError(f"{what} must be a number in (0, 1); got {value!r}")
     return float(value)
 
@@ -229,8 +244,11 @@ def _checked_scores(normal_scores, anomaly_scores, strategy: Strategy) -> tuple[
     anomalous = np.asarray([] if anomaly_scores is None else anomaly_scores, dtype=np.float64).ravel()
     if normal.size == 0:
         raise ValueError(f"threshold {strategy.text}: there are no normal or unlabeled scores to choose it from")
-    if np.isnan(normal).any() or np.isnan(anomalous).any():
-        raise ValueError(f"threshold {strategy.text}: the scores hold NaN")
+    if not (np.isfinite(normal).all() and np.isfinite(anomalous).all()):
+        raise ValueError(
+            f"threshold {strategy.text}: the scores hold NaN or infinite values (inputs far outside the training "
+            "data score +inf); remove those samples from the calibration data"
+        )
     if strategy.needs_anomalies and anomalous.size == 0:
         raise ValueError(
             f"threshold {strategy.text} needs labeled anomalies (label -1) among the samples it is chosen on; there "

@@ -146,7 +146,8 @@ def _points(frame: pd.DataFrame, axis: str, metric: str, settings: dict) -> pd.D
         else:
             mean, std = runs[metric].mean(), runs[metric].std(ddof=1)
         seed_std = group["std"].dropna()
-        paper = paper_value(dataset, line, {**settings, axis: value}) if metric == "auroc" else None
+        # The paper's values are for its default parameters: beside the scenario axes only.
+        paper = paper_value(dataset, line, {**settings, axis: value}) if metric == "auroc" and axis in SETTING_AXES else None
         rows.append(
             {
                 "dataset": dataset,
@@ -269,10 +270,17 @@ def _cell(point) -> str:
     return text
 
 
+MIN_PAIRS_FOR_SIGNIFICANCE = 6
+"""With fewer pairs, no two-sided Wilcoxon signed-rank p-value reaches 0.05 (5 pairs: 0.0625)."""
+
+
 def _test_cell(test) -> str:
     if pd.isna(test["p_value"]):
         return f"{test['best']} vs {test['second']}: – ({test['pairs']} pairs)"
-    verdict = f"**{test['best']}** better" if test["significant"] else "no difference"
+    if test["pairs"] < MIN_PAIRS_FOR_SIGNIFICANCE:
+        return (f"too few pairs to test: {test['best']} vs {test['second']}, p = {test['p_value']:.2g} "
+                f"({test['pairs']} pairs)")
+    verdict = f"**{test['best']}** better" if test["significant"] else "not significant"
     return f"{verdict}: {test['best']} vs {test['second']}, p = {test['p_value']:.2g} ({test['pairs']} pairs)"
 
 

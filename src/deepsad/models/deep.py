@@ -54,7 +54,7 @@ from deepsad.parameters import (
 )
 from deepsad.preprocessing import StandardMinMaxScaler
 from deepsad.training import INFERENCE_BATCH_SIZE, Schedule, batched_forward, train
-from deepsad.validation import as_numpy, check_input, check_training_data
+from deepsad.validation import PIXEL_MAX, as_numpy, check_input, check_training_data
 
 NETWORK_CONSTRAINTS = {
     "network": [options("auto", *available_networks()), torch.nn.Module],
@@ -128,7 +128,7 @@ class FitRun:
     """The torch threads to train with (``cpu_threads_for``; None: torch's setting)."""
     auxiliary: torch.Tensor | None = None
     """Outlier Exposure: auxiliary anomalies (scaled, on the device) for the main stage."""
-    auxiliary_per_batch: int = 0
+    auxiliary_fraction: float = 0.5
 
     def data(self, stage: Stage) -> tuple[torch.Tensor, torch.Tensor]:
         """The inputs and labels the stage trains on."""
@@ -229,7 +229,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         log = train(
             objective, *run.data(stage), objective.batch_loss, stage.schedule, run.generator,
             description=stage.description, verbose=self.verbose, on_epoch_end=objective.after_epoch,
-            auxiliary=run.auxiliary if main else None, auxiliary_per_batch=run.auxiliary_per_batch,
+            auxiliary=run.auxiliary if main else None, auxiliary_fraction=run.auxiliary_fraction,
         )
         self.history_[stage.name] = vars(log)
 
@@ -274,16 +274,18 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             inputs = inputs.contiguous(memory_format=torch.channels_last)
             for module in networks.modules.values():
                 module.to(memory_format=torch.channels_last)
-        auxiliary, per_batch = None, 0
+        auxiliary = None
         if X_auxiliary is not None:
-            auxiliary = check_input(self, X_auxiliary, reset=False)
+            try:
+                auxiliary = check_input(self, X_auxiliary, reset=False)
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"X_auxiliary: {error}") from None
             if len(auxiliary) == 0:
                 raise ValueError("X_auxiliary holds no samples")
             auxiliary = torch.from_numpy(self._transform(auxiliary)).to(self.device_)
-            per_batch = max(1, round(plan.schedule.batch_size * fraction / (1 - fraction)))
         return FitRun(
             auxiliary=auxiliary,
-            auxiliary_per_batch=per_batch,
+            auxiliary_fraction=fraction if fraction is not None else 0.5,
             inputs=inputs,
             labels=torch.from_numpy(labels).to(self.device_),
             label_values=labels,
@@ -393,9 +395,9 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features) or (n_samples, channels, height, width)
             Samples of the shape seen by ``fit``.
         baseline : array-like of one sample, default=None
-            The reference the scores are explained against, in the units of ``X``. None:
-            the training mean for tables (a typical normal sample), an all-zero image for
-            images.
+            The reference the scores are explained against, in the units of ``X`` (uint8
+            images are scaled as X is). None: the training mean for tables the model scales
+            (``scaler="auto"``; a typical normal sample), else all zeros (a black image).
         steps : int, default=64
             Points of the path integral (midpoint rule).
 
@@ -413,11 +415,14 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             if self.scaler_ is not None:
                 reference = self.scaler_.mean_.reshape(1, -1).astype(np.float32)
         else:
-            reference = np.asarray(as_numpy(baseline, "baseline"), dtype=np.float32)
-            if reference.size != math.prod(self.input_shape_) or not np.isfinite(reference).all():
+            raw = np.asarray(as_numpy(baseline, "baseline"))
+            reference = raw.astype(np.float32) / (PIXEL_MAX if raw.dtype == np.uint8 else 1.0)  # as X is scaled
+            if reference.size != math.prod(self.input_shape_):
                 raise ValueError(
                     f"baseline must be one finite sample of shape {tuple(self.input_shape_)}; got shape {reference.shape}"
                 )
+            if not np.isfinite(reference).all():
+                raise ValueError("baseline must be one finite sample; it holds NaN or infinite values")
             reference = reference.reshape(1, *self.input_shape_)
         reference = torch.from_numpy(self._transform(reference)).to(self.device_)
         self.model_.eval()

@@ -4,6 +4,7 @@ that is the mean of a map, and that map, upsampled, as the explanation heatmap."
 
 from __future__ import annotations
 
+import copy
 from numbers import Real
 
 import numpy as np
@@ -90,7 +91,8 @@ class FCDD(DeepDetector):
         quarter of the receptive field.
     network : "auto" or nn.Module, default="auto"
         The network φ. "auto" is the thesis' network for 1×28×28 images (Fashion-MNIST) or 3×32×32 images
-        (CIFAR-10). A user's ``nn.Module`` maps (n, c, h, w) to (n, 1, u, v) with
+        (CIFAR-10), and three convolution-and-pooling blocks for other sizes (at least 8×8).
+        A user's ``nn.Module`` maps (n, c, h, w) to (n, 1, u, v) with
         convolutions and poolings only (so that its receptive field is defined).
     scaler : "auto" or None, default="auto"
         Images are used as given (scale pixels to [0, 1]); kept for the shared interface.
@@ -234,6 +236,9 @@ class FCDD(DeepDetector):
             images = check_input(self, X, reset=True, allowed_ndim=(4,))
             rng = np.random.default_rng(draw_seed(self.random_state))
             pool = np.flatnonzero(labels != ANOMALY)
+            if len(pool) == 0:
+                raise ValueError("synthetic anomalies are pasted into unlabeled or normal images; y labels every "
+                                 "image as an anomaly")
             chosen = rng.choice(pool, max(1, round(self.synthetic_fraction * len(pool))), replace=False)
             confetti, _ = add_defects(images[chosen], "confetti", rng)
             X, y = np.concatenate([images, confetti]), np.r_[labels, np.full(len(chosen), ANOMALY)]
@@ -246,8 +251,10 @@ class FCDD(DeepDetector):
                 f"{tuple(self.input_shape_)}. For tables use DeepSAD, HSC or DeepSVDD (and their explain())"
             )
         name = "fcdd" if isinstance(self.network, str) else None
-        network = fully_convolutional_network(self.input_shape_) if name else self.network
+        # A user's module is copied, as every estimator does: fitting never trains the caller's object.
+        network = fully_convolutional_network(self.input_shape_) if name else copy.deepcopy(self.network)
         network = network.to(self.device_)
+        receptive_field(network)  # a network whose heatmap cannot be drawn is refused before training
         with torch.no_grad():
             probe = network.eval()(torch.zeros(2, *self.input_shape_, device=self.device_))
         network.train()
@@ -257,6 +264,21 @@ class FCDD(DeepDetector):
 
     def _training_plan(self) -> TrainingPlan:
         return TrainingPlan(objective=FCDDObjective(eta=self.eta, eps=self.eps), schedule=training_schedule(self))
+
+    def encode(self, X) -> np.ndarray:
+        """The maps φ(x) flattened: FCDD's embedding, one value per cell.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, channels, height, width)
+            Images of the shape seen by ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, rep_dim_)
+            The network's output map of each image, flattened.
+        """
+        return super().encode(X).reshape(len(X), -1)
 
     def heatmap(self, X) -> np.ndarray:
         """Full-resolution maps of where each image looks anomalous.

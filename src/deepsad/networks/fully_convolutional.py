@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from deepsad.networks.layers import batchnorm2d, check_image_shape, leaky_relu
+from deepsad.networks.layers import batchnorm2d, leaky_relu
 
 
 class FcddNet28(nn.Module):
@@ -54,12 +54,42 @@ class FcddNet32(nn.Module):
         return self.layers(x)
 
 
+class FcddNetAnySize(nn.Module):
+    """For images of other sizes (at least 8×8 pixels) and any number of channels: three 3×3
+    convolutions with BatchNorm, each followed by a 2×2 pooling, and a 1×1 convolution to one
+    channel: a map of 1/8 the image's side."""
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_channels, 32, 3, padding=1, bias=False), batchnorm2d(32), leaky_relu(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1, bias=False), batchnorm2d(64), leaky_relu(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1, bias=False), batchnorm2d(128), leaky_relu(), nn.MaxPool2d(2),
+            nn.Conv2d(128, 1, 1, bias=False),
+        )  # fmt: skip
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+MIN_SIDE = 8
+"""The smallest image side ``FcddNetAnySize`` takes (three 2×2 poolings)."""
+
+
 def fully_convolutional_network(input_shape: tuple[int, ...]) -> nn.Module:
-    """The FCDD network for 1×28×28 or 3×32×32 images."""
+    """The FCDD network for an image shape: the thesis' for 1×28×28 and 3×32×32 images, else
+    ``FcddNetAnySize``."""
     if tuple(input_shape) == (1, 28, 28):
         return FcddNet28()
-    check_image_shape("fcdd", input_shape, (3, 32, 32))
-    return FcddNet32()
+    if tuple(input_shape) == (3, 32, 32):
+        return FcddNet32()
+    channels, height, width = input_shape
+    if min(height, width) < MIN_SIDE:
+        raise ValueError(
+            f"FCDD's built-in networks take images of at least {MIN_SIDE}×{MIN_SIDE} pixels; got {height}×{width}. "
+            "Resize the images, or give a fully convolutional nn.Module as network"
+        )
+    return FcddNetAnySize(channels)
 
 
 @dataclass(frozen=True)
@@ -78,9 +108,16 @@ def receptive_field(network: nn.Module) -> ReceptiveField:
     size, stride, start = 1, 1, 0.5
     for module in network.modules():
         if isinstance(module, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
-            kernel, step, padding, dilation = (_square(getattr(module, name, 1), name, module)
-                                               for name in ("kernel_size", "stride", "padding", "dilation"))
+            kernel, step, dilation = (_square(getattr(module, name, 1), name, module)
+                                      for name in ("kernel_size", "stride", "dilation"))
             kernel = dilation * (kernel - 1) + 1
+            padding = getattr(module, "padding", 0)
+            if padding == "valid":
+                padding = 0
+            elif padding == "same":  # stride 1 (torch's rule); odd kernels pad (kernel − 1)/2 each side
+                padding = (kernel - 1) // 2
+            else:
+                padding = _square(padding, "padding", module)
             start += ((kernel - 1) / 2 - padding) * stride
             size += (kernel - 1) * stride
             stride *= step
@@ -114,7 +151,14 @@ class GaussianUpsampler(nn.Module):
     def forward(self, maps: torch.Tensor) -> torch.Tensor:
         upsampled = nn.functional.conv_transpose2d(maps, self.kernel.to(maps.dtype), stride=self.field.stride)
         # The kernel's centre for cell i sits at i·stride + (size − 1)/2 of the transposed output;
-        # the field's centre at start + i·stride of the input: crop by their difference.
+        # the field's centre at start + i·stride of the input: crop by their difference, padding
+        # with zeros where the map does not reach the image's border (networks without padding).
         offset = round((self.field.size - 1) / 2 - self.field.start)
         height, width = self.image_size
-        return upsampled[..., offset : offset + height, offset : offset + width]
+        before = max(0, -offset)
+        after_rows = max(0, offset + height - upsampled.shape[-2])
+        after_columns = max(0, offset + width - upsampled.shape[-1])
+        if before or after_rows or after_columns:
+            upsampled = nn.functional.pad(upsampled, (before, after_columns, before, after_rows))
+        start = offset + before
+        return upsampled[..., start : start + height, start : start + width]
