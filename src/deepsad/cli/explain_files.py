@@ -30,15 +30,21 @@ def table_attributions(model, features: pd.DataFrame | np.ndarray, steps: int, t
 
 
 def image_overlays(model, images: np.ndarray, steps: int, count: int, out: Path) -> list[Path]:
-    """Heatmaps of the ``count`` most anomalous images: the image with |attribution| (summed
-    over channels) laid over it, one PNG each, and ``images.csv`` naming row, score and file."""
+    """Heatmaps of the ``count`` most anomalous images, one PNG each, and ``images.csv`` naming
+    row, score and file: FCDD's own heatmap, or for the other models |integrated gradients|
+    summed over channels."""
     scores = model.anomaly_score(images)
     chosen = np.argsort(-scores, kind="stable")[:count]
-    attributions = model.explain(images[chosen], steps=steps)
+    if hasattr(model, "heatmap"):  # FCDD explains itself
+        maps = model.heatmap(images[chosen])
+        pictures = [overlay_png(images[row], heat, scores[row], f"row {row}") for row, heat in zip(chosen, maps)]
+    else:
+        attributions = model.explain(images[chosen], steps=steps)
+        pictures = [_overlay(images[row], attribution, scores[row], row) for row, attribution in zip(chosen, attributions)]
     written, rows = [], []
-    for rank, (row, attribution) in enumerate(zip(chosen, attributions), start=1):
+    for rank, (row, picture) in enumerate(zip(chosen, pictures), start=1):
         name = f"rank{rank:03d}_row{row}.png"
-        written.append(write_atomically(out / name, _overlay(images[row], attribution, scores[row], row)))
+        written.append(write_atomically(out / name, picture))
         rows.append({"rank": rank, "row": int(row), "anomaly_score": float(scores[row]), "file": name})
     written.append(write_atomically(out / "images.csv", pd.DataFrame(rows).to_csv(index=False)))
     return written
