@@ -402,5 +402,10 @@ def test_inspect_fits_fcdd_on_an_image_folder_and_evaluates_it(tmp_path):
     assert len(scores) == 20 and set(scores["defect"]) == {"good", "spot"}
     assert len(list((out / "heatmaps").glob("*.png"))) == 3
     assert isinstance(deepsad.load(out / "model.safetensors"), deepsad.FCDD)
+    np.save(tmp_path / "new.npy", rng.integers(0, 255, (5, 1, 28, 28)).astype(np.uint8))
+    explained = CliRunner().invoke(main, ["explain", str(out / "model.safetensors"), str(tmp_path / "new.npy"),
+                                          "--out", str(tmp_path / "ex"), "--images", "2", "--device", "cpu"])
+    assert explained.exit_code == 0, explained.output
+    assert len(list((tmp_path / "ex").glob("rank*.png"))) == 2
     missing = CliRunner().invoke(main, ["inspect", str(tmp_path), "--out", str(out)])
     assert missing.exit_code == 1 and "train/good is missing" in missing.output
