@@ -305,6 +305,7 @@ def test_repository_configurations_expand():
     assert sizes["images/scenario_i_subset.toml"] == 10 * (1 + 2 * 4)
     assert sizes["images/scenario_i_subset_deepsvdd.toml"] == 10
     assert sizes["images/eta.toml"] == 3 * 10 * 9 * 5
+    assert sizes["images/scenario_i_known_class_1.toml"] == 4 * 2
     for path in paths:
         name = str(path.relative_to(root))
         assert count_experiments(read_config(path)) == sizes[name], name
