@@ -7,9 +7,10 @@ import numbers
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
+from deepsad.base import AnomalyDetectorMixin
 from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
 from deepsad.decisions.strategies import Threshold, parse_strategy
 from deepsad.labels import ANOMALY
@@ -21,7 +22,7 @@ SCORES = "calibration_scores"
 """How a model file names the calibration stored beside its detector, and its scores tensor."""
 
 
-class CalibratedDetector(OutlierMixin, BaseEstimator):
+class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
     """A detector whose decisions are calibrated on samples it did not train on.
 
     ``fit`` sets aside a calibration part of the training data (or takes one given), fits a
@@ -150,36 +151,6 @@ class CalibratedDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         return np.asarray(self.detector_.anomaly_score(X), dtype=np.float64)
 
-    def score_samples(self, X) -> np.ndarray:
-        """Normality score (scikit-learn's convention): the negated anomaly scores.
-
-        Parameters
-        ----------
-        X : array-like
-            Samples of the shape seen by ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            ``-anomaly_score(X)``.
-        """
-        return -self.anomaly_score(X)
-
-    def decision_function(self, X) -> np.ndarray:
-        """``threshold_ - anomaly_score(X)``: negative for the samples ``predict()`` flags.
-
-        Parameters
-        ----------
-        X : array-like
-            Samples of the shape seen by ``fit``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            The signed distance to the threshold.
-        """
-        return self.threshold_ - self.anomaly_score(X)
-
     def p_value(self, X) -> np.ndarray:
         """Conformal p-values: (1 + #{calibration scores ≥ score}) / (n_calibration + 1).
 
@@ -223,7 +194,7 @@ class CalibratedDetector(OutlierMixin, BaseEstimator):
             raise ValueError("give alpha (a false-alarm rate per sample) or fdr (a false-discovery rate), not both")
         check_is_fitted(self)
         if alpha is None and fdr is None:
-            return np.where(self.decision_function(X) >= 0, 1, -1)
+            return super().predict(X)  # the cut at threshold_, as every detector predicts
         level = _level(alpha if fdr is None else fdr, "alpha" if fdr is None else "fdr")
         smallest = 1 / (len(self.calibration_scores_) + 1)
         if level < smallest:
