@@ -178,8 +178,39 @@ def test_fit_with_a_threshold_strategy_calibrates_and_score_writes_p_values(tmp_
     assert (scores["prediction"] == -1).tolist() == (scores["anomaly_score"] > loaded.threshold_).tolist()
 
 
+def test_fit_with_probability_and_score_with_a_prevalence_write_anomaly_probabilities(tmp_path):
+    from io import StringIO
+
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "sensors.safetensors"
+    fitted = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out",
+                                       str(model), "--device", "cpu", "--param", "epochs=3", "--param", "ae_epochs=3",
+                                       "--threshold", "fpr:0.05", "--probability"])
+    assert fitted.exit_code == 0, fitted.output
+    new = str(tmp_path / "new.csv")
+    scored = CliRunner().invoke(main, ["score", str(model), new, "--device", "cpu", "--prevalence", "0.02"])
+    assert scored.exit_code == 0, scored.output
+    scores = pd.read_csv(StringIO(scored.stdout))
+    assert list(scores.columns) == ["anomaly_score", "prediction", "p_value", "anomaly_probability"]
+    assert scores["anomaly_probability"].between(0, 1).all()
+    ordered = scores.sort_values("anomaly_score")["anomaly_probability"]
+    assert ordered.is_monotonic_increasing or ordered.is_monotonic_decreasing  # a function of the score
+    refused = CliRunner().invoke(main, ["score", str(model), new, "--prevalence", "1.5"])
+    assert refused.exit_code != 0 and "0<x<1" in refused.output
+
+
+def test_a_prevalence_for_a_model_without_probabilities_is_refused(tmp_path):
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "m.safetensors"
+    CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--model-out", str(model),
+                              "--device", "cpu", *TINY_FLAGS])
+    result = CliRunner().invoke(main, ["score", str(model), str(tmp_path / "new.csv"), "--prevalence", "0.1"])
+    assert result.exit_code != 0 and "fitted with --threshold and --probability; this model has none" in result.output
+
+
 @pytest.mark.parametrize("args, message", [
     (["--label-column", "label", "--threshold", "fpr:0.001"], "α = 0.001 needs at least 999 samples"),
+    (["--label-column", "label", "--probability"], "--probability calibrates on held-out data: give --threshold"),
     (["--label-column", "label", "--threshold", "quantile:0.9"], "unknown threshold strategy 'quantile:0.9'"),
     (["--label-column", "label", "--threshold", "fpr:0.1", "--calibration-size", "1"], "0<x<1"),
     (["--label-column", "target"], "no label column 'target'"),

@@ -361,11 +361,14 @@ def _label_options(function):
                    "Default: the detector's own threshold (its contamination parameter), no calibration.")
 @click.option("--calibration-size", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
               show_default=True, help="With --threshold: the fraction of the data set aside for calibration.")
+@click.option("--probability", is_flag=True,
+              help="With --threshold: also calibrate anomaly probabilities on the held-out labeled anomalies "
+                   "(Platt scaling; needs at least two -1 labels); 'deepsad score --prevalence P' then writes them.")
 @click.option("--device", default=None, help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'. Default: 'auto'.")
 @click.option("--threads", type=click.IntRange(1), default=1,
               help="Torch threads; small networks run fastest on one.")
 def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, params, seed, threshold,
-        calibration_size, device, threads) -> None:
+        calibration_size, probability, device, threads) -> None:
     """Fit a detector on your own DATA file and save it.
 
     DATA is a table (.csv, .tsv, optionally compressed, or .parquet; numeric feature columns),
@@ -387,6 +390,8 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
+    if probability and threshold is None:
+        _fail(ValueError("--probability calibrates on held-out data: give --threshold too (e.g. --threshold fpr:0.05)"))
     try:
         check_writable(model_out)  # before the training, not after it
         settings = dict(parse_param(p) for p in params)
@@ -399,7 +404,7 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
                        "the anomalies (0/1 labels as in PyOD and ADBench), rerun with --anomaly-label 1", err=True)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", LabelConventionWarning)  # said above, in the CLI's terms
-            model = fit_model(method, data, labels, settings, seed, device, threshold, calibration_size)
+            model = fit_model(method, data, labels, settings, seed, device, threshold, calibration_size, probability)
         model.save(model_out)
     except (ConfigError, ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)
@@ -496,14 +501,19 @@ def explain(model_path, data_path, out_dir, label_column, labels_path, steps, im
 @click.option("--output", type=click.Path(dir_okay=False), default=None,
               help="CSV file for the scores. Default: standard output.")
 @_label_options
+@click.option("--prevalence", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              help="For a model fitted with --probability: the expected fraction of anomalies in DATA; adds the "
+                   "column anomaly_probability.")
 @click.option("--device", default="auto", help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'.")
-def score(model_path, data_path, output, label_column, labels_path, device) -> None:
+def score(model_path, data_path, output, label_column, labels_path, prevalence, device) -> None:
     """Score DATA with the model in MODEL (written by 'deepsad fit' or model.save).
 
     Writes CSV with one row per sample, in the file's order: anomaly_score (higher = more
     anomalous) and prediction (+1 normal, -1 anomaly, at the model's threshold), and for a
     model fitted with --threshold the conformal p_value (small = unusual among normal data; a
-    normal sample gets p ≤ α with probability at most α). A label column
+    normal sample gets p ≤ α with probability at most α); for a model fitted with --probability,
+    given --prevalence, the anomaly_probability (Platt scaling on the held-out labeled anomalies,
+    at that prevalence; no guarantee). A label column
     is left out of the features and copied to the output. A table must have the feature columns
     the model was fitted on.
 
@@ -518,7 +528,7 @@ def score(model_path, data_path, output, label_column, labels_path, device) -> N
             check_writable(output)
         model = load_model(model_path, device=device)
         data = read_data_file(data_path, label_column=label_column, labels_path=labels_path)
-        table = score_data(model, data)
+        table = score_data(model, data, prevalence)
     except (ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)
     if data.labels is not None:

@@ -111,10 +111,11 @@ def _binary_labels(raw: np.ndarray, anomaly_label: str, what: str) -> np.ndarray
 
 
 def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: dict, seed: int, device: str | None,
-              threshold: str | None = None, calibration_size: float = 0.2):
+              threshold: str | None = None, calibration_size: float = 0.2, probability: bool = False):
     """A fresh ``method`` estimator with ``params``, seeded with ``seed``, fitted on the data;
     with a ``threshold`` strategy, a ``CalibratedDetector`` around it that sets aside
-    ``calibration_size`` of the data to choose the threshold on. It keeps its own scaling
+    ``calibration_size`` of the data to choose the threshold on (and, with ``probability``,
+    to calibrate anomaly probabilities on). It keeps its own scaling
     (``scaler="auto"`` for tables), so the saved model scores raw data of the same kind."""
     from deepsad.decisions import CalibratedDetector, parse_strategy
     from deepsad.experiments.estimators import make_estimator
@@ -126,13 +127,17 @@ def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: di
         return estimator.fit(data.features, labels)
     strategy = parse_strategy(threshold)  # a wrong strategy fails before the training
     calibrated = CalibratedDetector(estimator, threshold=strategy.text, calibration_size=calibration_size,
-                                    random_state=seed)
+                                    probability=probability, random_state=seed)
     return calibrated.fit(data.features, labels)
 
 
-def score_data(model, data: UserData) -> pd.DataFrame:
+def score_data(model, data: UserData, prevalence: float | None = None) -> pd.DataFrame:
     """One row per sample, in the file's order: the anomaly score (higher = more anomalous)
-    and the prediction at the model's threshold (+1 normal, -1 anomaly)."""
+    and the prediction at the model's threshold (+1 normal, -1 anomaly); for a calibrated
+    model the conformal p-value and, given ``prevalence``, the anomaly probability."""
+    if prevalence is not None and getattr(model, "probability_", None) is None:
+        raise ValueError("--prevalence gives anomaly probabilities of a model fitted with --threshold and "
+                         "--probability; this model has none")
     scores = model.anomaly_score(data.features)
     # The rule of ``predict`` (anomalous above the threshold), applied to the scores already
     # computed instead of running the network a second time.
@@ -142,6 +147,8 @@ def score_data(model, data: UserData) -> pd.DataFrame:
         from deepsad.decisions.conformal import conformal_p_values
 
         table["p_value"] = conformal_p_values(model.calibration_scores_, scores)
+        if prevalence is not None:
+            table["anomaly_probability"] = model.probability_.probability(scores, prevalence)
     if isinstance(data.features, pd.DataFrame):
         table.index = data.features.index
     return table

@@ -11,6 +11,7 @@ FalseAlarmRate('fpr:0.01')
 
 from deepsad.decisions.calibrated import CalibratedDetector, calibration_split
 from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
+from deepsad.decisions.probability import PlattScaling
 from deepsad.decisions.selection import AnomalyStratifiedKFold, choice_uncertainty, pu_auroc, pu_auroc_scorer
 from deepsad.decisions.strategies import (
     BestF1,
@@ -27,6 +28,6 @@ from deepsad.decisions.strategies import (
 
 __all__ = [
     "AnomalyStratifiedKFold", "choice_uncertainty", "pu_auroc", "pu_auroc_scorer",
-    "BestF1", "CalibratedDetector", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall",
+    "BestF1", "CalibratedDetector", "PlattScaling", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall",
     "Strategy", "Threshold", "benjamini_hochberg", "calibration_split", "conformal_p_values", "conformal_quantile", "parse_strategy",
 ]  # fmt: skip

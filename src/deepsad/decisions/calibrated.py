@@ -3,6 +3,7 @@ conformal p-values and false-discovery control."""
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
+from deepsad.decisions.probability import PlattScaling
 from deepsad.decisions.strategies import Threshold, parse_strategy
 from deepsad.labels import ANOMALY
 from deepsad.models.persistence import save_model
@@ -37,6 +39,12 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
     samples. Unlabeled calibration data that hold a few anomalies make the rate on normal
     samples only lower (the guarantee stays, conservatively).
 
+    With ``probability=True``, ``anomaly_probability(X, prevalence=π)`` also gives the
+    probability that a sample is an anomaly where a fraction π of the samples are
+    (``deepsad.decisions.probability``: Platt scaling on the calibration part's labeled
+    anomalies, moved to the prevalence π by Bayes' rule). Unlike the p-value, it carries no
+    guarantee: it is as good as the labeled anomalies are representative.
+
     Parameters
     ----------
     detector : estimator
@@ -49,7 +57,11 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
     calibration_size : float, default=0.2
         The fraction of the unlabeled and labeled-normal samples set aside for calibration
         when ``fit`` is not given ``X_calibration``. Labeled anomalies are split the same way
-        only for strategies that need them, and at least one always stays in training.
+        only for strategies that need them (and for ``probability``), and at least one always
+        stays in training.
+    probability : bool, default=False
+        Fit the score-to-probability calibration of ``anomaly_probability``; needs labeled
+        anomalies in the calibration part (so at least two in y when it is split off).
     random_state : int or None, default=None
         Seed of the calibration split.
 
@@ -65,6 +77,9 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         Clopper–Pearson 95% interval.
     calibration_scores_ : ndarray of shape (n_calibration,)
         The sorted anomaly scores of the unlabeled and labeled-normal calibration samples.
+    probability_ : PlattScaling or None
+        With ``probability=True``: the balanced-class log-odds ``slope · score + intercept``
+        of an anomaly and the counts they were fitted on; else None.
 
     Examples
     --------
@@ -81,10 +96,11 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, detector, *, threshold="fpr:0.05", calibration_size=0.2, random_state=None):
+    def __init__(self, detector, *, threshold="fpr:0.05", calibration_size=0.2, probability=False, random_state=None):
         self.detector = detector
         self.threshold = threshold
         self.calibration_size = calibration_size
+        self.probability = probability
         self.random_state = random_state
 
     def fit(self, X, y=None, *, X_calibration=None, y_calibration=None):
@@ -108,6 +124,9 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
             The fitted detector (self).
         """
         strategy = parse_strategy(self.threshold)
+        if not isinstance(self.probability, (bool, np.bool_)):
+            raise ValueError(f"probability must be True or False; got {self.probability!r}")
+        needs_anomalies = strategy.needs_anomalies or bool(self.probability)
         X = as_numpy(X)
         if not hasattr(X, "iloc"):
             X = np.asarray(X)
@@ -115,13 +134,18 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         if X_calibration is None:
             if y_calibration is not None:
                 raise ValueError("y_calibration was given without X_calibration")
-            train, calibration = calibration_split(y, self.calibration_size, strategy.needs_anomalies, self.random_state)
+            train, calibration = calibration_split(y, self.calibration_size, needs_anomalies, self.random_state)
             X_train, y_train, X_cal, y_cal = _rows(X, train), y[train], _rows(X, calibration), y[calibration]
         else:
             X_train, y_train = X, y
             X_cal = as_numpy(X_calibration, "X_calibration")
             y_cal = check_labels(y_calibration, len(X_cal))
         strategy.check_sizes(int((y_cal != ANOMALY).sum()), int((y_cal == ANOMALY).sum()))
+        if self.probability and not np.any(y_cal == ANOMALY):
+            raise ValueError(
+                "probability=True calibrates on labeled anomalies, and y_calibration has none: label some anomalies "
+                "(-1) in it, or use p_value(), which needs none"
+            )
         detector = clone(self.detector)
         if not hasattr(detector, "anomaly_score"):
             raise TypeError(f"detector must have an anomaly_score method (a deepsad detector); got {type(detector).__name__}")
@@ -133,6 +157,7 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         self.calibration_scores_ = normal_scores
         self.threshold_info_: Threshold = info
         self.threshold_ = info.value
+        self.probability_ = PlattScaling.fit(normal_scores, scores[y_cal == ANOMALY]) if self.probability else None
         return self
 
     def anomaly_score(self, X) -> np.ndarray:
@@ -169,6 +194,35 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return conformal_p_values(self.calibration_scores_, self.anomaly_score(X))
+
+    def anomaly_probability(self, X, *, prevalence) -> np.ndarray:
+        """The probability that each sample is an anomaly, where a fraction ``prevalence``
+        of the samples are anomalies.
+
+        Platt scaling fitted on the calibration part (its labeled anomalies against its
+        normal and unlabeled samples, the two weighed equally), moved to ``prevalence`` by
+        Bayes' rule (``deepsad.decisions.probability``). It is as good as the labeled
+        anomalies represent the anomalies to come, and has no guarantee; ``p_value`` has one.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples of the shape seen by ``fit``.
+        prevalence : float in (0, 1)
+            The expected fraction of anomalies among the samples scored (e.g. the
+            contamination of the data the model runs on). It must be given: the same score
+            means a higher probability where anomalies are more common.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            P(anomaly | score), in (0, 1), growing with the anomaly score.
+        """
+        check_is_fitted(self)
+        if self.probability_ is None:
+            raise ValueError("this CalibratedDetector was fitted with probability=False; fit it with probability=True "
+                             "(and labeled anomalies) for anomaly_probability")
+        return self.probability_.probability(self.anomaly_score(X), prevalence)
 
     def predict(self, X, *, alpha=None, fdr=None) -> np.ndarray:
         """+1 for inliers, -1 for anomalies.
@@ -221,10 +275,12 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         info = self.threshold_info_
         entry = {
             "params": {"threshold": info.strategy, "calibration_size": self.calibration_size,
-                       "random_state": self.random_state},
+                       "probability": bool(self.probability), "random_state": self.random_state},
             "threshold": info.value,
             "estimates": {name: list(values) for name, values in info.estimates.items()},
         }  # fmt: skip
+        if self.probability_ is not None:
+            entry["probability"] = dataclasses.asdict(self.probability_)
         scores = torch.as_tensor(np.asarray(self.calibration_scores_, dtype=np.float64))
         save_model(self.detector_, path, extension=(CALIBRATION, entry, {SCORES: scores}))
 

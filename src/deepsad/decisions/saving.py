@@ -10,6 +10,7 @@ import torch
 from sklearn.base import clone
 
 from deepsad.decisions.calibrated import CALIBRATION, SCORES, CalibratedDetector
+from deepsad.decisions.probability import PlattScaling
 from deepsad.decisions.strategies import Threshold, parse_strategy
 from deepsad.models.persistence import checked_values, finite_number, json_object, load_model_and_extension
 
@@ -50,9 +51,15 @@ def load(path, *, network=None, decoder=None, device="auto"):
 
 def _calibrated(detector, entry: dict, tensors: dict) -> CalibratedDetector:
     """A fitted ``CalibratedDetector`` from a file's entry and tensors, each checked."""
-    values = checked_values(entry, {"params": json_object, "threshold": finite_number, "estimates": json_object})
+    values = checked_values(entry, {"params": json_object, "threshold": finite_number, "estimates": json_object,
+                                    "probability": json_object}, optional=("probability",))
+    # Files written before probabilities existed have no "probability" parameter.
     params = checked_values(values["params"], {"threshold": _text, "calibration_size": _fraction,
-                                               "random_state": _seed})
+                                               "probability": _flag, "random_state": _seed},
+                            optional=("probability",))  # fmt: skip
+    probability = params.get("probability", False)
+    if probability != ("probability" in values):
+        raise ValueError("the calibration's probability parameter and its fitted probability disagree")
     strategy = parse_strategy(params["threshold"])
     estimates = {}
     for name, triple in values["estimates"].items():
@@ -73,12 +80,31 @@ def _calibrated(detector, entry: dict, tensors: dict) -> CalibratedDetector:
     if not np.isfinite(scores).all() or np.any(np.diff(scores) < 0):
         raise ValueError("the calibration scores must be finite and sorted")
     model = CalibratedDetector(clone(detector), threshold=strategy.text, calibration_size=params["calibration_size"],
-                               random_state=params["random_state"])
+                               probability=probability, random_state=params["random_state"])
+    model.probability_ = _platt(values["probability"]) if probability else None
     model.detector_ = detector
     model.calibration_scores_ = scores
     model.threshold_info_ = Threshold(values["threshold"], strategy.text, estimates)
     model.threshold_ = values["threshold"]
     return model
+
+
+def _platt(values: dict) -> PlattScaling:
+    checked = checked_values(values, {"slope": finite_number, "intercept": finite_number, "n_normal": _count,
+                                      "n_anomalies": _count})
+    return PlattScaling(**checked)
+
+
+def _count(value) -> int:
+    if type(value) is int and value >= 1:
+        return value
+    raise ValueError(f"must be a positive integer; got {value!r}")
+
+
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"must be true or false; got {value!r}")
 
 
 def _text(value) -> str:
