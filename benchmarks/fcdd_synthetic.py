@@ -1,7 +1,7 @@
 """FCDD against Deep SAD on synthetic defects with known masks: image and pixel AUROC.
 
     python benchmarks/fcdd_synthetic.py --data-root DIR [--dataset fashion-mnist]
-        [--classes 0 1 2] [--epochs 30] [--seed 0]
+        [--classes 0 1 2] [--epochs 30] [--seed 0] [--records CSV]
 
 Per normal class: training data are the class's training images, with confetti noise
 (``deepsad.synthetic_anomalies``) pasted into 5% of them as labeled anomalies — the
@@ -9,7 +9,8 @@ synthetic anomalies FCDD trains on where real ones are missing. The test set is 
 test images, half of them with a patch, a scratch or a blob pasted in (kinds never seen in
 training). Reported: image-level AUROC of FCDD and Deep SAD, and pixel-level AUROC of their
 heatmaps on the defective test images (FCDD: ``heatmap``; Deep SAD: the absolute integrated
-gradients of ``explain``, summed over channels).
+gradients of ``explain``, summed over channels). With --records, one row per normal class
+and method is written to the CSV after every class.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.metrics import roc_auc_score
 
 from deepsad import FCDD, DeepSAD
 from deepsad.data.datasets import DATASETS, load_dataset
+from deepsad.files import write_atomically
 from deepsad.synthetic_anomalies import add_defects
 
 TEST_DEFECTS = ("patch", "scratch", "blob")
@@ -38,6 +41,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--records", type=Path, help="CSV of per-run records, rewritten after every class")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore", UserWarning)
@@ -46,6 +50,7 @@ def main() -> None:
     print(f"{args.dataset}, {args.epochs} epochs per stage, seed {args.seed}\n")
     print("| normal class | FCDD image AUROC | Deep SAD image AUROC | FCDD pixel AUROC | Deep SAD pixel AUROC | seconds |")
     print("|---|---|---|---|---|---|")
+    records = []
     for normal_class in args.classes:
         started = time.perf_counter()
         rng = np.random.default_rng(args.seed)
@@ -73,6 +78,12 @@ def main() -> None:
         pixel = [roc_auc_score(masks.ravel(), heat.ravel()) for heat in (fcdd_heat, sad_heat)]
         print(f"| {normal_class} | {100 * image[0]:.1f} | {100 * image[1]:.1f} | {100 * pixel[0]:.1f} | "
               f"{100 * pixel[1]:.1f} | {time.perf_counter() - started:.0f} |", flush=True)
+        for method, image_auroc, pixel_auroc in zip(("FCDD", "Deep SAD"), image, pixel):
+            records.append(dict(dataset=args.dataset, normal_class=normal_class, method=method,
+                                image_auroc=image_auroc, pixel_auroc=pixel_auroc, epochs=args.epochs,
+                                seed=args.seed, class_seconds=round(time.perf_counter() - started, 1)))  # fmt: skip
+        if args.records:
+            write_atomically(args.records, pd.DataFrame(records).to_csv(index=False))
 
 
 if __name__ == "__main__":
