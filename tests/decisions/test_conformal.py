@@ -29,3 +29,24 @@ def test_unsorted_calibration_scores_are_sorted_and_nan_refused():
     assert conformal_p_values(np.array([3.0, 1.0, 2.0]), [2.5]).tolist() == [0.5]
     with pytest.raises(ValueError, match="NaN"):
         conformal_p_values(np.array([1.0, 2.0]), [np.nan])
+
+
+def test_split_conformal_rates_keep_alpha_and_count_recall():
+    from deepsad.decisions.conformal import split_conformal_rates
+
+    rng = np.random.default_rng(0)
+    alphas = [0.01, 0.05, 0.2]
+    normal_only = rng.normal(size=4000)
+    far, recall = split_conformal_rates(normal_only, np.zeros(4000), alphas, splits=10)
+    np.testing.assert_allclose(far, alphas, atol=0.01)  # exchangeable: the rate is α (up to 1/(n + 1))
+    assert np.isnan(recall).all()  # no anomalies to recall
+    # anomalies everywhere but few normals (an image test set: nine classes of ten anomalous)
+    scores = np.r_[rng.normal(size=400), rng.normal(3, 1, size=3600)]
+    truth = np.r_[np.zeros(400), np.ones(3600)]
+    far, recall = split_conformal_rates(scores, truth, alphas, splits=20)
+    np.testing.assert_allclose(far, alphas, atol=0.015)  # calibrated on the normals only
+    # recall at α is P(N(3, 1) above the (1 − α) normal quantile)
+    from scipy.stats import norm
+
+    np.testing.assert_allclose(recall, norm.sf(norm.isf(alphas) - 3), atol=0.05)
+    assert np.isnan(split_conformal_rates([1.0, 2.0], [1, 1], alphas)[0]).all()  # no normal to calibrate on

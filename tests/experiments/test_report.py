@@ -143,6 +143,15 @@ def test_decisions_are_the_realised_rates_of_each_runs_threshold(odds_store, tmp
     far, recall = np.mean(rates, axis=0)
     assert f"| cardio | deepsad | 0.01 | {far:.1f} ± " in text and f" | {recall:.1f} ± " in text
     assert "| thyroid | deepsad | 0.01 |" in text
+    # the conformal columns: calibrated on a half of each run's test scores, measured on the other
+    from deepsad.decisions.conformal import split_conformal_rates
+
+    conformal = [split_conformal_rates(truth + np.random.default_rng(seed).normal(0, 0.8, 20), truth, [0.05])
+                 for seed in (0, 1)]
+    conformal_far = 100 * np.mean([far for (far,), _ in conformal])
+    row = next(line for line in text.splitlines() if line.startswith("| cardio | deepsad |"))
+    assert row.split(" | ")[5].startswith(f"{conformal_far:.1f} ± ")
+    assert "conformal α = 0.05: false-alarm rate" in text
 
 
 def test_figures_are_pngs(odds_store, tmp_path):
@@ -150,7 +159,8 @@ def test_figures_are_pngs(odds_store, tmp_path):
     figures = {p.name: p.read_bytes() for p in paths if p.parent.name == "figures"}
     # γl takes two values (0 for deepsvdd, 0.01 for deepsad); γp and kl take one
     assert set(figures) == {"auroc_vs_ratio_known_anomaly.png", "roc_cardio__ratio_known_anomaly=0.png",
-                            "roc_cardio__ratio_known_anomaly=0.01.png", "roc_thyroid.png"}
+                            "roc_cardio__ratio_known_anomaly=0.01.png", "roc_thyroid.png",
+                            "false_alarm_calibration_cardio.png", "false_alarm_calibration_thyroid.png"}
     assert all(png.startswith(PNG_SIGNATURE) and len(png) > 1000 for png in figures.values())
 
 

@@ -1,6 +1,9 @@
 """Decisions from anomaly scores: threshold strategies, conformal p-values with a guaranteed
-false-alarm rate, false-discovery control, and hyperparameter selection from the training
-labels alone, for any deepsad detector.
+false-alarm rate, false-discovery control, anomaly probabilities, and hyperparameter selection
+from the training labels alone, for any deepsad detector.
+
+The names are imported on first use, so the numpy-only parts (``deepsad.decisions.conformal``,
+``strategies``, ``probability``) load without torch, as reports need.
 
 Example
 -------
@@ -9,25 +12,54 @@ Example
 FalseAlarmRate('fpr:0.01')
 """
 
-from deepsad.decisions.calibrated import CalibratedDetector, calibration_split
-from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
-from deepsad.decisions.probability import PlattScaling
-from deepsad.decisions.selection import AnomalyStratifiedKFold, choice_uncertainty, pu_auroc, pu_auroc_scorer
-from deepsad.decisions.strategies import (
-    BestF1,
-    Contamination,
-    FalseAlarmRate,
-    MeanStd,
-    Percentile,
-    Recall,
-    Strategy,
-    Threshold,
-    conformal_quantile,
-    parse_strategy,
-)
+from __future__ import annotations
 
-__all__ = [
-    "AnomalyStratifiedKFold", "choice_uncertainty", "pu_auroc", "pu_auroc_scorer",
-    "BestF1", "CalibratedDetector", "PlattScaling", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall",
-    "Strategy", "Threshold", "benjamini_hochberg", "calibration_split", "conformal_p_values", "conformal_quantile", "parse_strategy",
-]  # fmt: skip
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
+    from deepsad.decisions.calibrated import CalibratedDetector, calibration_split  # noqa: F401
+    from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values  # noqa: F401
+    from deepsad.decisions.probability import PlattScaling  # noqa: F401
+    from deepsad.decisions.selection import (  # noqa: F401
+        AnomalyStratifiedKFold,
+        choice_uncertainty,
+        pu_auroc,
+        pu_auroc_scorer,
+    )
+    from deepsad.decisions.strategies import (  # noqa: F401
+        BestF1,
+        Contamination,
+        FalseAlarmRate,
+        MeanStd,
+        Percentile,
+        Recall,
+        Strategy,
+        Threshold,
+        conformal_quantile,
+        parse_strategy,
+    )
+
+_MODULES = {
+    "calibrated": ("CalibratedDetector", "calibration_split"),
+    "conformal": ("benjamini_hochberg", "conformal_p_values"),
+    "probability": ("PlattScaling",),
+    "selection": ("AnomalyStratifiedKFold", "choice_uncertainty", "pu_auroc", "pu_auroc_scorer"),
+    "strategies": ("BestF1", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall", "Strategy",
+                   "Threshold", "conformal_quantile", "parse_strategy"),
+}  # fmt: skip
+_LAZY = {name: module for module, names in _MODULES.items() for name in names}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'deepsad.decisions' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -16,6 +16,8 @@ positively dependent (PRDS) and BH stays valid for them (Bates et al., 2023).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -44,3 +46,37 @@ def benjamini_hochberg(p_values: np.ndarray, fdr: float) -> np.ndarray:
         k = int(np.flatnonzero(below)[-1]) + 1
         discoveries[order[:k]] = True
     return discoveries
+
+
+def split_conformal_rates(
+    scores: np.ndarray, truth: np.ndarray, alphas, splits: int = 20, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Realised false-alarm rate and recall of conformal thresholds on a labeled test set:
+    each of ``splits`` random halvings calibrates on one half's normal samples (``truth`` 0; the
+    known normals a user sets aside) and flags the other half's samples with p-value ≤ α.
+    Returns the false-alarm rate on that half's normal samples and the recall on its anomalies
+    (``truth`` 1), each averaged over the splits: two arrays of ``len(alphas)``, NaN where a
+    half had no sample of the class.
+
+    The false-alarm rate is ≤ α in expectation whatever the model (the samples of one class
+    are exchangeable); what it shows is how close to α, and what recall that rate buys."""
+    scores = np.asarray(scores, dtype=np.float64)
+    truth = np.asarray(truth) == 1
+    alphas = np.asarray(alphas, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    false_alarms, recalls = [], []
+    for _ in range(splits):
+        order = rng.permutation(len(scores))
+        calibration, held_out = order[: len(order) // 2], order[len(order) // 2 :]
+        calibration = calibration[~truth[calibration]]
+        if len(calibration) == 0:
+            continue
+        flagged = conformal_p_values(scores[calibration], scores[held_out])[:, None] <= alphas[None, :]
+        anomalous = truth[held_out]
+        false_alarms.append(flagged[~anomalous].mean(axis=0) if (~anomalous).any() else np.full(len(alphas), np.nan))
+        recalls.append(flagged[anomalous].mean(axis=0) if anomalous.any() else np.full(len(alphas), np.nan))
+    if not false_alarms:
+        return np.full(len(alphas), np.nan), np.full(len(alphas), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "mean of empty slice": a class absent, NaN
+        return np.nanmean(false_alarms, axis=0), np.nanmean(recalls, axis=0)

@@ -1,5 +1,6 @@
-"""Figures from a results store: a metric against a scenario setting, ROC curves, and the most
-normal and most anomalous test images.
+"""Figures from a results store: a metric against a scenario setting, ROC curves, the realised
+against the nominal false-alarm rate of conformal thresholds, and the most normal and most
+anomalous test images.
 
 Every function takes the frame of ``report.results_frame`` and returns ``{file name: PNG
 bytes}``, leaving the writing to the caller. Figures are drawn on ``matplotlib.figure.Figure``
@@ -21,6 +22,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from deepsad.data.datasets import DATASETS, load_dataset
+from deepsad.decisions.conformal import split_conformal_rates
 from deepsad.experiments.methods import METHODS
 from deepsad.experiments.scenarios import (
     SETTING_AXES,
@@ -106,6 +108,36 @@ def _same_at_every_gamma(curves: Curves, line: str, curve: pd.DataFrame) -> bool
     method = METHODS.get(line.split(" ")[0])
     return (curves.axis == "ratio_known_anomaly" and curves.settings.get("ratio_pollution") == 0
             and method is not None and method.ignores_labels and curve[curves.axis].tolist() == [0.0])
+
+
+NOMINAL_ALPHAS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
+"""The false-alarm rates the calibration figure asks for."""
+
+
+def false_alarm_calibration_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:
+    """Per dataset, the realised false-alarm rate of conformal thresholds against the nominal
+    α, one line per method: each run's test scores are halved at random 20 times, one half's
+    normal samples calibrate (the known normals a user sets aside), the other half's give the
+    realised rate (``split_conformal_rates``); the mean over the splits, then over the runs. A
+    line on or below the diagonal keeps its promise; small calibration sets step below it."""
+    frame = frame.assign(line=line_labels(frame))
+    figures = {}
+    for dataset, rows in frame.groupby("dataset", sort=True):
+        figure, (panel,) = _panels(1, columns=1, size=(4.8, 4.2))
+        for line, runs in rows.groupby("line", sort=True):
+            realised = np.nanmean([split_conformal_rates(outcome.scores, outcome.truth, NOMINAL_ALPHAS, seed=index)[0]
+                                   for index, outcome in enumerate(store.outcome(key) for key in runs["key"])],
+                                  axis=0)  # fmt: skip
+            panel.plot(NOMINAL_ALPHAS, realised, marker="o", label=f"{line} ({len(runs)} runs)")
+        limit = max(NOMINAL_ALPHAS)
+        panel.plot([0, limit], [0, limit], color="0.6", linestyle=":", label="promised bound (α)")
+        panel.set(title=f"{dataset}: conformal thresholds", xlabel="nominal false-alarm rate α",
+                  ylabel="realised false-alarm rate", xlim=(0, limit), ylim=(0, limit))
+        panel.legend(fontsize="x-small")
+        figure.suptitle("calibrated on the normals of a random half of each test set, measured on the other half's;"
+                        "\nmean over 20 halvings and the runs", fontsize="x-small")
+        figures[f"{_slug(f'false_alarm_calibration_{dataset}', {})}.png"] = _png(figure)
+    return figures
 
 
 def roc_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:

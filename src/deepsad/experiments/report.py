@@ -17,7 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from deepsad.experiments.plots import image_grids, metric_vs_setting_figures, roc_figures
+from deepsad.decisions.conformal import split_conformal_rates
+from deepsad.experiments.plots import (
+    false_alarm_calibration_figures,
+    image_grids,
+    metric_vs_setting_figures,
+    roc_figures,
+)
 from deepsad.experiments.scenarios import all_curves, scenarios_markdown
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
@@ -207,18 +213,27 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+CONFORMAL_ALPHA = 0.05
+"""The false-alarm rate whose conformal threshold ``decisions.md`` shows beside the fitted one."""
+
+
 def decisions_table(frame: pd.DataFrame, store: ResultsStore) -> pd.DataFrame:
     """Per dataset, method and γl: the realised false-alarm rate (on the test set's normal
-    samples) and recall (on its anomalies) of each run's fitted threshold, in %, mean ± std
-    over runs — what ``predict`` decides, beside the AUROC of the scores."""
+    samples) and recall (on its anomalies) of each run's fitted threshold, and of a conformal
+    threshold at α = ``CONFORMAL_ALPHA`` calibrated on the normal samples of half of the test
+    set (``split_conformal_rates``), in %, mean ± std over runs — what ``predict`` decides, beside
+    the AUROC of the scores."""
     rows = []
     for run in frame.itertuples():
         outcome = store.outcome(run.key)
         flagged = np.asarray(outcome.scores) > run.threshold
         truth = np.asarray(outcome.truth) == 1
+        (conformal_far,), (conformal_recall,) = split_conformal_rates(outcome.scores, outcome.truth,
+                                                                      [CONFORMAL_ALPHA])  # fmt: skip
         rows.append({"dataset": run.dataset, "method": run.method, "ratio_known_anomaly": run.ratio_known_anomaly,
                      "false_alarm_rate": 100 * flagged[~truth].mean() if (~truth).any() else np.nan,
-                     "recall": 100 * flagged[truth].mean() if truth.any() else np.nan})
+                     "recall": 100 * flagged[truth].mean() if truth.any() else np.nan,
+                     "conformal_false_alarm_rate": 100 * conformal_far, "conformal_recall": 100 * conformal_recall})
     table = pd.DataFrame(rows).groupby(["dataset", "method", "ratio_known_anomaly"], sort=True)
     return table.agg(["mean", "std", "count"]).reset_index()
 
@@ -226,13 +241,18 @@ def decisions_table(frame: pd.DataFrame, store: ResultsStore) -> pd.DataFrame:
 def decisions_markdown(table: pd.DataFrame) -> str:
     lines = ["# Decisions at each run's fitted threshold", "",
              "The rate of test normals flagged (false alarms) and of test anomalies flagged (recall) at the",
-             "threshold each model set at fit time (its `contamination`, or its own boundary), in %, mean ± std",
-             "over runs. docs/thresholds.md has thresholds with a guaranteed false-alarm rate.", "",
-             "| dataset | method | γl | false-alarm rate | recall | runs |", "|---|---|---|---|---|---|"]
+             "threshold each model set at fit time (its `contamination`, or its own boundary), and at a",
+             f"conformal threshold for a false-alarm rate of α = {CONFORMAL_ALPHA:g} calibrated on the normal samples of",
+             "a random half of the test set (measured on the other half; 20 halvings), in %, mean ± std",
+             "over runs. figures/false_alarm_calibration_*.png shows the conformal rate at every α;",
+             "docs/thresholds.md explains the strategies.", "",
+             f"| dataset | method | γl | false-alarm rate | recall | conformal α = {CONFORMAL_ALPHA:g}: false-alarm rate "
+             "| conformal recall | runs |", "|---|---|---|---|---|---|---|---|"]
     for row in table.itertuples(index=False):
-        dataset, method, gamma, far_mean, far_std, _, recall_mean, recall_std, count = row
-        lines.append(f"| {dataset} | {method} | {gamma:g} | {_mean_std(far_mean, far_std)} | "
-                     f"{_mean_std(recall_mean, recall_std)} | {int(count)} |")
+        dataset, method, gamma = row[:3]
+        far, recall, conformal_far, conformal_recall = (row[3 + 3 * i: 6 + 3 * i] for i in range(4))
+        lines.append(f"| {dataset} | {method} | {gamma:g} | {_mean_std(*far[:2])} | {_mean_std(*recall[:2])} | "
+                     f"{_mean_std(*conformal_far[:2])} | {_mean_std(*conformal_recall[:2])} | {int(far[2])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -307,6 +327,7 @@ def write_report(
         figures = {
             **metric_vs_setting_figures(frame, metric),
             **roc_figures(frame, store),
+            **false_alarm_calibration_figures(frame, store),
             **image_grids(frame, store, data_root, notify),
         }
         files.update({f"figures/{name}": png for name, png in figures.items()})
