@@ -297,3 +297,36 @@ def test_line_labels_name_only_the_parameters_that_differ_within_a_dataset():
         "params": ['{"eta": 1.0, "rep_dim": 8}', '{"eta": 1.0, "rep_dim": 4}', '{"eta": 10.0, "rep_dim": 4}', "{}"],
     })
     assert _line_labels(frame).tolist() == ["deepsad", "deepsad eta=1.0", "deepsad eta=10.0", "deepsvdd"]
+
+
+def test_outcome_heatmaps_round_trip_and_are_checked():
+    heatmaps = np.random.default_rng(0).random((2, 8, 8))
+    outcome = ExperimentOutcome(np.arange(5.0), np.r_[0, 0, 0, 1, 1], np.arange(5), heatmaps=heatmaps,
+                                heatmap_positions=np.array([4, 3]), heatmap_kind="integrated gradients")
+    again = ExperimentOutcome.from_bytes(outcome.to_bytes())
+    np.testing.assert_allclose(again.heatmaps, heatmaps, rtol=1e-6)
+    assert again.heatmap_positions.tolist() == [4, 3] and again.heatmap_kind == "integrated gradients"
+    assert ExperimentOutcome.from_bytes(ExperimentOutcome(np.arange(3.0), np.zeros(3), np.arange(3)).to_bytes()).heatmaps is None
+    wrong = ExperimentOutcome(np.arange(5.0), np.zeros(5), np.arange(5), heatmaps=heatmaps,
+                              heatmap_positions=np.array([4, 9]), heatmap_kind="FCDD heatmap")
+    with pytest.raises(ValueError, match="heatmaps do not match its test samples"):
+        ExperimentOutcome.from_bytes(wrong.to_bytes())
+
+
+def test_a_heatmap_gallery_is_drawn_where_the_outcome_has_heatmaps(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    experiment = Experiment("digits", "fcdd", normal_class=3, ratio_known_anomaly=0.05)
+    truth = (np.arange(40) >= 30).astype(int)
+    scores = truth + np.random.default_rng(0).normal(0, 0.5, 40)
+    positions = np.argsort(-scores)[:8]
+    record = {"record_version": 1, "key": experiment.key, "experiment": experiment.to_dict(),
+              "metrics": {"auroc": 0.9, "auprc": 0.5, "f1": 0.5}, "threshold": 1.0,
+              "sizes": {"train": 100, "test": 40}, "known_anomaly_classes": [1],
+              "seconds": {"data": 0.1, "train": 2.5, "test": 0.25}}
+    store.add_result(record, ExperimentOutcome(scores, truth, np.arange(40) * 3,
+                                               heatmaps=np.random.default_rng(1).random((8, 8, 8)),
+                                               heatmap_positions=positions, heatmap_kind="FCDD heatmap"))
+    paths = write_report(store.path, tmp_path / "out", ["dataset", "method"])
+    names = {p.name for p in paths}
+    assert "heatmaps_digits_class3_fcdd.png" in names and "images_digits_class3_fcdd.png" in names
+    assert (tmp_path / "out" / "figures" / "heatmaps_digits_class3_fcdd.png").read_bytes().startswith(PNG_SIGNATURE)

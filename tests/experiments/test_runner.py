@@ -147,3 +147,24 @@ def test_an_experiment_whose_record_fails_fails_alone(monkeypatch):
     results = run_experiments(experiments, device="cpu")
     assert isinstance(results[1], ValueError)
     assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception)
+
+
+@pytest.mark.filterwarnings("ignore:.*collapse:UserWarning")
+def test_an_fcdd_experiment_keeps_heatmaps_of_its_most_anomalous_test_images():
+    from deepsad.experiments.gallery import GALLERY_SIZE
+
+    experiment = Experiment("digits", "fcdd", seed=0, normal_class=0, ratio_known_anomaly=0.05,
+                            params={"epochs": 2, "lr_milestones": [1]})
+    record, outcome = run_experiment(experiment, device="cpu")
+    assert record.metrics["auroc"] > 0.5
+    assert outcome.heatmap_kind == "FCDD heatmap" and outcome.heatmaps.shape == (GALLERY_SIZE, 8, 8)
+    # the most anomalous first
+    np.testing.assert_array_equal(outcome.heatmap_positions, np.argsort(-outcome.scores, kind="stable")[:GALLERY_SIZE])
+    # tables get none
+    _, table_outcome = run_experiment(Experiment("digits", "deepsad", normal_class=0, params=TINY), device="cpu")
+    assert table_outcome.heatmaps is None
+
+
+def test_fcdd_is_refused_on_tables():
+    with pytest.raises(ValueError, match="method 'fcdd' needs images; 'cardio' is a table"):
+        Experiment("cardio", "fcdd")

@@ -261,6 +261,9 @@ def _checked_axes(config: dict) -> dict[str, Sequence]:
     for method in methods:
         if method not in METHODS:
             raise ConfigError(f"methods: {method!r} is not one of {sorted(METHODS)}")
+        tables = [dataset for dataset in datasets if METHODS[method].images_only and DATASETS[dataset].image_shape is None]
+        if tables:
+            raise ConfigError(f"methods: {method!r} needs images, and {tables} are tables; run it on image datasets only")
     _check_tables(config, datasets, methods)
     return {
         "datasets": datasets,

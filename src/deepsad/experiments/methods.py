@@ -29,6 +29,8 @@ class Method:
     and has nothing to learn without them (the paper leaves its γl = 0 points empty).
     ``ignores_labels``: the method is unsupervised; it leaves labeled anomalies out of training,
     so without pollution its training data are the same at every γl.
+    ``images_only``: the method needs samples that are images (FCDD's fully convolutional
+    network); experiments on tables are refused.
     """
 
     name: str
@@ -39,6 +41,7 @@ class Method:
     grid: dict[str, tuple[float, ...]] = field(default_factory=dict)
     needs_labeled_anomalies: bool = False
     ignores_labels: bool = False
+    images_only: bool = False
 
     @property
     def scaler_parameter(self) -> str | None:
@@ -80,6 +83,7 @@ METHODS: dict[str, Method] = {
         Method("deepsvdd-soft", "DeepSVDD", deep=True, fixed={"objective": "soft-boundary"}, ignores_labels=True),
         Method("hsc", "HSC", deep=True),
         Method("ae", "Autoencoder", deep=True, ignores_labels=True),
+        Method("fcdd", "FCDD", deep=True, images_only=True),
         Method("supervised", "SupervisedClassifier", deep=True, needs_labeled_anomalies=True),
         Method("ssdgm", "SSDGM", deep=True, needs_labeled_anomalies=True),
         Method("ocsvm", "OCSVM", deep=False, grid=_OCSVM_GRID, ignores_labels=True),

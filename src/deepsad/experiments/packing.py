@@ -30,8 +30,9 @@ def stacks_well(experiment: Experiment, on_gpu: bool) -> bool:
     """Whether the experiment's model gains from training with others of its kind: a deep
     method fitted as given (no selection protocol), on a GPU or with a network without
     convolutions (the MLP of tables, or ``network="mlp"``)."""
-    if not METHODS[experiment.method].deep or experiment.selection is not None:
-        return False
+    method = METHODS[experiment.method]
+    if not method.deep or method.images_only or experiment.selection is not None:
+        return False  # FCDD makes its synthetic anomalies in its own fit, which the stacked trainer skips
     if on_gpu:
         return True
     network = experiment.params.get("network", "auto")

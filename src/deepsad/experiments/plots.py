@@ -191,6 +191,10 @@ def image_grids(
     common, a second figure shows the two runs' images side by side, as the paper's argument
     goes: what a few labeled anomalies change in what the model finds most anomalous.
 
+    Where the experiment's outcome holds heatmaps (the deep image models:
+    ``deepsad.experiments.gallery``), a gallery shows its most anomalous test images with the
+    heatmap laid over each: where the model sees the anomaly.
+
     Covers the data sets whose samples are images, read from ``data_root`` without
     downloading; a dataset whose files are missing is skipped and ``notify`` told why.
     """
@@ -216,6 +220,9 @@ def image_grids(
             title = f"{dataset}, normal class {normal_class}, {line}, seed {row.seed}"
             name = _slug(f"images_{dataset}_class{normal_class}_{line}", {})
             figures[f"{name}.png"] = _image_grid(images[outcome.indices], outcome.scores, title)
+            if outcome.heatmaps is not None:
+                name = _slug(f"heatmaps_{dataset}_class{normal_class}_{line}", {})
+                figures[f"{name}.png"] = _heatmap_gallery(images, outcome, title)
             compared = _labeled_counterparts(chosen)
             if compared is not None:
                 name = _slug(f"images_{dataset}_class{normal_class}_{line}_gamma_l_0_vs_{COMPARED_GAMMA:g}", {})
@@ -281,6 +288,26 @@ def _image_grid(images: np.ndarray, scores: np.ndarray, title: str) -> bytes:
     ):
         _show(panel, images[chosen], f"{count} {label}")
     figure.suptitle(title, fontsize="medium")
+    return _png(figure)
+
+
+def _heatmap_gallery(images: np.ndarray, outcome, title: str) -> bytes:
+    """The outcome's explained test images (most anomalous first): each image above the same
+    image with its heatmap over it, and the truth and score in the title."""
+    positions = outcome.heatmap_positions
+    figure = Figure(figsize=(1.7 * len(positions), 4.0), layout="constrained")
+    panels = figure.subplots(2, len(positions), squeeze=False)
+    for column, (position, heat) in enumerate(zip(positions, outcome.heatmaps)):
+        image = images[outcome.indices[position]].transpose(1, 2, 0)
+        picture = image.squeeze(-1) if image.shape[-1] == 1 else image
+        for panel in panels[:, column]:
+            panel.imshow(picture, cmap="gray", vmin=0, vmax=255)
+            panel.axis("off")
+        panels[1, column].imshow(heat, cmap="inferno", alpha=0.5)
+        truth = "anomaly" if outcome.truth[position] == 1 else "normal"
+        panels[0, column].set_title(f"#{column + 1} {truth}\nscore {outcome.scores[position]:.3g}", fontsize="x-small")
+    figure.suptitle(f"{title}\nthe {len(positions)} most anomalous test images and their {outcome.heatmap_kind}",
+                    fontsize="small")
     return _png(figure)
 
 

@@ -17,6 +17,7 @@ import torch
 from sklearn.base import clone
 
 from deepsad._version import __version__
+from deepsad.experiments.gallery import heatmap_gallery
 from deepsad.experiments.outcome import ExperimentOutcome
 from deepsad.experiments.preparation import Prepared, prepare_estimator
 from deepsad.experiments.records import RunRecord, evaluate, training_history
@@ -111,7 +112,8 @@ def _result(run: _Run, estimator, scores, predicted_anomaly, fit_seconds, model_
         selection=run.prepared.selection,
         autoencoder=run.prepared.autoencoder,
     )
-    return record, ExperimentOutcome(scores, task.test_truth, task.test_indices)
+    gallery = heatmap_gallery(estimator, task.X_test, scores)
+    return record, ExperimentOutcome(scores, task.test_truth, task.test_indices, **gallery)
 
 
 @dataclass(eq=False)

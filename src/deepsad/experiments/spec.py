@@ -66,6 +66,9 @@ class Experiment:
             raise ValueError(f"method must be one of {list(METHODS)}; got {self.method!r}")
         if not isinstance(self.params, dict):
             raise ValueError(f"params must be a dictionary of estimator parameters; got {self.params!r}")
+        if METHODS[self.method].images_only and info.image_shape is None:
+            images = [name for name, other in DATASETS.items() if other.image_shape is not None]
+            raise ValueError(f"method {self.method!r} needs images; {self.dataset!r} is a table (image datasets: {images})")
         if self.selection is not None:
             self._check_selection()
         if self.preprocessing is not None:

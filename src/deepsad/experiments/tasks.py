@@ -78,10 +78,14 @@ def build_task(experiment: Experiment, root: str | None = None, download: bool =
     )  # fmt: skip
     X_train = parts.X_pool[scenario.indices]
     scaler = _scaler(info, experiment).fit(X_train)
+    X_train, X_test = scaler.transform(X_train).astype(np.float32), scaler.transform(parts.X_test).astype(np.float32)
+    if METHODS[experiment.method].images_only and X_train.ndim == 2:
+        # A set kept as a table of pixels (digits) goes to an image-only method as images.
+        X_train, X_test = (part.reshape(len(part), *info.image_shape) for part in (X_train, X_test))
     return Task(
-        X_train=scaler.transform(X_train).astype(np.float32),
+        X_train=X_train,
         y_train=np.asarray(scenario.semi_supervised_labels, dtype=np.int64),
-        X_test=scaler.transform(parts.X_test).astype(np.float32),
+        X_test=X_test,
         test_truth=np.isin(parts.test_classes, anomalies).astype(np.int64),
         test_indices=parts.test_indices,
         scenario=scenario,
