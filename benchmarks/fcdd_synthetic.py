@@ -1,7 +1,7 @@
 """FCDD against Deep SAD on synthetic defects with known masks: image and pixel AUROC.
 
     python benchmarks/fcdd_synthetic.py --data-root DIR [--dataset fashion-mnist]
-        [--classes 0 1 2] [--epochs 30] [--seed 0] [--records CSV]
+        [--classes 0 1 2] [--epochs 30] [--seed 0] [--masks] [--records CSV]
 
 Per normal class: training data are the class's training images, with confetti noise
 (``deepsad.synthetic_anomalies``) pasted into 5% of them as labeled anomalies — the
@@ -9,7 +9,8 @@ synthetic anomalies FCDD trains on where real ones are missing. The test set is 
 test images, half of them with a patch, a scratch or a blob pasted in (kinds never seen in
 training). Reported: image-level AUROC of FCDD and Deep SAD, and pixel-level AUROC of their
 heatmaps on the defective test images (FCDD: ``heatmap``; Deep SAD: the absolute integrated
-gradients of ``explain``, summed over channels). With --records, one row per normal class
+gradients of ``explain``, summed over channels). With --masks, FCDD also gets the confetti's
+pixel masks (``fit(..., masks=...)``: the semi-supervised pixel-level loss). With --records, one row per normal class
 and method is written to the CSV after every class.
 """
 
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--masks", action="store_true", help="train FCDD on the confetti's pixel masks too")
     parser.add_argument("--records", type=Path, help="CSV of per-run records, rewritten after every class")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -58,7 +60,7 @@ def main() -> None:
         test = data.X_test[data.y_test == normal_class].astype(np.float32) / scale
         n_labeled = int(0.05 * len(train))
         chosen = rng.choice(len(train), n_labeled, replace=False)
-        confetti, _ = add_defects(train[chosen], "confetti", rng)
+        confetti, confetti_masks = add_defects(train[chosen], "confetti", rng)
         X_train = np.concatenate([train, confetti])
         y_train = np.r_[np.zeros(len(train)), -np.ones(n_labeled)]
         half = len(test) // 2
@@ -69,7 +71,9 @@ def main() -> None:
             defective[where], masks[where] = add_defects(test[where], kind, rng)
         X_test = np.concatenate([defective, test[half:]])
         truth = np.r_[np.ones(half), np.zeros(len(test) - half)]
-        fcdd = FCDD(epochs=args.epochs, lr=1e-3, lr_milestones=(), random_state=args.seed).fit(X_train, y_train)
+        pixel_labels = np.concatenate([np.zeros((len(train), *train.shape[2:]), dtype=bool), confetti_masks])
+        fcdd = FCDD(epochs=args.epochs, lr=1e-3, lr_milestones=(), random_state=args.seed).fit(
+            X_train, y_train, masks=pixel_labels if args.masks else None)
         sad = DeepSAD(epochs=args.epochs, ae_epochs=args.epochs, lr_milestones=(), ae_lr_milestones=(),
                       random_state=args.seed).fit(X_train, y_train)  # fmt: skip
         image = [roc_auc_score(truth, model.anomaly_score(X_test)) for model in (fcdd, sad)]
@@ -80,7 +84,7 @@ def main() -> None:
               f"{100 * pixel[1]:.1f} | {time.perf_counter() - started:.0f} |", flush=True)
         for method, image_auroc, pixel_auroc in zip(("FCDD", "Deep SAD"), image, pixel):
             records.append(dict(dataset=args.dataset, normal_class=normal_class, method=method,
-                                image_auroc=image_auroc, pixel_auroc=pixel_auroc, epochs=args.epochs,
+                                image_auroc=image_auroc, pixel_auroc=pixel_auroc, epochs=args.epochs, masks=args.masks,
                                 seed=args.seed, class_seconds=round(time.perf_counter() - started, 1)))  # fmt: skip
         if args.records:
             write_atomically(args.records, pd.DataFrame(records).to_csv(index=False))

@@ -82,7 +82,8 @@ def train(
 
     Outlier Exposure: with ``auxiliary`` (anomalies on the device), every minibatch is topped
     up with them to ``auxiliary_fraction`` of its size, drawn at random with the generator and
-    labeled -1."""
+    labeled -1. ``labels`` may have more than one column per sample (FCDD's pixel masks); an
+    auxiliary sample's row is -1 throughout."""
     optimizer = torch.optim.Adam(
         module.parameters(), lr=schedule.learning_rate, weight_decay=schedule.weight_decay
     )
@@ -103,7 +104,7 @@ def train(
                 count = auxiliary_count(len(batch), auxiliary_fraction)
                 drawn = torch.randint(len(auxiliary), (count,), generator=generator).to(inputs.device)
                 batch_inputs = torch.cat([batch_inputs, auxiliary.index_select(0, drawn)])
-                batch_labels = torch.cat([batch_labels, labels.new_full((count,), ANOMALY)])
+                batch_labels = torch.cat([batch_labels, labels.new_full((count, *labels.shape[1:]), ANOMALY)])
             loss = batch_loss(batch_inputs, batch_labels)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

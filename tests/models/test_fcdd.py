@@ -133,3 +133,74 @@ def test_without_labeled_anomalies_confetti_noise_is_the_negative_class():
     assert roc_auc_score(truth, model.anomaly_score(images)) > 0.9
     again = FCDD(**FAST).fit(images[:300])
     np.testing.assert_array_equal(again.anomaly_score(images[:5]), model.anomaly_score(images[:5]))
+
+
+def small_patches(rng, n, top_row=False):
+    """Dim 16×16 noise images with a bright 4×4 patch at a random place (and, with ``top_row``,
+    a bright top row); the patches' masks."""
+    images = rng.normal(0.4, 0.05, size=(n, 1, 16, 16)).astype(np.float32)
+    masks = np.zeros((n, 16, 16), dtype=bool)
+    for i in range(n):
+        top, left = rng.integers(0, 12, size=2)
+        images[i, 0, top : top + 4, left : left + 4] = 0.95
+        masks[i, top : top + 4, left : left + 4] = True
+    if top_row:
+        images[:, 0, 0, :] = 0.95
+    return images, masks
+
+
+def test_pixel_masks_teach_where_the_anomaly_is_not_only_which_images_hold_one():
+    # The labeled anomalies carry the patch and a confounder, a bright top row outside their
+    # masks. From image labels alone FCDD may learn the row; from the masks it learns the patch.
+    rng = np.random.default_rng(0)
+    normal = rng.normal(0.4, 0.05, size=(300, 1, 16, 16)).astype(np.float32)
+    anomalous, anomaly_masks = small_patches(rng, 30, top_row=True)
+    X, y = np.concatenate([normal, anomalous]), np.r_[np.zeros(300), -np.ones(30)]
+    masks = np.concatenate([np.zeros((300, 16, 16), dtype=bool), anomaly_masks])
+    test_normal = rng.normal(0.4, 0.05, size=(50, 1, 16, 16)).astype(np.float32)
+    test_normal[:, 0, 0, :] = 0.95  # the confounder alone is normal
+    test_anomalous, test_masks = small_patches(rng, 50)
+    truth = np.r_[np.zeros(50), np.ones(50)]
+    image_level = FCDD(epochs=15, lr=1e-3, lr_milestones=(), random_state=0).fit(X, y)
+    pixel_level = FCDD(epochs=15, lr=1e-3, lr_milestones=(), random_state=0).fit(X, y, masks=masks)
+    test = np.concatenate([test_normal, test_anomalous])
+    with_masks = roc_auc_score(truth, pixel_level.anomaly_score(test))
+    without = roc_auc_score(truth, image_level.anomaly_score(test))
+    assert with_masks > 0.95 and with_masks - without > 0.15
+    assert roc_auc_score(test_masks.ravel(), pixel_level.heatmap(test_anomalous).ravel()) > 0.8
+    # the model file is that of image-level training: same entries, same scores after loading
+    assert set(pixel_level.model_.state_dict()) == set(image_level.model_.state_dict())
+
+
+def test_masks_combine_with_confetti_and_auxiliary_anomalies():
+    rng = np.random.default_rng(1)
+    images = rng.normal(0.4, 0.05, size=(60, 1, 16, 16)).astype(np.float32)
+    empty = np.zeros((60, 16, 16), dtype=bool)
+    # no labeled anomaly: confetti is pasted, with its own masks
+    FCDD(epochs=1, random_state=0).fit(images, masks=empty)
+    auxiliary, _ = small_patches(rng, 10)
+    model = FCDD(epochs=1, random_state=0).fit(images, masks=empty, X_auxiliary=auxiliary)
+    assert np.isfinite(model.history_["train"]["loss"]).all()
+    # a labeled anomaly with an empty mask counts as anomalous throughout
+    y = np.r_[np.zeros(59), -1]
+    assert np.isfinite(FCDD(epochs=1, random_state=0).fit(images, y, masks=empty).history_["train"]["loss"]).all()
+
+
+@pytest.mark.parametrize("masks, y, message", [
+    (np.zeros((60, 8, 8)), None, r"masks must have shape \(n_samples, height, width\) = \(60, 16, 16\), .* got \(60, 8, 8\)"),
+    (np.zeros((59, 16, 16)), None, r"= \(60, 16, 16\)"),
+    (np.full((60, 16, 16), 0.5), None, "masks must be boolean or hold only 0"),
+    (np.ones((60, 16, 16), dtype=bool), np.r_[np.zeros(58), -1, -1],
+     r"masks mark anomalous pixels in 58 image\(s\) that y does not label as anomalies \(-1\), e.g. rows \[0, 1, 2, 3, 4\]"),
+])
+def test_wrong_masks_are_named(masks, y, message):
+    images = np.random.default_rng(2).random((60, 1, 16, 16)).astype(np.float32)
+    with pytest.raises(ValueError, match=message):
+        FCDD(epochs=1).fit(images, y, masks=masks)
+
+
+def test_masks_are_for_fcdd_only():
+    from deepsad.models.objective import Objective
+
+    with pytest.raises(TypeError, match="pixel masks are for FCDD"):
+        Objective().targets(np.zeros(3, dtype=np.int64), np.zeros((3, 4, 4)))

@@ -206,8 +206,12 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         self
             The fitted detector.
         """
+        return self._fit(X, y, X_auxiliary)
+
+    def _fit(self, X, y, X_auxiliary=None, masks=None):
+        """The pipeline of ``fit``; ``masks``: pixel-level ground truth (FCDD)."""
         try:
-            run = self._start_fit(X, y, X_auxiliary)
+            run = self._start_fit(X, y, X_auxiliary, masks)
             with torch_threads(run.threads):
                 for stage in run.stages:
                     run.begin(stage)
@@ -233,7 +237,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         )
         self.history_[stage.name] = vars(log)
 
-    def _start_fit(self, X, y, X_auxiliary=None) -> FitRun:
+    def _start_fit(self, X, y, X_auxiliary=None, masks=None) -> FitRun:
         """Validate and scale the data, build the seeded networks: everything before training."""
         check_parameters(self)
         fraction = getattr(self, "auxiliary_fraction", None)
@@ -251,6 +255,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             )
         # Auxiliary anomalies are labeled anomalies too (a method that needs some has them).
         objective.check_labels(labels if X_auxiliary is None else np.r_[labels, ANOMALY])
+        targets = objective.targets(labels, masks)
         self.device_ = resolve_device(self.device)
         seed = draw_seed(self.random_state)
         # With pretrain_on="unlabeled", the scaling statistics and the pretraining come from the
@@ -287,7 +292,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             auxiliary=auxiliary,
             auxiliary_fraction=fraction if fraction is not None else 0.5,
             inputs=inputs,
-            labels=torch.from_numpy(labels).to(self.device_),
+            labels=targets.to(self.device_),
             label_values=labels,
             generator=torch.Generator().manual_seed(seed),
             networks=networks,

@@ -28,12 +28,25 @@ from deepsad.validation import check_input, check_labels
 class FCDDObjective(Objective):
     """The pseudo-Huber map A(x) = sqrt(φ(x)² + 1) − 1 of a fully convolutional φ; the HSC
     loss on its mean: normal and unlabeled samples minimise mean A(x), labeled anomalies
-    −log(1 − exp(−mean A(x))), weighted by η. Score: mean A(x)."""
+    −log(1 − exp(−mean A(x))), weighted by η. Score: mean A(x).
 
-    def __init__(self, eta: float, eps: float):
+    With pixel masks (the FCDD paper's semi-supervised variant), the loss is on the upsampled
+    map A'(x) at the image's resolution, per image with m pixels and mask y:
+    (1/m) Σ (1 − y_j) A'_j − log(1 − exp(−(1/m) Σ y_j A'_j)), the second term only where some
+    pixel is anomalous; weighted by η for labeled images."""
+
+    def __init__(self, eta: float, eps: float, sigma: float | None = None):
         super().__init__()
         self.eta = eta
         self.eps = eps
+        self.sigma = sigma
+
+    def targets(self, labels: np.ndarray, masks) -> torch.Tensor:
+        if masks is None:
+            return torch.from_numpy(labels)
+        # One row per image: its label, then its mask's pixels (auxiliary rows: -1, anomalous).
+        pixels = np.asarray(masks, dtype=np.int8).reshape(len(masks), -1)
+        return torch.from_numpy(np.concatenate([labels.astype(np.int8)[:, None], pixels], axis=1))
 
     def check_labels(self, labels: np.ndarray) -> None:
         if not np.any(labels == ANOMALY):
@@ -51,7 +64,25 @@ class FCDDObjective(Objective):
         return torch.sqrt(features**2 + 1) - 1
 
     def batch_loss(self, batch, labels):
-        return hsc_loss(self.score(batch), labels, self.eta, self.eps)
+        if labels.ndim == 1:
+            return hsc_loss(self.score(batch), labels, self.eta, self.eps)
+        sample_labels, anomalous = labels[:, 0], (labels[:, 1:] != 0).to(batch.dtype)
+        heat = self._upsampler(batch)(self.maps(batch)).flatten(1)
+        normal_part = (heat * (1 - anomalous)).mean(dim=1)
+        anomalous_mean = (heat * anomalous).mean(dim=1).clamp(min=self.eps)
+        anomaly_part = torch.where(anomalous.amax(dim=1) > 0, -torch.log(-torch.expm1(-anomalous_mean)),
+                                   torch.zeros_like(anomalous_mean))  # fmt: skip
+        weights = torch.where(sample_labels != 0, self.eta, 1.0).to(heat.dtype)
+        return (weights * (normal_part + anomaly_part)).mean()
+
+    def _upsampler(self, batch: torch.Tensor) -> GaussianUpsampler:
+        """The fixed Gaussian upsampling of the maps to the images' size, built once; kept out
+        of the module's state (``__dict__``), so model files are those of image-level training."""
+        upsampler = self.__dict__.get("upsampler_for_masks")
+        if upsampler is None:
+            upsampler = GaussianUpsampler(receptive_field(self.encoder), tuple(batch.shape[-2:]), self.sigma)
+            upsampler = self.__dict__["upsampler_for_masks"] = upsampler.to(batch.device)
+        return upsampler
 
     def score(self, batch):
         return self.maps(batch).flatten(1).mean(dim=1)
@@ -210,7 +241,7 @@ class FCDD(DeepDetector):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y=None, *, X_auxiliary=None):
+    def fit(self, X, y=None, *, X_auxiliary=None, masks=None):
         """Fit the detector.
 
         Parameters
@@ -223,6 +254,12 @@ class FCDD(DeepDetector):
         X_auxiliary : array-like of the shape of X, default=None
             Outlier Exposure: auxiliary anomalous images, drawn into every minibatch
             (``auxiliary_fraction`` of it); with them, "auto" makes no synthetic anomalies.
+        masks : array-like of shape (n_samples, height, width), default=None
+            Pixel-level ground truth: 1 (or True) where an image is anomalous. Then FCDD learns
+            where anomalies are, not only which images hold them (the loss is on the
+            upsampled heatmap, pixel by pixel). Images labeled normal or unlabeled must have
+            empty masks; a labeled anomaly with an empty mask counts as anomalous throughout,
+            as do auxiliary anomalies. Synthetic anomalies bring their own masks.
 
         Returns
         -------
@@ -231,7 +268,9 @@ class FCDD(DeepDetector):
         """
         check_parameters(self)
         mode = self.synthetic_anomalies
-        labels = check_labels(y, len(X)) if mode is not None else None
+        labels = check_labels(y, len(X)) if mode is not None or masks is not None else None
+        if masks is not None:
+            masks = _checked_masks(masks, check_input(self, X, reset=True, allowed_ndim=(4,)).shape, labels)
         if mode == "confetti" or (mode == "auto" and X_auxiliary is None and not np.any(labels == ANOMALY)):
             images = check_input(self, X, reset=True, allowed_ndim=(4,))
             rng = np.random.default_rng(draw_seed(self.random_state))
@@ -240,9 +279,11 @@ class FCDD(DeepDetector):
                 raise ValueError("synthetic anomalies are pasted into unlabeled or normal images; y labels every "
                                  "image as an anomaly")
             chosen = rng.choice(pool, max(1, round(self.synthetic_fraction * len(pool))), replace=False)
-            confetti, _ = add_defects(images[chosen], "confetti", rng)
+            confetti, confetti_masks = add_defects(images[chosen], "confetti", rng)
             X, y = np.concatenate([images, confetti]), np.r_[labels, np.full(len(chosen), ANOMALY)]
-        return super().fit(X, y, X_auxiliary=X_auxiliary)
+            if masks is not None:
+                masks = np.concatenate([masks, confetti_masks.astype(bool)])
+        return self._fit(X, y, X_auxiliary, masks)
 
     def _build_networks(self) -> Networks:
         if len(self.input_shape_) != 3:
@@ -263,7 +304,9 @@ class FCDD(DeepDetector):
         return Networks({"encoder": network}, int(probe.shape[2] * probe.shape[3]), self.device_, name, {})
 
     def _training_plan(self) -> TrainingPlan:
-        return TrainingPlan(objective=FCDDObjective(eta=self.eta, eps=self.eps), schedule=training_schedule(self))
+        sigma = None if self.sigma == "auto" else self.sigma
+        return TrainingPlan(objective=FCDDObjective(eta=self.eta, eps=self.eps, sigma=sigma),
+                            schedule=training_schedule(self))
 
     def encode(self, X) -> np.ndarray:
         """The maps φ(x) flattened: FCDD's embedding, one value per cell.
@@ -303,3 +346,29 @@ class FCDD(DeepDetector):
             maps = batched_forward(lambda batch: upsampler(self.model_.maps(batch))[:, 0], torch.from_numpy(X),
                                    INFERENCE_BATCH_SIZE, self.device_)  # fmt: skip
         return maps.numpy().astype(np.float64)
+
+
+def _checked_masks(masks, image_shape: tuple[int, ...], labels: np.ndarray) -> np.ndarray:
+    """Boolean masks (n, height, width) of the training images, checked against them and their
+    labels; a labeled anomaly's empty mask becomes a full one (anomalous, place unknown)."""
+    n, _, height, width = image_shape
+    masks = np.asarray(masks)
+    if masks.ndim == 4 and masks.shape[1] == 1:
+        masks = masks[:, 0]
+    if masks.shape != (n, height, width):
+        raise ValueError(f"masks must have shape (n_samples, height, width) = {(n, height, width)}, one per training "
+                         f"image; got {masks.shape}")
+    if masks.dtype != bool:
+        if not np.issubdtype(masks.dtype, np.number) or not np.isin(masks, (0, 1)).all():
+            raise ValueError("masks must be boolean or hold only 0 (normal pixel) and 1 (anomalous pixel)")
+        masks = masks.astype(bool)
+    marked = masks.reshape(n, -1).any(axis=1)
+    wrong = np.flatnonzero(marked & (labels != ANOMALY))
+    if len(wrong):
+        raise ValueError(
+            f"masks mark anomalous pixels in {len(wrong)} image(s) that y does not label as anomalies (-1), e.g. "
+            f"rows {wrong[:5].tolist()}: label them -1, or empty their masks"
+        )
+    masks = masks.copy()
+    masks[(labels == ANOMALY) & ~marked] = True
+    return masks

@@ -6,6 +6,8 @@ weights (the center c as a buffer or parameter, the soft-boundary radius as a fl
 ``DeepDetector.model_``. The pipeline (``deepsad.models.deep``) calls, in this order:
 
 ``check_labels``  before anything is built: refuse (or warn about) labels it cannot learn from;
+``targets``       the per-sample tensor ``batch_loss`` receives beside each batch: the labels,
+                  or (FCDD with pixel masks) the labels with each sample's mask;
 ``assemble``      take its networks from the ones the estimator built (also when loading);
 ``start``         initialise its state from the training data, after pretraining (e.g. c);
 ``batch_loss``    the mean loss of a minibatch, minimised by ``deepsad.training.train``;
@@ -60,6 +62,14 @@ class Objective(nn.Module):
 
     def check_labels(self, labels: np.ndarray) -> None:
         """Raise a ValueError (or warn) if the method cannot learn from these labels."""
+
+    def targets(self, labels: np.ndarray, masks) -> torch.Tensor:
+        """What ``batch_loss`` receives beside each batch, one row per training sample
+        (auxiliary anomalies get rows filled with -1): the labels themselves. ``masks`` are
+        pixel-level ground truth, which only an objective that learns from them accepts."""
+        if masks is not None:
+            raise TypeError("this method learns from sample labels only; pixel masks are for FCDD")
+        return torch.from_numpy(labels)
 
     def assemble(self, networks: Networks) -> None:
         """Take the networks this objective trains and scores with, and create its state."""
