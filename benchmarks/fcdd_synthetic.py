@@ -1,7 +1,7 @@
 """FCDD against Deep SAD on synthetic defects with known masks: image and pixel AUROC.
 
     python benchmarks/fcdd_synthetic.py --data-root DIR [--dataset fashion-mnist]
-        [--classes 0 1 2] [--epochs 30] [--seed 0] [--masks] [--records CSV]
+        [--classes 0 1 2] [--epochs 30] [--seed 0] [--masks] [--records CSV] [--overlays DIR]
 
 Per normal class: training data are the class's training images, with confetti noise
 (``deepsad.synthetic_anomalies``) pasted into 5% of them as labeled anomalies — the
@@ -10,13 +10,16 @@ test images, half of them with a patch, a scratch or a blob pasted in (kinds nev
 training). Reported: image-level AUROC of FCDD and Deep SAD, and pixel-level AUROC of their
 heatmaps on the defective test images (FCDD: ``heatmap``; Deep SAD: the absolute integrated
 gradients of ``explain``, summed over channels). With --masks, FCDD also gets the confetti's
-pixel masks (``fit(..., masks=...)``: the semi-supervised pixel-level loss). With --records, one row per normal class
+pixel masks (``fit(..., masks=...)``: the semi-supervised pixel-level loss). With --overlays,
+a PNG per class shows four defective test images (one per kind, then the next), their masks,
+and both heatmaps laid over them. With --records, one row per normal class
 and method is written to the CSV after every class.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import time
 import warnings
 from pathlib import Path
@@ -24,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
 from deepsad import FCDD, DeepSAD
@@ -43,6 +47,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--masks", action="store_true", help="train FCDD on the confetti's pixel masks too")
+    parser.add_argument("--overlays", type=Path, help="folder for a PNG of example heatmaps per class")
     parser.add_argument("--records", type=Path, help="CSV of per-run records, rewritten after every class")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -80,6 +85,13 @@ def main() -> None:
         fcdd_heat = fcdd.heatmap(defective)
         sad_heat = np.abs(sad.explain(defective, baseline=np.zeros((1, *defective.shape[1:])), steps=32)).sum(axis=1)
         pixel = [roc_auc_score(masks.ravel(), heat.ravel()) for heat in (fcdd_heat, sad_heat)]
+        if args.overlays:
+            shown = [int(np.flatnonzero(kinds == kind)[0]) for kind in TEST_DEFECTS]
+            shown.append(min(set(range(len(kinds))) - set(shown)))
+            name = f"fcdd_synthetic_{args.dataset}_class{normal_class}{'_masks' if args.masks else ''}.png"
+            write_atomically(args.overlays / name, overlay_figure(
+                defective[shown], masks[shown], fcdd_heat[shown], sad_heat[shown], [kinds[i] for i in shown],
+                f"{args.dataset}, normal class {normal_class}: unseen synthetic defects"))
         print(f"| {normal_class} | {100 * image[0]:.1f} | {100 * image[1]:.1f} | {100 * pixel[0]:.1f} | "
               f"{100 * pixel[1]:.1f} | {time.perf_counter() - started:.0f} |", flush=True)
         for method, image_auroc, pixel_auroc in zip(("FCDD", "Deep SAD"), image, pixel):
@@ -88,6 +100,28 @@ def main() -> None:
                                 seed=args.seed, class_seconds=round(time.perf_counter() - started, 1)))  # fmt: skip
         if args.records:
             write_atomically(args.records, pd.DataFrame(records).to_csv(index=False))
+
+
+def overlay_figure(images, masks, fcdd_heat, sad_heat, kinds, title: str) -> bytes:
+    """Rows: defective images; columns: the image, its mask, FCDD's heatmap over it, Deep SAD's
+    |integrated gradients| over it."""
+    figure = Figure(figsize=(8.0, 2.1 * len(images)), layout="constrained")
+    panels = figure.subplots(len(images), 4, squeeze=False)
+    for row, (image, mask, fcdd, sad, kind) in enumerate(zip(images, masks, fcdd_heat, sad_heat, kinds)):
+        picture = np.clip(image.transpose(1, 2, 0), 0, 1)
+        picture = picture.squeeze(-1) if picture.shape[-1] == 1 else picture
+        for column, (overlay, label) in enumerate([(None, f"{kind}"), (mask, "ground truth"),
+                                                   (fcdd, "FCDD heatmap"), (sad, "Deep SAD |IG|")]):
+            panel = panels[row, column]
+            panel.imshow(picture, cmap="gray", vmin=0, vmax=1)
+            if overlay is not None:
+                panel.imshow(overlay, cmap="inferno", alpha=0.55)
+            panel.set_title(label, fontsize="small")
+            panel.axis("off")
+    figure.suptitle(title, fontsize="small")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
 
 
 if __name__ == "__main__":
