@@ -144,3 +144,18 @@ def test_a_uint8_baseline_is_scaled_as_the_images_are():
     attributions = model.explain(images[:3], baseline=white, steps=16)
     difference = model.anomaly_score(images[:3]) - model.anomaly_score(white)[0]
     np.testing.assert_allclose(attributions.reshape(3, -1).sum(axis=1), difference, atol=0.05 * np.abs(difference).max())
+
+
+def test_a_dataframe_or_series_baseline_is_matched_by_column_name():
+    X, anomalies = _perturbed()
+    columns = [f"c{i}" for i in range(6)]
+    frame = pd.DataFrame(X, columns=columns)
+    model = DeepSAD(epochs=1, ae_epochs=1, random_state=0).fit(frame)
+    new = pd.DataFrame(anomalies[:5], columns=columns)
+    baseline = frame.iloc[:1]
+    expected = model.explain(new, baseline=baseline.to_numpy(), steps=8)
+    shuffled = baseline[columns[::-1]]  # the same sample, its columns in another order
+    np.testing.assert_allclose(model.explain(new, baseline=shuffled, steps=8), expected)
+    np.testing.assert_allclose(model.explain(new, baseline=shuffled.iloc[0], steps=8), expected)
+    with pytest.raises(ValueError, match=r"baseline's columns must be the model's: missing \['c5'\], unknown \['z'\]"):
+        model.explain(new, baseline=baseline.rename(columns={"c5": "z"}), steps=8)

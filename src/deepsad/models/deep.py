@@ -401,7 +401,8 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             Samples of the shape seen by ``fit``.
         baseline : array-like of one sample, default=None
             The reference the scores are explained against, in the units of ``X`` (uint8
-            images are scaled as X is). None: the training mean for tables the model scales
+            images are scaled as X is). A one-row DataFrame or a Series is matched to the
+            model's columns by name. None: the training mean for tables the model scales
             (``scaler="auto"``; a typical normal sample), else all zeros (a black image).
         steps : int, default=64
             Points of the path integral (midpoint rule).
@@ -420,7 +421,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             if self.scaler_ is not None:
                 reference = self.scaler_.mean_.reshape(1, -1).astype(np.float32)
         else:
-            raw = np.asarray(as_numpy(baseline, "baseline"))
+            raw = np.asarray(as_numpy(_by_feature_name(self, baseline), "baseline"))
             reference = raw.astype(np.float32) / (PIXEL_MAX if raw.dtype == np.uint8 else 1.0)  # as X is scaled
             if reference.size != math.prod(self.input_shape_):
                 raise ValueError(
@@ -562,3 +563,17 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
         scaler.n_features_in_ = self.n_features_in_
         return scaler
 
+
+
+def _by_feature_name(estimator, baseline):
+    """A one-row DataFrame or Series baseline with its columns in the order of the model's
+    ``feature_names_in_`` (fitted on a DataFrame); anything else as given."""
+    names = getattr(estimator, "feature_names_in_", None)
+    labels = baseline.columns if hasattr(baseline, "columns") else getattr(baseline, "index", None)
+    if names is None or labels is None or not hasattr(baseline, "iloc"):
+        return baseline
+    missing = [name for name in names if name not in set(labels)]
+    extra = [label for label in labels if label not in set(names)]
+    if missing or extra:
+        raise ValueError(f"baseline's columns must be the model's: missing {missing[:5]}, unknown {extra[:5]}")
+    return baseline[list(names)] if hasattr(baseline, "columns") else baseline[list(names)].to_numpy()
