@@ -2,7 +2,7 @@
 DeepOD 0.4.1's DeepSAD, PyOD's DeepSVDD and scikit-learn's IsolationForest.
 
     python benchmarks/peers_odds.py --data-root DIR [--seeds 5] [--only cardio ...]
-        [--deepsad-params '{"preset": "paper"}'] [--records CSV]
+        [--deepsad-params '{"lr": 1e-4}'] [--detectors "deepsad DeepSAD" ...] [--records CSV]
 
 The peers are not dependencies of deepsad. DeepOD pins torch < 1.13.1 and PyOD needs numba;
 install them without their dependencies, beside torch 2.13, into a folder on PYTHONPATH:
@@ -39,6 +39,7 @@ from sklearn.model_selection import train_test_split
 from deepsad import ANOMALY, UNLABELED, DeepSAD, DeepSVDD
 from deepsad.data.datasets import load_dataset
 from deepsad.files import write_atomically
+from deepsad.presets import PAPER
 
 DATASETS = ["arrhythmia", "cardio", "satellite", "satimage-2", "shuttle", "thyroid"]
 
@@ -90,13 +91,24 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--only", action="append", choices=DATASETS)
     parser.add_argument("--deepsad-params", default="{}", help="JSON dict of parameters for deepsad's estimators")
+    parser.add_argument("--detectors", nargs="+", help="run only these (names as in the table's header)")
+    parser.add_argument("--paper", action="store_true", help="deepsad's estimators with the paper's schedule "
+                        "(deepsad.presets.PAPER) instead of their defaults")
     parser.add_argument("--records", type=Path, help="CSV of per-fit records, rewritten after every data set")
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
-    found = detectors(json.loads(args.deepsad_params))
+    params = json.loads(args.deepsad_params)
+    if args.paper:
+        params = {**PAPER, **params}
+    found = detectors(params)
+    if args.detectors:
+        unknown = sorted(set(args.detectors) - set(found))
+        if unknown:
+            parser.error(f"unknown detectors {unknown}; these ran: {list(found)}")
+        found = {name: fit for name, fit in found.items() if name in args.detectors}
     print(f"ODDS, γl = 0.01, {args.seeds} seeds, each library's defaults, one torch thread; "
-          f"deepsad parameters {args.deepsad_params}\n")
+          f"deepsad parameters {params}\n")
     print("| data | " + " | ".join(found) + " |")
     print("|---|" + "---|" * len(found))
     records = []
@@ -117,7 +129,7 @@ def main() -> None:
                 seconds = time.perf_counter() - started
                 records.append(dict(dataset=name, seed=seed, detector=detector, fit_seconds=round(seconds, 2),
                                     auroc=roc_auc_score(y[test], score(X[test])), n_train=len(X_train),
-                                    deepsad_params=args.deepsad_params))  # fmt: skip
+                                    deepsad_params=json.dumps(params)))  # fmt: skip
         frame = pd.DataFrame(records)
         if args.records:
             write_atomically(args.records, frame.to_csv(index=False))

@@ -12,7 +12,9 @@ import numpy as np
 from deepsad import HSC, SSDGM, Autoencoder, DeepSAD, DeepSVDD, SupervisedClassifier
 from deepsad.baselines import KDE, OCSVM, SSAD, Hybrid, IsolationForest
 
-DEEP = dict(epochs=3, ae_epochs=3, batch_size=32, ae_batch_size=32, random_state=0)
+DEEP = dict(epochs=3, ae_epochs=3, lr=1e-4, ae_lr=1e-4, batch_size=32, ae_batch_size=32, random_state=0)
+"""Short runs; one schedule for every deep estimator (Deep SAD's "auto" learning rate is another
+on tables), so tests can compare them."""
 AUTOENCODER = dict(ae_epochs=3, ae_batch_size=32, random_state=0)
 
 UNSUPERVISED = "unsupervised"

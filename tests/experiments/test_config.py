@@ -358,3 +358,21 @@ def test_param_grid_counts_toward_the_size_limit(monkeypatch):
     monkeypatch.setattr(config_module, "MAX_EXPERIMENTS", 4)
     with pytest.raises(ConfigError, match="param_grid 5"):
         expand(grid(datasets=["cardio"], methods=["deepsad"], param_grid={"deepsad": {"eta": [0.01, 0.1, 1.0, 10.0, 100.0]}}))
+
+
+def test_a_preset_gives_its_parameters_to_every_method_that_has_them_and_tables_override_it():
+    from deepsad.presets import PAPER
+
+    base = {"datasets": ["cardio"], "methods": ["deepsad", "iforest", "hybrid-ocsvm"], "ratio_known_anomaly": 0.01}
+    spelled_out = expand({**base, "params": dict(PAPER)})
+    named = expand({**base, "preset": "paper"})
+    # the same experiments, the same keys: a preset is a shorthand
+    assert [e.key for e in named] == [e.key for e in spelled_out]
+    deepsad = next(e for e in named if e.method == "deepsad")
+    assert {k: deepsad.params[k] for k in PAPER} == dict(PAPER)
+    assert next(e for e in named if e.method == "iforest").params == {}
+    assert next(e for e in named if e.method == "hybrid-ocsvm").params["autoencoder__ae_lr"] == 1e-4
+    overridden = expand({**base, "preset": "paper", "params": {"lr": 1e-3}})
+    assert next(e for e in overridden if e.method == "deepsad").params["lr"] == 1e-3
+    with pytest.raises(ConfigError, match=r"preset must be one of \['paper'\]; got 'fast'"):
+        expand({**base, "preset": "fast"})

@@ -29,11 +29,12 @@ def test_fit_reaches_the_loss_in_few_calls_without_climbing_a_class_hierarchy(mo
     package = str(Path(deepsad.__file__).parent)
     names = [frame.function for frame in reversed(stacks[0]) if frame.filename.startswith(package)]
     calls = names[names.index("fit"):]
-    # fit → ... → the objective's batch_loss, which calls the loss: at most six calls.
+    # fit → ... → the objective's batch_loss, which calls the loss: at most six calls (``_fit`` is
+    # the pipeline, which FCDD.fit enters with its pixel masks).
     assert len(calls) + 1 <= 6, calls
     # Each step is a function, or a method defined on one class only: nothing goes up to a
     # base class to come back down to a subclass.
-    assert calls == ["fit", "_train_stage", "train", "batch_loss"], calls
+    assert calls == ["fit", "_fit", "_train_stage", "train", "batch_loss"], calls
 
 
 def test_the_fitted_model_is_the_objective_and_its_parts_are_attributes():

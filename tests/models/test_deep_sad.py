@@ -81,3 +81,18 @@ def test_collapse_is_detected_and_reported():
     with pytest.warns(UserWarning, match="collapsed"):
         model = DeepSAD(network=Constant(), pretrain=False, epochs=1, random_state=0).fit(X)
     assert model.history_["collapsed"] is True
+
+
+def test_the_auto_schedule_is_the_papers_on_images_and_faster_on_tables():
+    from deepsad.presets import PAPER, preset_params
+
+    rng = np.random.default_rng(0)
+    table = DeepSAD(epochs=1, ae_epochs=1, random_state=0).fit(rng.normal(size=(130, 4)))
+    assert table.history_["train"]["learning_rate"] == [1e-3] and table.history_["pretrain"]["learning_rate"] == [1e-3]
+    assert len(table.history_["train"]["seconds"]) == 1
+    images = DeepSAD(epochs=1, ae_epochs=1, random_state=0).fit(rng.random((40, 1, 28, 28), dtype=np.float32))
+    assert images.history_["train"]["learning_rate"] == [1e-4]
+    paper = DeepSAD(**preset_params("paper", DeepSAD), random_state=0)
+    assert {k: paper.get_params()[k] for k in PAPER} == dict(PAPER)
+    with pytest.raises(ValueError, match="'batch_size' parameter of DeepSAD must be"):
+        DeepSAD(batch_size="big").fit(rng.normal(size=(20, 4)))

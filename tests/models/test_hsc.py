@@ -19,7 +19,7 @@ def test_hsc_learns_its_center(blobs):
     X, y, _ = blobs
     model = HSC(**{**FAST, "epochs": 0}).fit(X, y)
     initial = model.center_.clone()
-    trained = HSC(**FAST, lr=1e-2).fit(X, y)
+    trained = HSC(**{**FAST, "lr": 1e-2}).fit(X, y)
     assert not np.allclose(initial.numpy(), trained.center_.numpy())
 
 

@@ -11,7 +11,8 @@ from deepsad.baselines import IsolationForest
 pytestmark = [pytest.mark.filterwarnings("ignore:.*collapse:UserWarning"),
               pytest.mark.filterwarnings("ignore:.*ignores labels:UserWarning")]
 
-FAST = dict(epochs=3, ae_epochs=3, batch_size=32, ae_batch_size=32, lr_milestones=(2,), ae_lr_milestones=(2,))
+FAST = dict(epochs=3, ae_epochs=3, lr=1e-4, ae_lr=1e-4, batch_size=32, ae_batch_size=32, lr_milestones=(2,),
+            ae_lr_milestones=(2,))  # one schedule for all (Deep SAD's "auto" differs on tables)
 
 
 def _data(seed, n=150):

@@ -18,6 +18,9 @@ A configuration names the grid; every list is one axis, a single value is a one-
                                               # all, the parameters are taken as given
     preprocessing = "gcn"                     # images: Deep SVDD's global contrast normalization
                                               # (default: pixels scaled to [0, 1])
+    preset = "paper"                          # a named set of parameters (deepsad.presets), for
+                                              # every method that has them; the tables below
+                                              # override it
 
     [params]                  # every method that has the parameter (a hybrid's autoencoder
     epochs = 150              # takes the autoencoder's: hidden_sizes → autoencoder__hidden_sizes)
@@ -51,12 +54,14 @@ from deepsad.data.datasets import DATASETS
 from deepsad.experiments.estimators import accepted_params, check_params
 from deepsad.experiments.methods import METHODS, TUNABLE_METHODS
 from deepsad.experiments.spec import MAX_SEED, Experiment
+from deepsad.presets import PRESETS
 
 GRID_KEYS = {
     "datasets", "methods", "seeds", "ratio_known_anomaly", "ratio_pollution", "ratio_known_normal",
     "normal_classes", "known_anomaly_classes", "n_known_classes", "selection", "preprocessing",
 }  # fmt: skip
 PARAM_KEYS = {"params", "method_params", "dataset_params", "param_grid"}
+PRESET_KEY = "preset"
 
 MAX_EXPERIMENTS = 100_000
 """The most experiments one configuration may expand into. Listing them takes about 15 µs
@@ -117,9 +122,13 @@ def _check_no_empty_list(config: dict) -> None:
 
 
 def _check_tables(config: dict, datasets: list, methods: list) -> None:
-    unknown = sorted(set(config) - GRID_KEYS - PARAM_KEYS)
+    unknown = sorted(set(config) - GRID_KEYS - PARAM_KEYS - {PRESET_KEY})
     if unknown:
-        raise ConfigError(f"unknown setting(s) {unknown}; expected some of {sorted(GRID_KEYS | PARAM_KEYS)}")
+        raise ConfigError(
+            f"unknown setting(s) {unknown}; expected some of {sorted(GRID_KEYS | PARAM_KEYS | {PRESET_KEY})}"
+        )
+    if PRESET_KEY in config and config[PRESET_KEY] not in PRESETS:
+        raise ConfigError(f"preset must be one of {list(PRESETS)}; got {config[PRESET_KEY]!r}")
     for name in PARAM_KEYS:
         if not isinstance(config.get(name, {}), dict):
             raise ConfigError(f"{name} must be a table")
@@ -179,14 +188,16 @@ def _param_variants(config: dict, method: str) -> list[dict]:
 
 
 def method_params(config: dict, dataset: str, method: str) -> dict:
-    """The parameters of ``method`` on ``dataset``: shared, then per dataset, then per method.
+    """The parameters of ``method`` on ``dataset``: the preset's, then shared, then per dataset,
+    then per method.
 
     A shared or per-dataset key the method lacks but its autoencoder has (a hybrid's) goes to
     the autoencoder, so one ``hidden_sizes`` shapes the deep methods' networks and the
     hybrids' autoencoders alike."""
     accepted = accepted_params(method)
     params = {}
-    for table in (config.get("params", {}), config.get("dataset_params", {}).get(dataset, {})):
+    named = PRESETS[config[PRESET_KEY]] if PRESET_KEY in config else {}
+    for table in (named, config.get("params", {}), config.get("dataset_params", {}).get(dataset, {})):
         for key, value in table.items():
             name = _parameter_name(key, accepted)
             if name is not None:

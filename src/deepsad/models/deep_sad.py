@@ -85,17 +85,18 @@ class DeepSAD(DeepDetector):
     epochs : int, default=150
         Training epochs; 0 trains nothing: the pretrained (or random) φ is used as it is,
         around its center c.
-    lr : float, default=1e-4
-        Adam's learning rate.
+    lr : "auto" or float, default="auto"
+        Adam's learning rate; "auto" is 1e-3 for tables and the paper's 1e-4 for images
+        (``deepsad.presets.PAPER`` is the paper's schedule for tables too).
     lr_milestones : sequence of int, default=(50,)
         Epochs after whose updates the learning rate is multiplied by 0.1.
-    batch_size : int, default=128
-        Minibatch size.
+    batch_size : "auto" or int, default="auto"
+        Minibatch size; "auto" is 64 for tables and the paper's 128 for images.
     weight_decay : float, default=1e-6
         Adam's weight decay λ.
-    ae_epochs, ae_lr, ae_lr_milestones, ae_batch_size, ae_weight_decay : default=150, 1e-4, (50,), 128, 5e-4
-        The same for autoencoder pretraining; ``ae_epochs=0`` trains nothing: φ starts from the
-        autoencoder's random initial weights.
+    ae_epochs, ae_lr, ae_lr_milestones, ae_batch_size, ae_weight_decay : default=150, "auto", (50,), "auto", 5e-4
+        The same for autoencoder pretraining ("auto" as for the main stage); ``ae_epochs=0``
+        trains nothing: φ starts from the autoencoder's random initial weights.
     contamination : "auto" or float in (0, 0.5], default="auto"
         The fraction of the training data (known anomalies excluded) above ``threshold_``;
         "auto" is 0.05.
@@ -164,6 +165,8 @@ class DeepSAD(DeepDetector):
         "pretrain_on": [options("all", "unlabeled")],
         **TRAINING_CONSTRAINTS,
         **PRETRAINING_CONSTRAINTS,
+        **{name: [options("auto"), *TRAINING_CONSTRAINTS.get(name, PRETRAINING_CONSTRAINTS.get(name))]
+           for name in ("lr", "batch_size", "ae_lr", "ae_batch_size")},
         **COMMON_CONSTRAINTS,
     }
 
@@ -181,14 +184,14 @@ class DeepSAD(DeepDetector):
         pretrain=True,
         pretrain_on="all",
         epochs=150,
-        lr=1e-4,
+        lr="auto",
         lr_milestones=(50,),
-        batch_size=128,
+        batch_size="auto",
         weight_decay=1e-6,
         ae_epochs=150,
-        ae_lr=1e-4,
+        ae_lr="auto",
         ae_lr_milestones=(50,),
-        ae_batch_size=128,
+        ae_batch_size="auto",
         ae_weight_decay=5e-4,
         contamination="auto",
         device="auto",
