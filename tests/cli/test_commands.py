@@ -440,3 +440,30 @@ def test_inspect_fits_fcdd_on_an_image_folder_and_evaluates_it(tmp_path):
     assert len(list((tmp_path / "ex").glob("rank*.png"))) == 2
     missing = CliRunner().invoke(main, ["inspect", str(tmp_path), "--out", str(out)])
     assert missing.exit_code == 1 and "train/good is missing" in missing.output
+
+
+def test_inspect_trains_against_an_auxiliary_folder(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+
+    def save(path, array, mode=None):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array.astype(np.uint8), mode).save(path)
+
+    for i in range(20):
+        save(tmp_path / "data" / "train" / "good" / f"{i:03d}.png", rng.integers(0, 60, (16, 16)))
+        save(tmp_path / "data" / "test" / ("good" if i % 2 else "spot") / f"{i:03d}.png",
+             rng.integers(0, 60 if i % 2 else 255, (16, 16)))
+    # auxiliary images of another size and colour, in subfolders: resized and greyed to fit
+    for i in range(6):
+        save(tmp_path / "aux" / f"part{i % 2}" / f"{i}.jpg", rng.integers(0, 255, (24, 24, 3)), "RGB")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=1",
+                                       "--auxiliary", str(tmp_path / "aux"), "--heatmaps", "0", "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "metrics.json").read_text())["auxiliary_images"] == 6
+    (tmp_path / "aux" / "broken.png").write_bytes(b"not an image")
+    broken = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=1",
+                                       "--auxiliary", str(tmp_path / "aux"), "--device", "cpu"])
+    assert broken.exit_code == 1 and "broken.png is not a readable image" in broken.output

@@ -67,3 +67,25 @@ def test_sixteen_bit_images_are_rescaled_not_clipped(tmp_path):
     data = read_image_folder(tmp_path)
     np.testing.assert_allclose(data.X_train[0, 0], values / 65535.0, atol=1e-6)
     assert (data.X_train == 1.0).mean() < 0.01
+
+
+def test_read_images_gives_an_auxiliary_set_shaped_like_the_training_images(tmp_path):
+    from PIL import Image
+
+    from deepsad.data.image_folders import read_images
+
+    rng = np.random.default_rng(0)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    Image.fromarray(rng.integers(0, 255, (10, 12, 3)).astype(np.uint8)).save(tmp_path / "a" / "x.png")
+    Image.fromarray(rng.integers(0, 255, (30, 30)).astype(np.uint8)).save(tmp_path / "a" / "b" / "y.jpg")
+    grey = read_images(tmp_path / "a", (16, 16), channels=1)
+    colour = read_images(tmp_path / "a", 16, channels=3)
+    assert grey.shape == (2, 1, 16, 16) and colour.shape == (2, 3, 16, 16) and grey.dtype == np.float32
+    assert 0 <= grey.min() and grey.max() <= 1
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no images"):
+        read_images(tmp_path / "empty", 16, channels=1)
+    with pytest.raises(FileNotFoundError, match="is not a folder of images"):
+        read_images(tmp_path / "missing", 16, channels=1)
+    with pytest.raises(ValueError, match="channels must be 1"):
+        read_images(tmp_path / "a", 16, channels=2)

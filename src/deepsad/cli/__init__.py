@@ -428,9 +428,12 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
               help="FCDD parameter, e.g. --param epochs=50 --param lr=1e-3 (repeatable).")
 @click.option("--heatmaps", type=click.IntRange(0), default=16, show_default=True,
               help="Heatmap overlays of this many of the most anomalous test images.")
+@click.option("--auxiliary", type=click.Path(file_okay=False, exists=True), default=None,
+              help="A folder of images unlike the normal ones (any other image set), drawn into every minibatch as "
+                   "anomalies (Outlier Exposure) instead of synthetic confetti noise.")
 @click.option("--seed", type=click.IntRange(0), default=0, help="Seed of the initialisation and minibatches.")
 @click.option("--device", default=None, help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'. Default: 'auto'.")
-def inspect(root, out_dir, image_size, params, heatmaps, seed, device) -> None:
+def inspect(root, out_dir, image_size, params, heatmaps, auxiliary, seed, device) -> None:
     """Fit FCDD on an image FOLDER and evaluate it, in one command.
 
     FOLDER has the common industrial-inspection layout: train/good (normal training images),
@@ -446,7 +449,7 @@ def inspect(root, out_dir, image_size, params, heatmaps, seed, device) -> None:
 
     try:
         settings = dict(parse_param(p) for p in params)
-        metrics = inspect_folder(root, Path(out_dir), image_size, settings, seed, device, heatmaps)
+        metrics = inspect_folder(root, Path(out_dir), image_size, settings, seed, device, heatmaps, auxiliary)
     except (ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)
     shown = ", ".join(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}"

@@ -12,19 +12,26 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from deepsad.cli.explain_files import overlay_png
-from deepsad.data.image_folders import read_image_folder
+from deepsad.data.image_folders import read_image_folder, read_images
 from deepsad.files import write_atomically
 
 
-def inspect_folder(root, out: Path, image_size, params: dict, seed: int, device: str | None, overlays: int) -> dict:
-    """Fit, evaluate and write; returns the metrics."""
+def inspect_folder(root, out: Path, image_size, params: dict, seed: int, device: str | None, overlays: int,
+                   auxiliary=None) -> dict:
+    """Fit, evaluate and write; returns the metrics. ``auxiliary``: a folder of images unlike
+    the normal ones, for Outlier Exposure."""
     from deepsad import FCDD
 
     data = read_image_folder(root, image_size=image_size)
-    model = FCDD(random_state=seed, **({} if device is None else {"device": device}), **params).fit(data.X_train)
+    X_auxiliary = None
+    if auxiliary is not None:
+        X_auxiliary = read_images(auxiliary, data.X_train.shape[2:], channels=data.X_train.shape[1])
+    model = FCDD(random_state=seed, **({} if device is None else {"device": device}), **params).fit(
+        data.X_train, X_auxiliary=X_auxiliary)
     scores = model.anomaly_score(data.X_test)
     heat = model.heatmap(data.X_test)
-    metrics = {"training_images": len(data.X_train), "test_images": len(data.X_test),
+    metrics = {"training_images": len(data.X_train), "auxiliary_images": 0 if X_auxiliary is None else len(X_auxiliary),
+               "test_images": len(data.X_test),
                "anomalous_test_images": int(data.y_test.sum()), "threshold": model.threshold_}  # fmt: skip
     if 0 < data.y_test.sum() < len(data.y_test):
         metrics["image_auroc"] = float(roc_auc_score(data.y_test, scores))

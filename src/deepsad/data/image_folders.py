@@ -70,6 +70,23 @@ def read_image_folder(root, image_size: tuple[int, int] | int | None = None) -> 
                            np.array(has_mask), paths)  # fmt: skip
 
 
+def read_images(folder, image_size: tuple[int, int] | int, channels: int) -> np.ndarray:
+    """Every image in ``folder`` and its subfolders as float32 (n, channels, height, width) in
+    [0, 1], resized to ``image_size`` and converted to 1 (grey) or 3 (RGB) channels: e.g. an
+    auxiliary anomaly set for Outlier Exposure (``fit(X, X_auxiliary=read_images(...))``),
+    shaped like the training images. An unreadable file is named."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder of images")
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grey) or 3 (RGB); got {channels!r}")
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no images ({', '.join(SUFFIXES)})")
+    size = _size(image_size, None)
+    return np.stack([_pixels(path, "L" if channels == 1 else "RGB", size) for path in files])
+
+
 def _images_in(folder: Path, required: bool) -> list[Path]:
     if not folder.is_dir():
         if required:
