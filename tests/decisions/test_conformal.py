@@ -50,3 +50,10 @@ def test_split_conformal_rates_keep_alpha_and_count_recall():
 
     np.testing.assert_allclose(recall, norm.sf(norm.isf(alphas) - 3), atol=0.05)
     assert np.isnan(split_conformal_rates([1.0, 2.0], [1, 1], alphas)[0]).all()  # no normal to calibrate on
+
+
+def test_the_submodules_are_attributes_of_the_lazy_package():
+    import deepsad.decisions as decisions
+
+    assert decisions.selection.AnomalyStratifiedKFold is decisions.AnomalyStratifiedKFold
+    assert callable(decisions.saving.load)

@@ -97,8 +97,10 @@ def test_perfectly_separated_classes_give_a_finite_fit():
     platt = PlattScaling.fit(np.linspace(0, 1, 50), np.array([10.0, 11.0]))
     assert np.isfinite(platt.slope) and platt.slope > 0
     # two anomalies are evidence, not certainty: the penalty keeps the far side short of 1
-    normal_like, anomaly_like = platt.probability([0.5, 10.5], 0.01)
-    assert normal_like < 0.05 and 0.3 < anomaly_like < 0.99
+    normal_like, anomaly_like = platt.probability([0.5, 10.5], 0.5)
+    assert normal_like < 0.2 and 0.8 < anomaly_like < 0.99
+    rare_normal, rare_anomaly = platt.probability([0.5, 10.5], 0.01)
+    assert rare_normal < 0.01 and rare_anomaly > 10 * rare_normal
 
 
 @pytest.mark.filterwarnings("ignore:.*collapse:UserWarning")
@@ -145,3 +147,25 @@ def test_a_probability_survives_the_model_file(tmp_path, monkeypatch):
     model.save(tmp_path / "forged.safetensors")
     with pytest.raises(ValueError, match="forged.safetensors: .*probability parameter and its fitted probability disagree"):
         deepsad.load(tmp_path / "forged.safetensors")
+
+
+def test_a_model_saved_after_set_params_still_loads(tmp_path):
+    import deepsad
+    from deepsad import DeepSAD
+
+    rng = np.random.default_rng(5)
+    X = np.vstack([rng.normal(size=(200, 3)), rng.normal(3, 1, size=(10, 3))])
+    y = np.r_[np.zeros(200), -np.ones(10)]
+    model = CalibratedDetector(DeepSAD(epochs=1, ae_epochs=1, random_state=0), probability=True,
+                               random_state=0).fit(X, y)
+    model.set_params(probability=False)  # the fitted calibration is what the file holds
+    model.save(tmp_path / "m.safetensors")
+    loaded = deepsad.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.anomaly_probability(X, prevalence=0.05),
+                                  model.anomaly_probability(X, prevalence=0.05))
+
+
+def test_probability_without_enough_labeled_anomalies_says_what_needs_them():
+    X = np.random.default_rng(6).normal(size=(100, 1))
+    with pytest.raises(ValueError, match=r"probability=True needs labeled anomalies .* y has 0.* or use p_value"):
+        CalibratedDetector(FirstColumn(), probability=True).fit(X)

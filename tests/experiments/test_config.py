@@ -376,3 +376,9 @@ def test_a_preset_gives_its_parameters_to_every_method_that_has_them_and_tables_
     assert next(e for e in overridden if e.method == "deepsad").params["lr"] == 1e-3
     with pytest.raises(ConfigError, match=r"preset must be one of \['paper'\]; got 'fast'"):
         expand({**base, "preset": "fast"})
+
+
+@pytest.mark.parametrize("value", [["paper"], {"a": 1}, 3])
+def test_a_preset_that_is_not_a_name_is_a_config_error(value):
+    with pytest.raises(ConfigError, match="preset must be one of"):
+        expand({"datasets": ["cardio"], "methods": ["deepsad"], "preset": value})

@@ -330,3 +330,17 @@ def test_a_heatmap_gallery_is_drawn_where_the_outcome_has_heatmaps(tmp_path):
     names = {p.name for p in paths}
     assert "heatmaps_digits_class3_fcdd.png" in names and "images_digits_class3_fcdd.png" in names
     assert (tmp_path / "out" / "figures" / "heatmaps_digits_class3_fcdd.png").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_a_damaged_heatmap_kind_is_a_damage_not_a_traceback():
+    import io
+
+    outcome = ExperimentOutcome(np.arange(3.0), np.zeros(3), np.arange(3), heatmaps=np.zeros((1, 2, 2)),
+                                heatmap_positions=np.array([0]), heatmap_kind="FCDD heatmap")
+    with np.load(io.BytesIO(outcome.to_bytes())) as arrays:
+        values = dict(arrays)
+    values["heatmap_kind"] = np.array(7, dtype=np.int8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **values)
+    with pytest.raises(ValueError, match="heatmap kind 7 is not one of"):
+        ExperimentOutcome.from_bytes(buffer.getvalue())

@@ -168,3 +168,20 @@ def test_an_fcdd_experiment_keeps_heatmaps_of_its_most_anomalous_test_images():
 def test_fcdd_is_refused_on_tables():
     with pytest.raises(ValueError, match="method 'fcdd' needs images; 'cardio' is a table"):
         Experiment("cardio", "fcdd")
+
+
+def test_fcdd_in_a_sweep_with_shared_pretraining_still_makes_its_synthetic_anomalies(tmp_path):
+    import warnings
+
+    from deepsad.experiments.tasks import build_task
+    from deepsad.models.pretraining_cache import PretrainingCache
+
+    experiment = Experiment("digits", "fcdd", normal_class=0, params={"epochs": 1})
+    # digits go to FCDD as images with pixels in [0, 1], as every image set does
+    task = build_task(experiment)
+    assert task.X_train.shape[1:] == (1, 8, 8) and 0 <= task.X_train.min() and task.X_train.max() <= 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the collapse warning of an FCDD without negatives
+        (result,) = run_experiments([experiment], device="cpu", pretrained=PretrainingCache(tmp_path))
+    record, _ = result
+    assert not any("collapse" in w for w in record.warnings)

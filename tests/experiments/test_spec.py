@@ -83,3 +83,17 @@ def test_an_experiment_is_a_value_that_needs_no_model():
     assert experiment.params == {"epoch": 3}
     code = "import sys; from deepsad.experiments.spec import Experiment; Experiment('cardio', 'ocsvm'); print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_a_key_says_when_deep_sad_relies_on_its_changed_table_defaults():
+    from deepsad.presets import PAPER
+
+    relying = Experiment("cardio", "deepsad", ratio_known_anomaly=0.01)
+    explicit = Experiment("cardio", "deepsad", ratio_known_anomaly=0.01, params=dict(PAPER))
+    # an old store's runs at the paper's schedule, keyed before the defaults changed, are not
+    # taken for runs at the new defaults
+    assert relying.key == "4b46a10fe6819a89" and relying.key != "1331af0897b5a10e"
+    assert explicit.key == Experiment.from_dict(explicit.to_dict()).key
+    assert "defaults_revision" not in relying.to_dict()  # records are unchanged
+    # images and the other methods keep their keys
+    assert Experiment("mnist", "deepsad", normal_class=0).key == "8f0913074d9cef9c"

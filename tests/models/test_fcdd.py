@@ -204,3 +204,28 @@ def test_masks_are_for_fcdd_only():
 
     with pytest.raises(TypeError, match="pixel masks are for FCDD"):
         Objective().targets(np.zeros(3, dtype=np.int64), np.zeros((3, 4, 4)))
+
+
+def test_a_refused_fit_leaves_fcdd_unfitted_not_half_refitted():
+    from sklearn.exceptions import NotFittedError
+
+    rng = np.random.default_rng(3)
+    small = rng.random((40, 1, 16, 16)).astype(np.float32)
+    model = FCDD(epochs=1, random_state=0).fit(small)
+    with pytest.raises(ValueError, match="masks must have shape"):
+        model.fit(rng.random((40, 3, 20, 20)).astype(np.float32), masks=np.zeros((40, 8, 8)))
+    with pytest.raises(NotFittedError):
+        model.anomaly_score(small)
+
+
+def test_fit_many_makes_fcdds_synthetic_anomalies_too():
+    import warnings
+
+    from deepsad import fit_many
+
+    images = np.random.default_rng(4).random((40, 1, 16, 16)).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (model,) = fit_many([FCDD(epochs=1, random_state=0)], [images])
+    alone = FCDD(epochs=1, random_state=0).fit(images)
+    np.testing.assert_allclose(model.anomaly_score(images), alone.anomaly_score(images), rtol=1e-5)

@@ -54,9 +54,12 @@ __all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str):
-    if name not in _LAZY:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    elif name in _MODULES or name == "saving":
+        value = importlib.import_module(f"{__name__}.{name}")  # a submodule: deepsad.decisions.selection, ...
+    else:
         raise AttributeError(f"module 'deepsad.decisions' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
     globals()[name] = value
     return value
 

@@ -134,7 +134,9 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         if X_calibration is None:
             if y_calibration is not None:
                 raise ValueError("y_calibration was given without X_calibration")
-            train, calibration = calibration_split(y, self.calibration_size, needs_anomalies, self.random_state)
+            purpose = f"the threshold {strategy.text}" if strategy.needs_anomalies else "probability=True"
+            train, calibration = calibration_split(y, self.calibration_size, needs_anomalies, self.random_state,
+                                                   purpose=purpose)
             X_train, y_train, X_cal, y_cal = _rows(X, train), y[train], _rows(X, calibration), y[calibration]
         else:
             X_train, y_train = X, y
@@ -275,7 +277,7 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         info = self.threshold_info_
         entry = {
             "params": {"threshold": info.strategy, "calibration_size": self.calibration_size,
-                       "probability": bool(self.probability), "random_state": self.random_state},
+                       "probability": self.probability_ is not None, "random_state": self.random_state},
             "threshold": info.value,
             "estimates": {name: list(values) for name, values in info.estimates.items()},
         }  # fmt: skip
@@ -301,7 +303,8 @@ def _level(value, name: str) -> float:
     return float(value)
 
 
-def calibration_split(y, calibration_size, with_anomalies: bool, random_state=None) -> tuple[np.ndarray, np.ndarray]:
+def calibration_split(y, calibration_size, with_anomalies: bool, random_state=None, *,
+                      purpose: str = "this threshold") -> tuple[np.ndarray, np.ndarray]:
     """Sorted training and calibration indices for semi-supervised labels ``y``: a fraction
     ``calibration_size`` of the unlabeled and known-normal samples and, ``with_anomalies``, of
     the labeled anomalies (at least one of which stays in training and one calibrates)."""
@@ -322,8 +325,9 @@ def calibration_split(y, calibration_size, with_anomalies: bool, random_state=No
     if with_anomalies:
         if len(anomalies) < 2:
             raise ValueError(
-                f"this threshold needs labeled anomalies in both parts (one to train on, one to choose the threshold "
-                f"on); y has {len(anomalies)}. Pass X_calibration with labeled anomalies, or use fpr:ALPHA"
+                f"{purpose} needs labeled anomalies in both parts (one to train on, one to calibrate on); y has "
+                f"{len(anomalies)}. Pass X_calibration with labeled anomalies"
+                + (", or use fpr:ALPHA" if purpose != "probability=True" else ", or use p_value(), which needs none")
             )
         n_anomalies = min(max(1, int(round(calibration_size * len(anomalies)))), len(anomalies) - 1)
     calibration = np.concatenate([normal[:n_normal], anomalies[:n_anomalies]])

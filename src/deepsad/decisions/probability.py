@@ -15,7 +15,8 @@ The negatives are the calibration set's known normals and unlabeled samples; unl
 anomalies among them make the estimated ratio, and so the probabilities, somewhat too low.
 The labeled anomalies stand for the anomalies to come only as far as they resemble them (a
 known anomaly class says little about a novel one). With a few labeled anomalies the fitted
-slope is uncertain; the L2 penalty keeps it finite when the classes separate perfectly.
+slope is uncertain; the L2 penalty, weighed against the k labeled anomalies' evidence (both
+classes count k samples in all), keeps it finite and cautious when the classes separate.
 """
 
 from __future__ import annotations
@@ -57,7 +58,11 @@ class PlattScaling:
         # Standardised scores make the default L2 penalty mean the same for every detector's scale.
         standardised = ((scores - center) / spread)[:, None]
         truth = np.r_[np.zeros(normal.size), np.ones(anomalous.size)]
-        regression = LogisticRegression(class_weight="balanced").fit(standardised, truth)
+        # Both classes weigh as much as the k labeled anomalies together (normal samples k/n
+        # each): balanced, and the L2 penalty measured against k samples' worth of evidence,
+        # so two anomalies give a cautious slope, thousands an exact one.
+        weights = np.r_[np.full(normal.size, anomalous.size / normal.size), np.ones(anomalous.size)]
+        regression = LogisticRegression().fit(standardised, truth, sample_weight=weights)
         slope = float(regression.coef_[0, 0]) / spread
         intercept = float(regression.intercept_[0]) - slope * center
         if slope <= 0:

@@ -127,7 +127,7 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
         raise ConfigError(
             f"unknown setting(s) {unknown}; expected some of {sorted(GRID_KEYS | PARAM_KEYS | {PRESET_KEY})}"
         )
-    if PRESET_KEY in config and config[PRESET_KEY] not in PRESETS:
+    if PRESET_KEY in config and (not isinstance(config[PRESET_KEY], str) or config[PRESET_KEY] not in PRESETS):
         raise ConfigError(f"preset must be one of {list(PRESETS)}; got {config[PRESET_KEY]!r}")
     for name in PARAM_KEYS:
         if not isinstance(config.get(name, {}), dict):

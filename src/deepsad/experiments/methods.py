@@ -31,6 +31,9 @@ class Method:
     so without pollution its training data are the same at every γl.
     ``images_only``: the method needs samples that are images (FCDD's fully convolutional
     network); experiments on tables are refused.
+    ``auto_schedule`` and ``defaults_revision``: the schedule parameters whose "auto" default
+    resolves per kind of input, and how often their meaning on tables changed (an experiment
+    key includes it where the experiment relies on them; ``Experiment.key``).
     """
 
     name: str
@@ -42,6 +45,8 @@ class Method:
     needs_labeled_anomalies: bool = False
     ignores_labels: bool = False
     images_only: bool = False
+    auto_schedule: tuple[str, ...] = ()
+    defaults_revision: int = 0
 
     @property
     def scaler_parameter(self) -> str | None:
@@ -78,7 +83,8 @@ def _hybrid(name: str, detector: str, grid: dict | None = None, ignores_labels: 
 METHODS: dict[str, Method] = {
     method.name: method
     for method in (
-        Method("deepsad", "DeepSAD", deep=True),
+        Method("deepsad", "DeepSAD", deep=True, auto_schedule=("lr", "batch_size", "ae_lr", "ae_batch_size"),
+               defaults_revision=1),
         Method("deepsvdd", "DeepSVDD", deep=True, ignores_labels=True),
         Method("deepsvdd-soft", "DeepSVDD", deep=True, fixed={"objective": "soft-boundary"}, ignores_labels=True),
         Method("hsc", "HSC", deep=True),

@@ -52,9 +52,12 @@ class ExperimentOutcome:
         with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
             heatmaps = None
             if "heatmaps" in arrays:
+                kind = int(arrays["heatmap_kind"])
+                if not 0 <= kind < len(HEATMAP_KINDS):
+                    raise ValueError(f"its heatmap kind {kind} is not one of 0..{len(HEATMAP_KINDS) - 1}")
                 heatmaps = dict(heatmaps=arrays["heatmaps"].astype(np.float64),
                                 heatmap_positions=arrays["heatmap_positions"].astype(np.int64),
-                                heatmap_kind=HEATMAP_KINDS[int(arrays["heatmap_kind"])])  # fmt: skip
+                                heatmap_kind=HEATMAP_KINDS[kind])  # fmt: skip
             outcome = cls(
                 scores=arrays["scores"].astype(np.float64),
                 truth=arrays["truth"].astype(np.int64),

@@ -105,6 +105,10 @@ def _known_classes(experiment: Experiment, info: DatasetInfo, anomalies: list[in
 
 
 def _scaler(info: DatasetInfo, experiment: Experiment):
+    if METHODS[experiment.method].images_only and experiment.preprocessing != "gcn":
+        # An image-only method takes a set kept as a table of pixels (digits) as images, with
+        # pixels in [0, 1] as for every image set; it has no table scaler of its own.
+        return ImageScaler(info.pixel_max)
     if info.preprocessing != PIXELS:
         return FunctionTransformer() if _estimator_scales_tables(experiment) else StandardMinMaxScaler()
     if experiment.preprocessing == "gcn":

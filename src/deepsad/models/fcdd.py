@@ -266,13 +266,21 @@ class FCDD(DeepDetector):
         self
             The fitted detector.
         """
+        return self._fit(X, y, X_auxiliary, masks)
+
+    def _start_fit(self, X, y, X_auxiliary=None, masks=None):
+        # The synthetic anomalies and the masks join the data here, inside the pipeline, so
+        # that fit_many (which starts fits without fit) makes them too, and a refused fit
+        # leaves the estimator unfitted rather than half refitted.
         check_parameters(self)
         mode = self.synthetic_anomalies
         labels = check_labels(y, len(X)) if mode is not None or masks is not None else None
+        images = None
         if masks is not None:
-            masks = _checked_masks(masks, check_input(self, X, reset=True, allowed_ndim=(4,)).shape, labels)
-        if mode == "confetti" or (mode == "auto" and X_auxiliary is None and not np.any(labels == ANOMALY)):
             images = check_input(self, X, reset=True, allowed_ndim=(4,))
+            masks = _checked_masks(masks, images.shape, labels)
+        if mode == "confetti" or (mode == "auto" and X_auxiliary is None and not np.any(labels == ANOMALY)):
+            images = check_input(self, X, reset=True, allowed_ndim=(4,)) if images is None else images
             rng = np.random.default_rng(draw_seed(self.random_state))
             pool = np.flatnonzero(labels != ANOMALY)
             if len(pool) == 0:
@@ -283,7 +291,7 @@ class FCDD(DeepDetector):
             X, y = np.concatenate([images, confetti]), np.r_[labels, np.full(len(chosen), ANOMALY)]
             if masks is not None:
                 masks = np.concatenate([masks, confetti_masks.astype(bool)])
-        return self._fit(X, y, X_auxiliary, masks)
+        return super()._start_fit(X, y, X_auxiliary, masks)
 
     def _build_networks(self) -> Networks:
         if len(self.input_shape_) != 3:
