@@ -56,7 +56,7 @@ __all__ = sorted(_LAZY)
 def __getattr__(name: str):
     if name in _LAZY:
         value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-    elif name in _MODULES or name == "saving":
+    elif name in (*_MODULES, "saving"):
         value = importlib.import_module(f"{__name__}.{name}")  # a submodule: deepsad.decisions.selection, ...
     else:
         raise AttributeError(f"module 'deepsad.decisions' has no attribute {name!r}")

@@ -22,7 +22,6 @@ def heatmap_gallery(estimator, X_test, scores: np.ndarray) -> dict:
     images = np.asarray(X_test)[positions]
     if hasattr(estimator, "heatmap"):
         return dict(heatmaps=estimator.heatmap(images), heatmap_positions=positions, heatmap_kind="FCDD heatmap")
-    attributions = estimator.explain(images, baseline=np.zeros((1, *images.shape[1:]), dtype=images.dtype),
-                                     steps=IG_STEPS)  # fmt: skip
+    attributions = estimator.explain(images, steps=IG_STEPS)  # for images, from a black image
     return dict(heatmaps=np.abs(attributions).sum(axis=1), heatmap_positions=positions,
                 heatmap_kind="integrated gradients")  # fmt: skip

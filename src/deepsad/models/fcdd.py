@@ -43,7 +43,7 @@ class FCDDObjective(Objective):
 
     def targets(self, labels: np.ndarray, masks) -> torch.Tensor:
         if masks is None:
-            return torch.from_numpy(labels)
+            return super().targets(labels, masks)
         # One row per image: its label, then its mask's pixels (auxiliary rows: -1, anomalous).
         pixels = np.asarray(masks, dtype=np.int8).reshape(len(masks), -1)
         return torch.from_numpy(np.concatenate([labels.astype(np.int8)[:, None], pixels], axis=1))
@@ -67,7 +67,7 @@ class FCDDObjective(Objective):
         if labels.ndim == 1:
             return hsc_loss(self.score(batch), labels, self.eta, self.eps)
         sample_labels, anomalous = labels[:, 0], (labels[:, 1:] != 0).to(batch.dtype)
-        heat = self._upsampler(batch)(self.maps(batch)).flatten(1)
+        heat = self.upsampler(tuple(batch.shape[-2:]), batch.device)(self.maps(batch)).flatten(1)
         normal_part = (heat * (1 - anomalous)).mean(dim=1)
         anomalous_mean = (heat * anomalous).mean(dim=1).clamp(min=self.eps)
         anomaly_part = torch.where(anomalous.amax(dim=1) > 0, -torch.log(-torch.expm1(-anomalous_mean)),
@@ -75,13 +75,14 @@ class FCDDObjective(Objective):
         weights = torch.where(sample_labels != 0, self.eta, 1.0).to(heat.dtype)
         return (weights * (normal_part + anomaly_part)).mean()
 
-    def _upsampler(self, batch: torch.Tensor) -> GaussianUpsampler:
-        """The fixed Gaussian upsampling of the maps to the images' size, built once; kept out
-        of the module's state (``__dict__``), so model files are those of image-level training."""
-        upsampler = self.__dict__.get("upsampler_for_masks")
-        if upsampler is None:
-            upsampler = GaussianUpsampler(receptive_field(self.encoder), tuple(batch.shape[-2:]), self.sigma)
-            upsampler = self.__dict__["upsampler_for_masks"] = upsampler.to(batch.device)
+    def upsampler(self, image_size: tuple[int, int], device) -> GaussianUpsampler:
+        """The fixed Gaussian upsampling of the maps to ``image_size`` (the heatmaps, and the
+        loss on pixel masks), built once per size and device; kept out of the module's state
+        (``__dict__``), so it is never part of a model file."""
+        upsampler = self.__dict__.get("cached_upsampler")
+        if upsampler is None or upsampler.image_size != tuple(image_size) or upsampler.kernel.device != device:
+            upsampler = GaussianUpsampler(receptive_field(self.encoder), tuple(image_size), self.sigma).to(device)
+            self.__dict__["cached_upsampler"] = upsampler
         return upsampler
 
     def score(self, batch):
@@ -346,9 +347,7 @@ class FCDD(DeepDetector):
         """
         check_is_fitted(self)
         X = check_input(self, X, reset=False)
-        field = receptive_field(self.encoder_)
-        sigma = None if self.sigma == "auto" else self.sigma
-        upsampler = GaussianUpsampler(field, self.input_shape_[1:], sigma).to(self.device_)
+        upsampler = self.model_.upsampler(tuple(self.input_shape_[1:]), self.device_)
         self.model_.eval()
         with torch.no_grad():
             maps = batched_forward(lambda batch: upsampler(self.model_.maps(batch))[:, 0], torch.from_numpy(X),
