@@ -427,7 +427,7 @@ def test_inspect_fits_fcdd_on_an_image_folder_and_evaluates_it(tmp_path):
     assert result.exit_code == 0, result.output
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["training_images"] == 60 and metrics["anomalous_test_images"] == 10
-    assert metrics["image_auroc"] > 0.9 and metrics["pixel_auroc"] > 0.8
+    assert metrics["image_auroc"] > 0.9 and metrics["pixel_auroc"] > 0.8 and metrics["test_images_with_masks"] == 10
     assert "image_auroc" in result.stderr
     scores = pd.read_csv(out / "test_scores.csv")
     assert len(scores) == 20 and set(scores["defect"]) == {"good", "spot"}
@@ -438,6 +438,14 @@ def test_inspect_fits_fcdd_on_an_image_folder_and_evaluates_it(tmp_path):
                                           "--out", str(tmp_path / "ex"), "--images", "2", "--device", "cpu"])
     assert explained.exit_code == 0, explained.output
     assert len(list((tmp_path / "ex").glob("rank*.png"))) == 2
+    # a reused output folder shows this run's overlays only
+    again = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=1",
+                                      "--heatmaps", "1", "--device", "cpu"])
+    assert again.exit_code == 0, again.output
+    assert len(list((out / "heatmaps").glob("*.png"))) == 1
+    CliRunner().invoke(main, ["explain", str(out / "model.safetensors"), str(tmp_path / "new.npy"),
+                              "--out", str(tmp_path / "ex"), "--images", "1", "--device", "cpu"])
+    assert len(list((tmp_path / "ex").glob("rank*.png"))) == 1
     missing = CliRunner().invoke(main, ["inspect", str(tmp_path), "--out", str(out)])
     assert missing.exit_code == 1 and "train/good is missing" in missing.output
 
@@ -467,3 +475,17 @@ def test_inspect_trains_against_an_auxiliary_folder(tmp_path):
     broken = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=1",
                                        "--auxiliary", str(tmp_path / "aux"), "--device", "cpu"])
     assert broken.exit_code == 1 and "broken.png is not a readable image" in broken.output
+    # the data folder's own images are no auxiliary set: its test images would become training anomalies
+    for leaking in (tmp_path / "data", tmp_path / "data" / "test" / "spot"):
+        refused = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=1",
+                                            "--auxiliary", str(leaking), "--device", "cpu"])
+        assert refused.exit_code == 1 and "holds images of the data folder's" in refused.output
+
+
+def test_inspect_checks_its_output_folder_before_training(tmp_path, monkeypatch):
+    import deepsad
+
+    (tmp_path / "file.csv").write_text("a\n1\n")
+    monkeypatch.setattr(deepsad.FCDD, "fit", lambda *a, **k: pytest.fail("trained before checking --out"))
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path), "--out", str(tmp_path / "file.csv" / "results")])
+    assert result.exit_code == 1 and "Not a directory" in result.output

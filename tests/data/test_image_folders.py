@@ -28,7 +28,8 @@ def folder(tmp_path):
 
 
 def test_the_industrial_layout_is_read_with_labels_and_masks(folder):
-    data = read_image_folder(folder)
+    with pytest.warns(UserWarning, match="masks for only part"):  # the stain has none
+        data = read_image_folder(folder)
     assert data.X_train.shape == (4, 1, 20, 20) and data.X_train.dtype == np.float32
     assert data.X_test.shape == (4, 1, 20, 20)  # the 24×24 stain is resized
     assert data.y_test.tolist() == [0, 0, 1, 1] and data.defects.tolist() == ["good", "good", "scratch", "stain"]
@@ -89,3 +90,58 @@ def test_read_images_gives_an_auxiliary_set_shaped_like_the_training_images(tmp_
         read_images(tmp_path / "missing", 16, channels=1)
     with pytest.raises(ValueError, match="channels must be 1"):
         read_images(tmp_path / "a", 16, channels=2)
+
+
+def test_floating_point_images_are_scaled_by_their_range_not_truncated(tmp_path):
+    unit = np.full((8, 8), 0.7, dtype=np.float32)
+    for folder, values in (("train", unit), ("test", unit * 255)):
+        path = tmp_path / folder / "good" / "a.tif"
+        path.parent.mkdir(parents=True)
+        Image.fromarray(values, mode="F").save(path)
+    data = read_image_folder(tmp_path)
+    assert data.X_train.shape == (1, 1, 8, 8)  # mode "F" is grayscale
+    np.testing.assert_allclose(data.X_train, 0.7, atol=1e-6)
+    np.testing.assert_allclose(data.X_test, 0.7, atol=1e-6)
+    Image.fromarray(unit * 1000, mode="F").save(tmp_path / "test" / "good" / "b.tif")
+    with pytest.raises(ValueError, match=r"b.tif holds floating-point pixels in \[700, 700\]; expected \[0, 1\] or \[0, 255\]"):
+        read_image_folder(tmp_path)
+
+
+def test_grey_images_with_alpha_and_big_endian_16_bit_images_stay_grey(tmp_path):
+    grey_alpha = np.random.default_rng(0).integers(0, 255, (8, 8, 2)).astype(np.uint8)
+    _save(tmp_path / "train" / "good" / "a.png", grey_alpha, mode="LA")
+    _save(tmp_path / "test" / "good" / "b.png", grey_alpha, mode="LA")
+    data = read_image_folder(tmp_path)
+    assert data.X_train.shape == (1, 1, 8, 8)
+    np.testing.assert_allclose(data.X_train[0, 0], grey_alpha[..., 0] / 255, atol=1e-6)
+
+
+def test_a_mask_of_another_size_than_its_image_is_refused(folder):
+    _save(folder / "ground_truth" / "scratch" / "000_mask.png", np.zeros((8, 32)))
+    with pytest.raises(ValueError, match=r"000_mask.png is 32×8 pixels but its image is 20×20"):
+        read_image_folder(folder)
+
+
+def test_masks_missing_for_some_defect_images_are_reported(folder):
+    # the stain has no mask, and a folder named with other capitals does not match "scratch"
+    with pytest.warns(UserWarning, match=r"masks for only part of the defect images \('stain' 0 of 1\)"):
+        read_image_folder(folder)
+    (folder / "ground_truth" / "scratch").rename(folder / "ground_truth" / "Scratch")
+    with pytest.warns(UserWarning, match=r"'scratch' 0 of 1; 'stain' 0 of 1.*exact name"):
+        data = read_image_folder(folder)
+    assert not data.has_mask.any()
+
+
+@pytest.mark.parametrize("size", ["16", 8.7, True, (8,), (8, 0), (8, 2.5)])
+def test_a_bad_image_size_is_named(folder, size):
+    with pytest.raises(ValueError, match="image_size must be a positive integer or a \\(height, width\\) pair"):
+        read_image_folder(folder, image_size=size)
+
+
+def test_numpy_integers_are_image_sizes(folder):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert read_image_folder(folder, image_size=np.int64(8)).X_train.shape == (4, 1, 8, 8)
+        assert read_image_folder(folder, image_size=(np.int32(6), 10)).X_test.shape == (4, 1, 6, 10)

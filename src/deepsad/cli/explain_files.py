@@ -41,6 +41,7 @@ def image_overlays(model, images: np.ndarray, steps: int, count: int, out: Path)
     else:
         attributions = model.explain(images[chosen], steps=steps)
         pictures = [_overlay(images[row], attribution, scores[row], row) for row, attribution in zip(chosen, attributions)]
+    remove_overlays(out)
     written, rows = [], []
     for rank, (row, picture) in enumerate(zip(chosen, pictures), start=1):
         name = f"rank{rank:03d}_row{row}.png"
@@ -48,6 +49,14 @@ def image_overlays(model, images: np.ndarray, steps: int, count: int, out: Path)
         rows.append({"rank": rank, "row": int(row), "anomaly_score": float(scores[row]), "file": name})
     written.append(write_atomically(out / "images.csv", pd.DataFrame(rows).to_csv(index=False)))
     return written
+
+
+def remove_overlays(folder: Path) -> None:
+    """Delete the ranked overlays (rank*.png) an earlier run wrote in ``folder``, so that a
+    reused output folder shows only this run's."""
+    if folder.is_dir():
+        for old in folder.glob("rank[0-9]*.png"):
+            old.unlink()
 
 
 def _overlay(image: np.ndarray, attribution: np.ndarray, score: float, row: int) -> bytes:

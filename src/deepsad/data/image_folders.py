@@ -6,17 +6,23 @@
     ROOT/ground_truth/<defect>/<name>_mask.png   optional pixel masks of the defects
 
 Images are read with Pillow (PNG, JPEG, BMP, TIFF), converted to one colour mode (grayscale
-when every training image is, else RGB), resized to one size, and scaled to [0, 1]; masks are
-resized the same way and read as "pixel > 0".
+when every training image is, else RGB), resized to one size, and scaled to [0, 1]: 8-bit
+pixels by 255, 16-bit ones by 65535, floating-point ones (TIFF mode "F") as they are when they
+lie in [0, 1] and by 255 when they lie in [0, 255]. A mask has its image's size, is resized the
+same way and read as "pixel > 0". The folders are read one level deep: images in subfolders of
+test/<defect> are not read.
 """
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from deepsad.user_warnings import warn
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 GOOD = "good"
@@ -51,7 +57,7 @@ def read_image_folder(root, image_size: tuple[int, int] | int | None = None) -> 
         raise FileNotFoundError(f"{test_root} holds no folders: expected test/good and test/<defect>")
     first = _open(train_files[0])
     size = _size(image_size, first)
-    mode = "L" if all(_open(path).mode in ("L", "1", "I;16", "I") for path in train_files) else "RGB"
+    mode = "L" if all(_open(path).mode in GRAYSCALE_MODES for path in train_files) else "RGB"
     X_train = np.stack([_pixels(path, mode, size) for path in train_files])
     tests, defects, masks, has_mask, paths = [], [], [], [], []
     for folder in defect_dirs:
@@ -60,12 +66,14 @@ def read_image_folder(root, image_size: tuple[int, int] | int | None = None) -> 
             defects.append(folder.name)
             mask_path = root / "ground_truth" / folder.name / f"{path.stem}_mask.png"
             exists = folder.name != GOOD and mask_path.is_file()
-            masks.append(_mask(mask_path, size) if exists else np.zeros(size, dtype=bool))
+            masks.append(_mask(mask_path, size, _open(path).size) if exists else np.zeros(size, dtype=bool))
             has_mask.append(exists)
             paths.append(path)
     if not tests:
         raise FileNotFoundError(f"{test_root} holds no images")
     defects = np.array(defects)
+    if (root / "ground_truth").is_dir():
+        _warn_about_missing_masks(defects, np.array(has_mask))
     return ImageFolderData(X_train, np.stack(tests), (defects != GOOD).astype(np.int64), defects, np.stack(masks),
                            np.array(has_mask), paths)  # fmt: skip
 
@@ -107,16 +115,36 @@ def _open(path: Path) -> Image.Image:
         raise ValueError(f"{path} is not a readable image: {error}") from None
 
 
+def _warn_about_missing_masks(defects: np.ndarray, has_mask: np.ndarray) -> None:
+    """A ground_truth folder whose masks do not match every defect image: say which defects lack
+    them, since pixel metrics then cover only part of the test set."""
+    partial = []
+    for defect in sorted({str(d) for d in defects[defects != GOOD]}):
+        found, total = int(has_mask[defects == defect].sum()), int((defects == defect).sum())
+        if found < total:
+            partial.append(f"{defect!r} {found} of {total}")
+    if partial:
+        warn(f"ground_truth holds masks for only part of the defect images ({'; '.join(partial)}); expected "
+             "ground_truth/<defect>/<image name>_mask.png with the defect folder's exact name. Pixel metrics "
+             "cover the images with masks only.")
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _size(image_size, first: Image.Image) -> tuple[int, int]:
     if image_size is None:
         return first.height, first.width
-    if isinstance(image_size, int):
-        image_size = (image_size, image_size)
-    height, width = (int(side) for side in image_size)
-    if height < 1 or width < 1:
-        raise ValueError(f"image_size must be positive; got {image_size}")
-    return height, width
+    sides = (image_size, image_size) if _is_integer(image_size) else image_size
+    if (isinstance(sides, (str, bytes)) or not hasattr(sides, "__len__") or len(sides) != 2
+            or not all(_is_integer(side) and side >= 1 for side in sides)):
+        raise ValueError(f"image_size must be a positive integer or a (height, width) pair of them; got {image_size!r}")
+    return int(sides[0]), int(sides[1])
 
+
+GRAYSCALE_MODES = ("1", "L", "LA", "I;16", "I;16B", "I;16L", "I", "F")
+"""Pillow's modes of grayscale images (with "LA", grey and alpha: the alpha is dropped)."""
 
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")
 """Pillow's modes of 16-bit grayscale images (PNG opens as "I;16" or "I"), scaled by 65535."""
@@ -127,6 +155,10 @@ def _pixels(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
     if image.mode in SIXTEEN_BIT:
         # convert("L") would clip at 255 instead of rescaling: scale the 16-bit values first
         image = Image.fromarray(np.asarray(image, dtype=np.float32) / 65535.0, mode="F")
+        scale = 1.0
+    elif image.mode == "F":
+        # convert("L") would truncate unit-range floats to 0: scale them by their range instead
+        image = Image.fromarray(_unit_floats(np.asarray(image, dtype=np.float32), path), mode="F")
         scale = 1.0
     else:
         image, scale = image.convert(mode), 255.0
@@ -139,8 +171,23 @@ def _pixels(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
     return array.transpose(2, 0, 1)
 
 
-def _mask(path: Path, size: tuple[int, int]) -> np.ndarray:
+def _unit_floats(values: np.ndarray, path: Path) -> np.ndarray:
+    if not np.isfinite(values).all():
+        raise ValueError(f"{path} holds non-finite pixel values (NaN or inf)")
+    low, high = float(values.min()), float(values.max())
+    if low >= 0 and high <= 1:
+        return values
+    if low >= 0 and high <= 255:
+        return values / 255.0
+    raise ValueError(f"{path} holds floating-point pixels in [{low:g}, {high:g}]; expected [0, 1] or [0, 255]")
+
+
+def _mask(path: Path, size: tuple[int, int], image_size: tuple[int, int]) -> np.ndarray:
+    """The mask at ``path`` resized to ``size``; ``image_size`` is its image's (width, height)."""
     image = _open(path).convert("L")
+    if image.size != image_size:
+        raise ValueError(f"{path} is {image.width}×{image.height} pixels but its image is "
+                         f"{image_size[0]}×{image_size[1]}: a mask must have its image's size")
     if (image.height, image.width) != size:
         image = image.resize((size[1], size[0]), Image.NEAREST)
     return np.asarray(image) > 0
