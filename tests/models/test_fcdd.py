@@ -112,7 +112,7 @@ def test_what_fcdd_cannot_explain_is_named():
     with pytest.raises(ValueError, match="receptive_field covers convolutions and poolings; the network has a Upsample"):
         FCDD(network=linear, epochs=1).fit(np.zeros((10, 1, 8, 8), np.float32), np.r_[np.zeros(8), -np.ones(2)])
     flat = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 1, bias=False))
-    with pytest.raises(ValueError, match="receptive_field covers convolutions and poolings; the network has a Linear"):
+    with pytest.raises(ValueError, match="receptive_field covers convolutions and poolings; the network has a Flatten"):
         FCDD(network=flat, epochs=1).fit(np.zeros((10, 1, 4, 4), np.float32), np.r_[np.zeros(8), -np.ones(2)])
     with pytest.raises(ValueError, match="'sigma' parameter"):
         FCDD(sigma=-1.0).fit(np.zeros((10, 1, 28, 28), np.float32))
@@ -332,3 +332,52 @@ def test_fit_score_save_and_load_leave_the_global_random_state_alone(tmp_path):
     deepsad.load(tmp_path / "fcdd").anomaly_score(X)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     assert all(np.array_equal(a, b) for a, b in zip(np.random.get_state(), numpy_state))
+
+
+@pytest.mark.parametrize("layer, name", [
+    (torch.nn.AdaptiveAvgPool2d(1), "AdaptiveAvgPool2d"), (torch.nn.AdaptiveMaxPool2d(2), "AdaptiveMaxPool2d"),
+    (torch.nn.PixelShuffle(2), "PixelShuffle"),
+    (torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Unflatten(1, (4, 16, 16))), "Flatten"),
+])
+def test_layers_that_move_or_mix_cells_are_refused(layer, name):
+    network = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), layer, torch.nn.LazyConv2d(1, 1))
+    with pytest.raises(ValueError, match=f"the network has a {name}"):
+        FCDD(network=network, epochs=1).fit(np.zeros((10, 1, 16, 16), np.float32), np.r_[np.zeros(8), -np.ones(2)])
+
+
+class _Crop(torch.nn.Module):
+    """An unknown layer that shifts the map: only the size check can catch it."""
+
+    def forward(self, x):
+        return x[..., 1:, 1:]
+
+
+def test_an_unknown_layer_that_resizes_the_map_is_refused():
+    network = torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3, padding=1), _Crop())
+    with pytest.raises(ValueError, match=r"gives a 15×15 map, but its convolutions, poolings and padding give 16×16"):
+        FCDD(network=network, epochs=1).fit(np.zeros((10, 1, 16, 16), np.float32), np.r_[np.zeros(8), -np.ones(2)])
+
+
+@pytest.mark.parametrize("network", [
+    torch.nn.Sequential(torch.nn.ReflectionPad2d(2), torch.nn.Conv2d(1, 4, 5), torch.nn.AvgPool2d(3, 2, ceil_mode=True),
+                        torch.nn.Conv2d(4, 1, 3, dilation=2)),
+    torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, stride=2, padding=1), torch.nn.AvgPool2d(2),
+                        torch.nn.ZeroPad2d(1), torch.nn.Conv2d(4, 1, 3)),
+])
+def test_padding_layers_strides_dilation_and_ceil_mode_are_followed(network):
+    from deepsad.networks.fully_convolutional import map_size, receptive_field
+
+    for size in [(16, 16), (17, 23), (48, 48)]:
+        with torch.no_grad():
+            assert map_size(network, size) == tuple(network(torch.zeros(1, 1, *size)).shape[2:])
+            if getattr(network[2], "ceil_mode", False):  # max pooling rounds up alike
+                ceil_max_pool = torch.nn.Sequential(*network[:2], torch.nn.MaxPool2d(3, 2, ceil_mode=True), *network[3:])
+                assert map_size(ceil_max_pool, size) == tuple(ceil_max_pool(torch.zeros(1, 1, *size)).shape[2:])
+    # the pixels that output cell (4, 5) depends on: the field's size, centred where the field says
+    field = receptive_field(network)
+    image = torch.zeros(1, 1, 48, 48, requires_grad=True)
+    network(image)[0, 0, 4, 5].backward()
+    rows, columns = torch.nonzero(image.grad[0, 0], as_tuple=True)
+    assert rows.max() - rows.min() + 1 == field.size and columns.max() - columns.min() + 1 == field.size
+    assert (rows.min() + rows.max()) / 2 == field.start + field.stride * 4
+    assert (columns.min() + columns.max()) / 2 == field.start + field.stride * 5

@@ -64,7 +64,11 @@ def test_upsampling_puts_each_cells_value_over_its_field():
 
 
 def test_layers_without_a_field_are_named():
-    with pytest.raises(ValueError, match="the network has a Linear"):
+    with pytest.raises(ValueError, match="the network has a Flatten"):
         receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Flatten(), nn.Linear(4, 1)))
+    with pytest.raises(ValueError, match="the network has a Linear"):
+        receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(4, 1)))
+    with pytest.raises(ValueError, match=r"the same padding on every side; .* \(1, 2, 1, 1\)"):
+        receptive_field(nn.Sequential(nn.ZeroPad2d((1, 2, 1, 1)), nn.Conv2d(1, 1, 3)))
     with pytest.raises(ValueError, match="square, integer kernel_size"):
         receptive_field(nn.Conv2d(1, 1, (3, 5)))

@@ -16,7 +16,12 @@ from deepsad.models.deep import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, DeepDe
 from deepsad.models.device import draw_seed
 from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import savable
-from deepsad.networks.fully_convolutional import GaussianUpsampler, fully_convolutional_network, receptive_field
+from deepsad.networks.fully_convolutional import (
+    GaussianUpsampler,
+    fully_convolutional_network,
+    map_size,
+    receptive_field,
+)
 from deepsad.objectives import hsc_loss
 from deepsad.parameters import POSITIVE_REAL, Interval, check_parameters, options
 from deepsad.synthetic_anomalies import add_defects
@@ -124,8 +129,10 @@ class FCDD(DeepDetector):
     network : "auto" or nn.Module, default="auto"
         The network φ. "auto" is the thesis' network for 1×28×28 images (Fashion-MNIST) or 3×32×32 images
         (CIFAR-10), and three convolution-and-pooling blocks for other sizes (at least 8×8).
-        A user's ``nn.Module`` maps (n, c, h, w) to (n, 1, u, v) with
-        convolutions and poolings only (so that its receptive field is defined).
+        A user's ``nn.Module`` maps (n, c, h, w) to (n, 1, u, v) with square convolutions,
+        poolings and padding layers and element-wise layers (activations, BatchNorm), so that
+        its receptive field is defined; layers that move or mix cells (adaptive pooling,
+        flattening, pixel shuffles, upsampling, linear layers) are refused.
     scaler : "auto" or None, default="auto"
         Images are used as given (scale pixels to [0, 1]); kept for the shared interface.
     epochs : int, default=150
@@ -310,6 +317,15 @@ class FCDD(DeepDetector):
         network.train()
         if probe.dim() != 4 or probe.shape[1] != 1:
             raise ValueError(f"FCDD's network must map (n, c, h, w) to (n, 1, u, v); it gives {tuple(probe.shape)}")
+        expected = map_size(network, tuple(self.input_shape_[1:]))
+        if tuple(probe.shape[2:]) != expected:
+            # a layer outside the receptive field's arithmetic moved or resized the map: its
+            # heatmap would put the heat in the wrong place
+            raise ValueError(
+                f"FCDD's network gives a {probe.shape[2]}×{probe.shape[3]} map, but its convolutions, poolings and "
+                f"padding give {expected[0]}×{expected[1]}: a layer changes the map's size in a way the receptive "
+                "field cannot follow; use convolutions, poolings, padding and element-wise layers only"
+            )
         return Networks({"encoder": network}, int(probe.shape[2] * probe.shape[3]), self.device_, name, {})
 
     def _training_plan(self) -> TrainingPlan:

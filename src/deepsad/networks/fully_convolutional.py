@@ -102,12 +102,31 @@ class ReceptiveField:
     start: float
 
 
-def receptive_field(network: nn.Module) -> ReceptiveField:
-    """The receptive field of the last layer of a stack of square convolutions, poolings and
-    element-wise layers, in the order ``network.modules()`` lists them."""
-    size, stride, start = 1, 1, 0.5
+SPATIAL_LAYERS = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
+"""Layers whose window the receptive field follows."""
+
+PADDING_LAYERS = (nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d, nn.CircularPad2d)
+
+UNMAPPABLE_LAYERS = (nn.ConvTranspose2d, nn.Upsample, nn.Linear, nn.Bilinear, nn.Flatten, nn.Unflatten,
+                     nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.PixelShuffle, nn.PixelUnshuffle, nn.Fold,
+                     nn.Unfold, nn.MultiheadAttention)
+"""Layers that mix or move the map's cells in ways a receptive field cannot describe."""
+
+
+@dataclass(frozen=True)
+class _Window:
+    kernel: int  # with dilation
+    stride: int
+    padding: int  # each side
+    ceil_mode: bool = False
+
+
+def _windows(network: nn.Module) -> list[_Window]:
+    """The spatial windows of the network's layers in the order ``network.modules()`` lists
+    them; a ValueError for a layer that no window describes."""
+    windows = []
     for module in network.modules():
-        if isinstance(module, nn.Conv2d | nn.MaxPool2d | nn.AvgPool2d):
+        if isinstance(module, SPATIAL_LAYERS):
             kernel, step, dilation = (_square(getattr(module, name, 1), name, module)
                                       for name in ("kernel_size", "stride", "dilation"))
             kernel = dilation * (kernel - 1) + 1
@@ -118,12 +137,40 @@ def receptive_field(network: nn.Module) -> ReceptiveField:
                 padding = (kernel - 1) // 2
             else:
                 padding = _square(padding, "padding", module)
-            start += ((kernel - 1) / 2 - padding) * stride
-            size += (kernel - 1) * stride
-            stride *= step
-        elif isinstance(module, nn.ConvTranspose2d | nn.Upsample | nn.Linear):
+            windows.append(_Window(kernel, step, padding, bool(getattr(module, "ceil_mode", False))))
+        elif isinstance(module, PADDING_LAYERS):
+            sides = set(module.padding) if isinstance(module.padding, tuple) else {module.padding}
+            if len(sides) != 1:
+                raise ValueError(f"receptive_field needs the same padding on every side; {module} has {module.padding!r}")
+            windows.append(_Window(1, 1, sides.pop()))  # a 1×1 window with the padding
+        elif isinstance(module, UNMAPPABLE_LAYERS):
             raise ValueError(f"receptive_field covers convolutions and poolings; the network has a {type(module).__name__}")
+    return windows
+
+
+def receptive_field(network: nn.Module) -> ReceptiveField:
+    """The receptive field of the last layer of a stack of square convolutions, poolings,
+    padding and element-wise layers, in the order ``network.modules()`` lists them."""
+    size, stride, start = 1, 1, 0.5
+    for window in _windows(network):
+        start += ((window.kernel - 1) / 2 - window.padding) * stride
+        size += (window.kernel - 1) * stride
+        stride *= window.stride
     return ReceptiveField(size, stride, start - 0.5)
+
+
+def map_size(network: nn.Module, image_size: tuple[int, int]) -> tuple[int, int]:
+    """The (u, v) map that the network's convolutions, poolings and padding give an image of
+    ``image_size``: what its output must measure for ``receptive_field`` to describe it."""
+    sides = list(image_size)
+    for window in _windows(network):
+        for i, side in enumerate(sides):
+            span = side + 2 * window.padding - window.kernel
+            out = (-(-span // window.stride) if window.ceil_mode else span // window.stride) + 1
+            if window.ceil_mode and (out - 1) * window.stride >= side + window.padding:
+                out -= 1  # torch's rule: the last window starts inside the image or its left padding
+            sides[i] = out
+    return sides[0], sides[1]
 
 
 def _square(value, name: str, module: nn.Module) -> int:
