@@ -7,6 +7,7 @@ Works with every detector that has ``encode`` (the deep models but SSDGM); pair 
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ def nearest_labeled_anomalies(model, X, labeled_anomalies, k: int = 3) -> Neighb
     Parameters
     ----------
     model : fitted deep detector
-        A model with ``encode`` (DeepSAD, DeepSVDD, HSC, SupervisedClassifier, Autoencoder).
+        A model with ``encode`` (DeepSAD, DeepSVDD, HSC, SupervisedClassifier, Autoencoder),
+        or a ``CalibratedDetector`` around one.
     X : array-like
         The samples to explain, of the shape the model was fitted on.
     labeled_anomalies : array-like
@@ -53,10 +55,12 @@ def nearest_labeled_anomalies(model, X, labeled_anomalies, k: int = 3) -> Neighb
     >>> nearest_labeled_anomalies(model, known[:1] + 0.1, known, k=2).indices.shape
     (1, 2)
     """
+    model = getattr(model, "detector_", model)  # a CalibratedDetector embeds with its detector
     if not hasattr(model, "encode"):
         raise TypeError(f"{type(model).__name__} has no embedding (encode); use a deep model such as DeepSAD")
-    if not (isinstance(k, int) and not isinstance(k, bool) and k >= 1):
+    if not (isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1):
         raise ValueError(f"k must be a positive integer; got {k!r}")
+    k = int(k)
     references = model.encode(labeled_anomalies)
     if k > len(references):
         raise ValueError(f"k={k} is more than the {len(references)} labeled anomalies given")

@@ -185,8 +185,9 @@ def _clearer_conversion_error(X, error: ValueError) -> ValueError:
     return ValueError(f"X has {kind} in {where}; impute or drop them before fitting or scoring")
 
 
-def check_labels(y, n_samples: int) -> np.ndarray:
+def check_labels(y, n_samples: int, names: tuple[str, str] = ("y", "X")) -> np.ndarray:
     """Return semi-supervised labels as an int8 array, all unlabeled when ``y`` is None.
+    ``names``: what the labels and their samples are called in the caller's signature.
 
     Labels follow the paper: +1 known normal, 0 unlabeled, -1 known anomaly. Booleans are
     refused (True could mean either), and labels with known normals but no known anomaly
@@ -194,13 +195,14 @@ def check_labels(y, n_samples: int) -> np.ndarray:
     """
     if y is None:
         return np.zeros(n_samples, dtype=np.int8)
-    y = np.asarray(as_numpy(y, "y"))
+    y_name, X_name = names
+    y = np.asarray(as_numpy(y, y_name))
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"y must be a 1-D array of labels; got shape {y.shape}")
+        raise ValueError(f"{y_name} must be a 1-D array of labels; got shape {y.shape}")
     if y.shape[0] != n_samples:
-        raise ValueError(f"y has {y.shape[0]} labels but X has {n_samples} samples")
+        raise ValueError(f"{y_name} has {y.shape[0]} labels but {X_name} has {n_samples} samples")
     if y.dtype.kind == "b":
         raise ValueError(
             f"y holds booleans, but deepsad's labels are {NORMAL} (known normal), {UNLABELED} (unlabeled) "

@@ -95,6 +95,8 @@ def test_dataframes_keep_their_columns_through_the_split():
         ({"calibration_size": 0.001}, {}, "leaves 0 for calibration"),
         ({"threshold": "fpr:0.01"}, {}, r"a calibration set of 20 normal samples supports .* α = 0.01 needs at least 99"),
         ({}, {"y_calibration": np.zeros(5)}, "y_calibration was given without X_calibration"),
+        ({}, {"X_calibration": np.zeros((30, 2)), "y_calibration": np.zeros(10)},
+         "y_calibration has 10 labels but X_calibration has 30 samples"),
         ({"threshold": "colour"}, {}, "unknown threshold strategy 'colour'"),
     ],
 )

@@ -90,7 +90,22 @@ def test_probability_errors_name_the_problem():
 def test_anomalies_scored_below_the_normals_are_warned_about():
     rng = np.random.default_rng(3)
     with pytest.warns(UserWarning, match="do not score higher than its normal samples"):
-        PlattScaling.fit(rng.normal(2, 1, 200), rng.normal(0, 1, 20))
+        platt = PlattScaling.fit(rng.normal(2, 1, 200), rng.normal(0, 1, 20))
+    # and again at every use: a model loaded from a file never showed its fit's warning
+    with pytest.warns(UserWarning, match="do not score higher than its normal samples"):
+        platt.probability([0.0, 1.0], 0.1)
+
+
+def test_a_flat_fit_gives_an_infinite_score_a_probability_not_nan():
+    import warnings
+
+    flat = PlattScaling(slope=0.0, intercept=-1.0, n_normal=10, n_anomalies=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        probabilities = flat.probability([np.inf, 0.0, -np.inf], 0.5)
+    np.testing.assert_allclose(probabilities, expit(-1.0))
+    steep = PlattScaling(slope=2.0, intercept=0.0, n_normal=10, n_anomalies=2)
+    assert steep.probability([np.inf, -np.inf], 0.5).tolist() == [1.0, 0.0]
 
 
 def test_perfectly_separated_classes_give_a_finite_fit():

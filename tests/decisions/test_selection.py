@@ -70,3 +70,20 @@ def test_a_failed_candidate_is_never_the_best():
     assert table["params"].tolist() == ["{'a': 2}", "{'a': 1}"]
     assert table["indistinguishable_from_best"].tolist() == [True, False]
     assert AnomalyStratifiedKFold(np.int64(2)).get_n_splits() == 2
+
+
+def test_one_metric_of_a_multi_metric_search_is_assessed_by_name():
+    results = {"params": [{"a": 1}, {"a": 2}],
+               "split0_test_pu": [0.9, 0.7], "split1_test_pu": [0.92, 0.71],
+               "split0_test_ap": [0.5, 0.6], "split1_test_ap": [0.52, 0.61]}
+    assert choice_uncertainty(results, metric="pu")["params"].tolist() == ["{'a': 1}", "{'a': 2}"]
+    assert choice_uncertainty(results, metric="ap")["params"].tolist() == ["{'a': 2}", "{'a': 1}"]
+    with pytest.raises(ValueError, match=r"no split<i>_test_score columns; its metrics are \['ap', 'pu'\]"):
+        choice_uncertainty(results)
+
+
+def test_labels_outside_the_convention_are_refused_by_the_folds():
+    y = np.r_[np.zeros(20), -np.ones(4)]
+    y[3] = np.nan
+    with pytest.raises(ValueError, match=r"y must contain only .* found \[nan\]"):
+        list(AnomalyStratifiedKFold(2, random_state=0).split(np.zeros((24, 2)), y))

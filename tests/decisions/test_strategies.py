@@ -68,6 +68,18 @@ def test_text_forms(text, expected):
     assert parse_strategy(text) == expected and parse_strategy(text).text == text
 
 
+def test_the_text_keeps_every_digit_so_a_saved_strategy_refits_the_same_rule():
+    for text in ("fpr:0.0512345678", "contamination:0.123456789", "recall:0.3333333333333333", "mean+std:2.5e-07"):
+        strategy = parse_strategy(text)
+        assert strategy.text == text and parse_strategy(strategy.text) == strategy
+
+
+def test_a_tiny_recall_target_still_flags_the_highest_anomaly():
+    anomalies = np.array([10.0, 50.0, 120.0])
+    value = Recall(1e-12).choose(NORMAL, anomalies).value
+    assert (anomalies > value).tolist() == [False, False, True]
+
+
 @pytest.mark.parametrize(
     "text, message",
     [("fpr:0", r"false-alarm rate α must be a number in \(0, 1\); got 0.0"),

@@ -90,6 +90,14 @@ def test_a_flagged_sample_is_nearest_to_the_known_anomalies_it_resembles():
     assert (np.diff(neighbours.distances, axis=1) >= 0).all()
     with pytest.raises(ValueError, match="k=13 is more than the 12 labeled anomalies"):
         nearest_labeled_anomalies(model, new, known, k=13)
+    # numpy integers are integers, and a calibrated model embeds with its detector
+    from deepsad.decisions import CalibratedDetector
+
+    calibrated = CalibratedDetector(DeepSAD(**FAST), random_state=0).fit(np.vstack([X, known]),
+                                                                        np.r_[np.zeros(400), -np.ones(12)])
+    through_wrapper = nearest_labeled_anomalies(calibrated, new, known, k=np.int64(3))
+    direct = nearest_labeled_anomalies(calibrated.detector_, new, known, k=3)
+    np.testing.assert_array_equal(through_wrapper.indices, direct.indices)
     with pytest.raises(TypeError, match="IsolationForest has no embedding"):
         from deepsad.baselines import IsolationForest
 

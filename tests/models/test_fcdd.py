@@ -311,6 +311,9 @@ def test_huge_finite_images_are_never_scored_nan_and_nan_is_never_normal(monkeyp
             images = np.full((2, 1, 16, 16), value, dtype=np.float32)
             assert not np.any(np.isnan(model.anomaly_score(images))), value
             assert not np.any(np.isnan(model.heatmap(images))), value
+    monkeypatch.setattr(model.model_, "maps", lambda batch: torch.full((len(batch), 1, 4, 4), torch.nan))
+    with pytest.warns(UserWarning, match=r"2 image\(s\) overflowed .* heatmaps are \+inf"):
+        assert np.all(model.heatmap(X[:2]) == np.inf)
     monkeypatch.setattr(model, "_anomaly_score", lambda X: np.full(len(X), np.nan))
     with pytest.warns(UserWarning, match="overflowed"):
         assert np.all(model.predict(X[:3]) == -1)

@@ -141,7 +141,7 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         else:
             X_train, y_train = X, y
             X_cal = as_numpy(X_calibration, "X_calibration")
-            y_cal = check_labels(y_calibration, len(X_cal))
+            y_cal = check_labels(y_calibration, len(X_cal), names=("y_calibration", "X_calibration"))
         strategy.check_sizes(int((y_cal != ANOMALY).sum()), int((y_cal == ANOMALY).sum()))
         if self.probability and not np.any(y_cal == ANOMALY):
             raise ValueError(
@@ -218,7 +218,9 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         Returns
         -------
         ndarray of shape (n_samples,)
-            P(anomaly | score), in (0, 1), growing with the anomaly score.
+            P(anomaly | score), in [0, 1] (extreme scores or prevalences round to exactly 0
+            or 1), growing with the anomaly score — unless the calibration's labeled anomalies
+            scored lower than its normal samples, which a warning says at fit and at every call.
         """
         check_is_fitted(self)
         if self.probability_ is None:

@@ -65,18 +65,28 @@ class PlattScaling:
         regression = LogisticRegression().fit(standardised, truth, sample_weight=weights)
         slope = float(regression.coef_[0, 0]) / spread
         intercept = float(regression.intercept_[0]) - slope * center
-        if slope <= 0:
+        fitted = cls(slope, intercept, int(normal.size), int(anomalous.size))
+        fitted.warn_if_not_increasing()
+        return fitted
+
+    def warn_if_not_increasing(self) -> None:
+        if self.slope <= 0:
             warn(
                 "the calibration's labeled anomalies do not score higher than its normal samples; the probabilities "
                 "fitted on them do not grow with the anomaly score and mean little"
             )
-        return cls(slope, intercept, int(normal.size), int(anomalous.size))
 
     def probability(self, scores, prevalence) -> np.ndarray:
-        """P(anomaly | score) where a fraction ``prevalence`` of the samples are anomalies."""
+        """P(anomaly | score) where a fraction ``prevalence`` of the samples are anomalies; in
+        [0, 1] (float64 rounds the extremes to exactly 0 or 1)."""
         prior = check_prevalence(prevalence)
-        log_odds = self.slope * np.asarray(scores, dtype=np.float64) + self.intercept + np.log(prior / (1 - prior))
-        return expit(log_odds)
+        self.warn_if_not_increasing()  # at every use: a loaded model's user never saw the fit's warning
+        scores = np.asarray(scores, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            weighted = self.slope * scores
+        # a flat fit (slope 0) gives an infinite score (an overflow, see anomaly_score) no weight
+        weighted = np.where(np.isnan(weighted) & ~np.isnan(scores), 0.0, weighted)
+        return expit(weighted + self.intercept + np.log(prior / (1 - prior)))
 
 
 def check_prevalence(prevalence) -> float:

@@ -30,6 +30,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import BaseCrossValidator
 
 from deepsad.labels import ANOMALY
+from deepsad.validation import check_labels
 
 
 def pu_auroc(y, scores) -> float:
@@ -79,7 +80,8 @@ class AnomalyStratifiedKFold(BaseCrossValidator):
     def _iter_test_indices(self, X=None, y=None, groups=None):
         if y is None:
             raise ValueError("AnomalyStratifiedKFold needs the semi-supervised labels y to split on")
-        y = np.asarray(y)
+        # the labels' own checks: a NaN or another value would silently join no fold
+        y = check_labels(y, len(y) if X is None else len(X))
         n_anomalies = int((y == ANOMALY).sum())
         if n_anomalies < self.n_splits:
             raise ValueError(
@@ -101,12 +103,17 @@ class AnomalyStratifiedKFold(BaseCrossValidator):
             yield np.sort(np.asarray(fold, dtype=int))
 
 
-def choice_uncertainty(cv_results: dict) -> pd.DataFrame:
+def choice_uncertainty(cv_results: dict, metric: str = "score") -> pd.DataFrame:
     """How clear a ``GridSearchCV`` choice is: per candidate its mean and std of the fold
     scores, the mean difference to the best candidate with that difference's standard error
     over the folds (paired: the same folds), and whether it is within one standard error of the
-    best — candidates that the folds cannot tell apart from the chosen one."""
-    folds = sorted(k for k in cv_results if k.startswith("split") and k.endswith("_test_score"))
+    best — candidates that the folds cannot tell apart from the chosen one. ``metric``: which
+    metric of a search with several (``scoring={"name": scorer, ...}``) to assess."""
+    suffix = f"_test_{metric}"
+    folds = sorted(k for k in cv_results if k.startswith("split") and k.endswith(suffix))
+    if not folds:
+        metrics = sorted({k.split("_test_", 1)[1] for k in cv_results if k.startswith("split") and "_test_" in k})
+        raise ValueError(f"cv_results has no split<i>{suffix} columns; its metrics are {metrics}: pass one as metric=")
     scores = np.column_stack([np.asarray(cv_results[k], dtype=float) for k in folds])
     means = scores.mean(axis=1)  # NaN for a candidate that failed on a fold (error_score=nan)
     if np.isnan(means).all():

@@ -99,7 +99,7 @@ class Contamination(Strategy):
 
     def __init__(self, fraction: float):
         self.fraction = _open_unit(fraction, "contamination")
-        self.text = f"contamination:{fraction:g}"
+        self.text = f"contamination:{_exact(fraction)}"
 
     def _value(self, normal, anomalous):
         return np.percentile(normal, 100.0 * (1.0 - self.fraction))
@@ -112,7 +112,7 @@ class Percentile(Strategy):
         if not (_is_number(q) and 0 < q < 100):
             raise ValueError(f"percentile must be a number in (0, 100); got {q!r}")
         self.q = float(q)
-        self.text = f"percentile:{q:g}"
+        self.text = f"percentile:{_exact(q)}"
 
     def _value(self, normal, anomalous):
         return np.percentile(normal, self.q)
@@ -129,7 +129,7 @@ class MeanStd(Strategy):
         if not (_is_number(k) and math.isfinite(k)):
             raise ValueError(f"k of mean+std must be a finite number; got {k!r}")
         self.k = float(k)
-        self.text = f"mean+std:{k:g}"
+        self.text = f"mean+std:{_exact(k)}"
 
     def _value(self, normal, anomalous):
         if len(normal) < 2:
@@ -146,7 +146,7 @@ class FalseAlarmRate(Strategy):
 
     def __init__(self, alpha: float):
         self.alpha = _open_unit(alpha, "the false-alarm rate α")
-        self.text = f"fpr:{alpha:g}"
+        self.text = f"fpr:{_exact(alpha)}"
 
     def check_sizes(self, n_normal: int, n_anomalies: int) -> None:
         super().check_sizes(n_normal, n_anomalies)
@@ -165,10 +165,10 @@ class Recall(Strategy):
         if not (_is_number(recall) and 0 < recall <= 1):
             raise ValueError(f"the recall target must be a number in (0, 1]; got {recall!r}")
         self.recall = float(recall)
-        self.text = f"recall:{recall:g}"
+        self.text = f"recall:{_exact(recall)}"
 
     def _value(self, normal, anomalous):
-        flagged = math.ceil(self.recall * len(anomalous) - 1e-9)
+        flagged = max(1, math.ceil(self.recall * len(anomalous) - 1e-9))  # r > 0 flags at least one
         highest_first = np.sort(anomalous)[::-1]
         return np.nextafter(highest_first[flagged - 1], -np.inf)
 
@@ -191,6 +191,13 @@ class BestF1(Strategy):
         cut = np.r_[scores[:-1] != scores[1:], True]
         best = int(np.flatnonzero(cut)[np.argmax(f1[cut])])
         return np.nextafter(scores[best], -np.inf)
+
+
+def _exact(value) -> str:
+    """The number as it round-trips (no rounding: a saved strategy refits to the same rule),
+    without a trailing ".0"."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def conformal_quantile(sorted_scores: np.ndarray, alpha: float) -> float:

@@ -360,6 +360,8 @@ class FCDD(DeepDetector):
         -------
         ndarray of shape (n_samples, height, width)
             A(x) upsampled by the network's receptive field: higher means more anomalous.
+            Pixels of an image that overflowed the float32 range inside the network are +inf,
+            with a warning, as its anomaly score is.
         """
         check_is_fitted(self)
         X = check_input(self, X, reset=False)
@@ -368,7 +370,13 @@ class FCDD(DeepDetector):
         with torch.no_grad():
             maps = batched_forward(lambda batch: upsampler(self.model_.maps(batch))[:, 0], torch.from_numpy(X),
                                    INFERENCE_BATCH_SIZE, self.device_)  # fmt: skip
-        return maps.numpy().astype(np.float64)
+        maps = maps.numpy().astype(np.float64)
+        nan = np.isnan(maps)
+        if nan.any():
+            warn(f"{int(nan.reshape(len(maps), -1).any(axis=1).sum())} image(s) overflowed the float32 range inside "
+                 "the model (inputs far outside the training data); their heatmaps are +inf where not finite")
+            maps = np.where(nan, np.inf, maps)
+        return maps
 
 
 def _checked_masks(masks, image_shape: tuple[int, ...], labels: np.ndarray) -> np.ndarray:
