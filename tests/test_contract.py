@@ -223,6 +223,8 @@ def test_wrong_shapes_are_refused(name):
     model = fitted(name)
     with pytest.raises(ValueError, match="X has 5 features"):
         model.predict(X[:, :5])
+    with pytest.raises(ValueError, match=r"X holds images of shape \(1, 2, 3\), but \w+ was fitted on table rows of shape \(6,\)"):
+        model.predict(np.zeros((4, 1, 2, 3), dtype=np.float32))
 
 
 def test_channel_last_images_are_refused_with_the_transpose(name):

@@ -61,6 +61,8 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
         raise ValueError(f"X has samples of shape {tuple(shape[1:])}, with a dimension of size 0")
     if len(shape) == 4 and reset:
         _check_channel_order(estimator, shape)
+    if not reset:
+        _check_fitted_kind(estimator, tuple(shape))
     if len(shape) == 4 and getattr(X, "dtype", None) == np.uint8:
         X = np.asarray(X, dtype=np.float32) / np.float32(PIXEL_MAX)
     _check_columns_are_numeric(X)
@@ -89,6 +91,25 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
             f"fitted on samples of shape {tuple(estimator.input_shape_)}"
         )
     return np.ascontiguousarray(X)
+
+
+def _check_fitted_kind(estimator, shape: tuple) -> None:
+    """Images given to a table model or the other way round, or images of another size: say so
+    in those words, before scikit-learn's count of "features" (pixels) would."""
+    fitted = getattr(estimator, "input_shape_", None)
+    if fitted is None:
+        return
+    fitted = tuple(fitted)
+    if len(shape) - 1 == len(fitted) and (len(shape) == 2 or tuple(shape[1:]) == fitted):
+        return
+
+    def kind(sample_shape: tuple) -> str:
+        return "images" if len(sample_shape) == 3 else "table rows" if len(sample_shape) == 1 else "samples"
+
+    raise ValueError(
+        f"X holds {kind(shape[1:])} of shape {tuple(int(s) for s in shape[1:])}, but {type(estimator).__name__} "
+        f"was fitted on {kind(fitted)} of shape {fitted}"
+    )
 
 
 def _is_complex(X) -> bool:

@@ -216,6 +216,15 @@ def test_a_prevalence_for_a_model_without_probabilities_is_refused(tmp_path):
     (["--label-column", "target"], "no label column 'target'"),
     (["--label-column", "label", "--method", "iforest"], "'iforest' is not one of 'deepsad', 'deepsvdd'"),
     (["--label-column", "label", "--param", "epochs"], "--param expects KEY=VALUE"),
+    (["--threshold", "f1"], "--threshold f1 needs at least 2 labeled anomalies (one to train on, one to calibrate on); "
+                            "the labels hold 0. Give them with --label-column or --labels"),
+    (["--threshold", "fpr:0.1", "--probability"], "--probability needs at least 2 labeled anomalies"),
+    (["--label-column", "label", "--threshold", "fpr:0.01", "--calibration-size", "0.05"],
+     "Change --calibration-size (now 0.05)"),
+    (["--label-column", "label", "--threshold", "fpr:0.1", "--param", "contamination=0.1"],
+     "--param contamination sets the threshold of a model fitted without --threshold"),
+    (["--label-column", "label", "--param", "random_state=3"], "--param random_state=... is what --seed sets; use --seed"),
+    (["--label-column", "label", "--param", "device=cpu"], "--param device=... is what --device sets"),
 ])
 def test_fit_errors_are_messages_not_tracebacks(tmp_path, args, message):
     _write_sensor_files(tmp_path)
@@ -370,6 +379,13 @@ def test_explain_writes_per_feature_attributions_of_a_table(tmp_path):
                                                    columns=["temp", "pressure", "flow"]))[0]
     sums = table.filter(like="attribution:").sum(axis=1)
     np.testing.assert_allclose(sums, table["anomaly_score"] - mean_score, atol=0.05 * table["anomaly_score"].abs().max())
+    # a label column is left out of the features and copied beside the explanations, as score does
+    labeled = CliRunner().invoke(main, ["explain", str(model), str(tmp_path / "train.csv"), "--label-column", "label",
+                                        "--out", str(tmp_path / "ex2"), "--device", "cpu"])
+    assert labeled.exit_code == 0, labeled.output
+    with_labels = pd.read_csv(tmp_path / "ex2" / "attributions.csv")
+    assert list(with_labels.columns[:3]) == ["anomaly_score", "prediction", "label"]
+    assert (with_labels["label"] == -1).sum() == 5
 
 
 def test_explain_draws_the_most_anomalous_images(tmp_path):

@@ -84,7 +84,7 @@ def test_baselines_cannot_be_fitted_for_saving():
 
 def test_label_column_on_an_array_file_is_an_error(tmp_path):
     np.save(tmp_path / "x.npy", np.zeros((5, 2)))
-    with pytest.raises(ValueError, match="label_column applies to tables"):
+    with pytest.raises(ValueError, match=r"label_column \(--label-column\) applies to tables"):
         read_data_file(tmp_path / "x.npy", label_column="label")
 
 

@@ -264,8 +264,10 @@ def test_channel_last_images_and_a_missing_channel_axis_are_refused_with_the_fix
 
 def test_images_of_another_shape_than_in_training_are_refused():
     model, X, _ = small_fit()
-    with pytest.raises(ValueError, match="X"):
+    with pytest.raises(ValueError, match=r"X holds images of shape \(3, 16, 16\), but FCDD was fitted on images of shape \(1, 16, 16\)"):
         model.anomaly_score(np.zeros((2, 3, 16, 16), np.float32))
+    with pytest.raises(ValueError, match=r"X holds table rows of shape \(256,\), but FCDD was fitted on images"):
+        model.heatmap(np.zeros((2, 256), np.float32))
 
 
 def test_scoring_and_explaining_before_fit_are_refused():

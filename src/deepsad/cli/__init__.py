@@ -492,6 +492,8 @@ def explain(model_path, data_path, out_dir, label_column, labels_path, steps, im
             written = image_overlays(detector, np.asarray(data.features), steps, image_count, out)
         else:
             table = table_attributions(detector, data.features, steps, threshold=model.threshold_)
+            if data.labels is not None:  # as score does: the labels beside the explanations
+                table.insert(2, label_column or "label", data.labels)
             written = [write_atomically(out / "attributions.csv", table.to_csv(index=False))]
     except (ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)

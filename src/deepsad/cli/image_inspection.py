@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from deepsad.cli.explain_files import overlay_png, remove_overlays
+from deepsad.cli.user_data import check_flag_params
 from deepsad.data.image_folders import read_image_folder, read_images
 from deepsad.files import write_atomically
 
@@ -22,6 +23,7 @@ def inspect_folder(root, out: Path, image_size, params: dict, seed: int, device:
     the normal ones, for Outlier Exposure."""
     from deepsad import FCDD
 
+    check_flag_params(params)
     out.mkdir(parents=True, exist_ok=True)  # before training: a bad --out fails at once
     data = read_image_folder(root, image_size=image_size)
     X_auxiliary = None

@@ -122,13 +122,40 @@ def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: di
 
     if method not in SAVABLE_METHODS:
         raise ValueError(f"method must be one of {list(SAVABLE_METHODS)} (those that can be saved); got {method!r}")
+    check_flag_params(params)
     estimator = make_estimator(method, params, seed, device)
     if threshold is None:
         return estimator.fit(data.features, labels)
-    strategy = parse_strategy(threshold)  # a wrong strategy fails before the training
+    # what the calibration needs is checked before the training, in the command's own words
+    strategy = parse_strategy(threshold)
+    if "contamination" in params:
+        raise ValueError(f"--param contamination sets the threshold of a model fitted without --threshold; with "
+                         f"--threshold {threshold} the strategy sets it. Drop one (contamination:F is a strategy too)")
+    n_anomalies = 0 if labels is None else int((labels == ANOMALY).sum())
+    for needed, what in ((strategy.needs_anomalies, f"--threshold {threshold}"), (probability, "--probability")):
+        if needed and n_anomalies < 2:
+            raise ValueError(f"{what} needs at least 2 labeled anomalies (one to train on, one to calibrate on); the "
+                             f"labels hold {n_anomalies}. Give them with --label-column or --labels (and "
+                             "--anomaly-label), or use --threshold fpr:ALPHA, which needs none")
     calibrated = CalibratedDetector(estimator, threshold=strategy.text, calibration_size=calibration_size,
                                     probability=probability, random_state=seed)
-    return calibrated.fit(data.features, labels)
+    try:
+        return calibrated.fit(data.features, labels)
+    except ValueError as error:
+        if "calibration" in str(error) and "supports" in str(error) or str(error).startswith("calibration_size="):
+            raise ValueError(f"{error}. Change --calibration-size (now {calibration_size:g})") from error
+        raise
+
+
+FLAG_PARAMS = {"random_state": "--seed", "device": "--device"}
+"""Estimator parameters that a flag of the command sets."""
+
+
+def check_flag_params(params: dict) -> None:
+    """Refuse ``--param`` keys that a flag sets, naming the flag."""
+    for key, flag in FLAG_PARAMS.items():
+        if key in params:
+            raise ValueError(f"--param {key}=... is what {flag} sets; use {flag}")
 
 
 def score_data(model, data: UserData, prevalence: float | None = None) -> pd.DataFrame:

@@ -451,11 +451,13 @@ def read_user_data(
     suffix = _format_suffix(path)
     if suffix in _TABLE_SUFFIXES:
         if labels_path is not None:
-            raise ValueError("labels_path applies to .npy/.npz files; for a table pass label_column")
+            raise ValueError("labels_path (--labels) applies to .npy/.npz files; for a table name its label "
+                             "column with label_column (--label-column)")
         return read_table(path, label_column, as_frame=as_frame)
     if suffix in _ARRAY_SUFFIXES:
         if label_column is not None:
-            raise ValueError("label_column applies to tables; for .npy/.npz pass labels_path")
+            raise ValueError("label_column (--label-column) applies to tables; for .npy/.npz give the labels "
+                             "in a file of their own with labels_path (--labels)")
         return read_arrays(path, labels_path)
     if suffix == ".mat":
         if label_column is not None or labels_path is not None:
