@@ -226,27 +226,27 @@ def check_labels(y, n_samples: int, names: tuple[str, str] = ("y", "X")) -> np.n
         raise ValueError(f"{y_name} has {y.shape[0]} labels but {X_name} has {n_samples} samples")
     if y.dtype.kind == "b":
         raise ValueError(
-            f"y holds booleans, but deepsad's labels are {NORMAL} (known normal), {UNLABELED} (unlabeled) "
+            f"{y_name} holds booleans, but deepsad's labels are {NORMAL} (known normal), {UNLABELED} (unlabeled) "
             f"and {ANOMALY} (known anomaly). If True marks the anomalies, convert with "
-            "deepsad.labels.from_binary(y, anomaly=True)"
+            f"deepsad.labels.from_binary({y_name}, anomaly=True)"
         )
     if y.dtype.kind not in "iuf":
         raise ValueError(
-            f"y must hold the numbers {NORMAL} (known normal), {UNLABELED} (unlabeled) or "
+            f"{y_name} must hold the numbers {NORMAL} (known normal), {UNLABELED} (unlabeled) or "
             f"{ANOMALY} (known anomaly); got dtype {y.dtype}"
         )
     values = np.unique(y)
     bad = [v for v in values.tolist() if v not in LABEL_VALUES]
     if bad:
         raise ValueError(
-            f"y must contain only {NORMAL} (known normal), {UNLABELED} (unlabeled) or "
+            f"{y_name} must contain only {NORMAL} (known normal), {UNLABELED} (unlabeled) or "
             f"{ANOMALY} (known anomaly); found {sorted(bad)[:5]}"
         )
     if NORMAL in values and ANOMALY not in values:
         warn(
-            f"y marks {int(np.sum(y == NORMAL))} sample(s) as known normal ({NORMAL}) and none as a known "
+            f"{y_name} marks {int(np.sum(y == NORMAL))} sample(s) as known normal ({NORMAL}) and none as a known "
             f"anomaly ({ANOMALY}). In deepsad, {NORMAL} means known normal; if your labels are 0/1 with "
-            "1 = anomaly (PyOD, ADBench, ODDS), convert them: deepsad.labels.from_binary(y, anomaly=1). "
+            f"1 = anomaly (PyOD, ADBench, ODDS), convert them: deepsad.labels.from_binary({y_name}, anomaly=1). "
             "If known normals are what you mean, silence this with warnings.filterwarnings('ignore', "
             "category=deepsad.labels.LabelConventionWarning)",
             LabelConventionWarning,

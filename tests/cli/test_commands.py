@@ -219,6 +219,7 @@ def test_a_prevalence_for_a_model_without_probabilities_is_refused(tmp_path):
     (["--threshold", "f1"], "--threshold f1 needs at least 2 labeled anomalies (one to train on, one to calibrate on); "
                             "the labels hold 0. Give them with --label-column or --labels"),
     (["--threshold", "fpr:0.1", "--probability"], "--probability needs at least 2 labeled anomalies"),
+    (["--threshold", "fpr:0.1", "--probability"], "or leave --probability out"),
     (["--label-column", "label", "--threshold", "fpr:0.01", "--calibration-size", "0.05"],
      "Change --calibration-size (now 0.05)"),
     (["--label-column", "label", "--threshold", "fpr:0.1", "--param", "contamination=0.1"],
@@ -454,11 +455,13 @@ def test_inspect_fits_fcdd_on_an_image_folder_and_evaluates_it(tmp_path):
                                           "--out", str(tmp_path / "ex"), "--images", "2", "--device", "cpu"])
     assert explained.exit_code == 0, explained.output
     assert len(list((tmp_path / "ex").glob("rank*.png"))) == 2
-    # a reused output folder shows this run's overlays only
+    # a reused output folder shows this run's overlays only, and keeps files it did not write
+    (out / "heatmaps" / "rank1.png").write_bytes(b"a user's own file")
     again = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=1",
                                       "--heatmaps", "1", "--device", "cpu"])
     assert again.exit_code == 0, again.output
-    assert len(list((out / "heatmaps").glob("*.png"))) == 1
+    assert len(list((out / "heatmaps").glob("rank[0-9][0-9][0-9]_*.png"))) == 1
+    assert (out / "heatmaps" / "rank1.png").exists()
     CliRunner().invoke(main, ["explain", str(out / "model.safetensors"), str(tmp_path / "new.npy"),
                               "--out", str(tmp_path / "ex"), "--images", "1", "--device", "cpu"])
     assert len(list((tmp_path / "ex").glob("rank*.png"))) == 1
@@ -492,16 +495,43 @@ def test_inspect_trains_against_an_auxiliary_folder(tmp_path):
                                        "--auxiliary", str(tmp_path / "aux"), "--device", "cpu"])
     assert broken.exit_code == 1 and "broken.png is not a readable image" in broken.output
     # the data folder's own images are no auxiliary set: its test images would become training anomalies
-    for leaking in (tmp_path / "data", tmp_path / "data" / "test" / "spot"):
+    (tmp_path / "data" / "ground_truth").mkdir()
+    for leaking in (tmp_path / "data", tmp_path / "data" / "test" / "spot", tmp_path / "data" / "ground_truth"):
         refused = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(out), "--param", "epochs=1",
                                             "--auxiliary", str(leaking), "--device", "cpu"])
         assert refused.exit_code == 1 and "holds images of the data folder's" in refused.output
 
 
 def test_inspect_checks_its_output_folder_before_training(tmp_path, monkeypatch):
+    from PIL import Image
+
     import deepsad
 
+    for part in ("train", "test"):
+        (tmp_path / "data" / part / "good").mkdir(parents=True)
+        Image.fromarray(np.zeros((16, 16), np.uint8)).save(tmp_path / "data" / part / "good" / "a.png")
     (tmp_path / "file.csv").write_text("a\n1\n")
     monkeypatch.setattr(deepsad.FCDD, "fit", lambda *a, **k: pytest.fail("trained before checking --out"))
-    result = CliRunner().invoke(main, ["inspect", str(tmp_path), "--out", str(tmp_path / "file.csv" / "results")])
-    assert result.exit_code == 1 and "Not a directory" in result.output
+    result = CliRunner().invoke(main, ["inspect", str(tmp_path / "data"), "--out", str(tmp_path / "file.csv" / "results")])
+    assert result.exit_code == 1 and "file.csv" in result.output
+
+
+def test_a_label_column_named_like_an_output_column_keeps_both(tmp_path):
+    import pandas as pd
+
+    _write_sensor_files(tmp_path)
+    table = pd.read_csv(tmp_path / "train.csv").rename(columns={"label": "prediction"})
+    table.to_csv(tmp_path / "train.csv", index=False)
+    model = tmp_path / "m.safetensors"
+    fitted = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "prediction", "--model-out",
+                                       str(model), "--device", "cpu", *TINY_FLAGS])
+    assert fitted.exit_code == 0, fitted.output
+    scored = CliRunner().invoke(main, ["score", str(model), str(tmp_path / "train.csv"), "--label-column", "prediction",
+                                       "--output", str(tmp_path / "s.csv")])
+    assert scored.exit_code == 0, scored.output
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert set(scores["prediction"]) <= {-1, 1} and (scores["label:prediction"] == -1).sum() == 5
+    explained = CliRunner().invoke(main, ["explain", str(model), str(tmp_path / "train.csv"), "--label-column",
+                                          "prediction", "--out", str(tmp_path / "ex"), "--device", "cpu"])
+    assert explained.exit_code == 0, explained.output
+    assert "label:prediction" in pd.read_csv(tmp_path / "ex" / "attributions.csv").columns

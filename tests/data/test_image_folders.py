@@ -92,22 +92,46 @@ def test_read_images_gives_an_auxiliary_set_shaped_like_the_training_images(tmp_
         read_images(tmp_path / "a", 16, channels=2)
 
 
-def test_floating_point_images_are_scaled_by_their_range_not_truncated(tmp_path):
-    unit = np.full((8, 8), 0.7, dtype=np.float32)
-    for folder, values in (("train", unit), ("test", unit * 255)):
-        path = tmp_path / folder / "good" / "a.tif"
-        path.parent.mkdir(parents=True)
-        Image.fromarray(values, mode="F").save(path)
+def test_floating_point_images_are_scaled_by_their_sets_range_not_truncated(tmp_path):
+    def save(path, values):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((8, 8), values, dtype=np.float32), mode="F").save(path)
+
+    save(tmp_path / "train" / "good" / "a.tif", 0.7)
+    save(tmp_path / "test" / "good" / "b.tif", 0.3)
     data = read_image_folder(tmp_path)
     assert data.X_train.shape == (1, 1, 8, 8)  # mode "F" is grayscale
     np.testing.assert_allclose(data.X_train, 0.7, atol=1e-6)
-    np.testing.assert_allclose(data.X_test, 0.7, atol=1e-6)
-    Image.fromarray(unit * 1000, mode="F").save(tmp_path / "test" / "good" / "b.tif")
-    with pytest.raises(ValueError, match=r"b.tif holds floating-point pixels in \[700, 700\]; expected \[0, 1\] or \[0, 255\]"):
+    np.testing.assert_allclose(data.X_test, 0.3, atol=1e-6)
+    # a set in [0, 255]: one divisor for all, so a dark image stays darker than a bright one
+    save(tmp_path / "train" / "good" / "c.tif", 200.0)
+    data = read_image_folder(tmp_path)
+    np.testing.assert_allclose(data.X_train[:, 0, 0, 0], [0.7 / 255, 200 / 255], atol=1e-6)
+    np.testing.assert_allclose(data.X_test, 0.3 / 255, atol=1e-6)
+    save(tmp_path / "test" / "good" / "d.tif", 700.0)
+    with pytest.raises(ValueError, match=r"d.tif holds floating-point pixels up to 700, beyond the \[0, 255\]"):
+        read_image_folder(tmp_path)
+    save(tmp_path / "train" / "good" / "e.tif", 700.0)
+    with pytest.raises(ValueError, match=r"must hold pixels in \[0, 1\] or \[0, 255\]; some in .* reach 700"):
+        read_image_folder(tmp_path)
+    save(tmp_path / "train" / "good" / "e.tif", -1.0)
+    with pytest.raises(ValueError, match=r"e.tif holds negative pixel values"):
         read_image_folder(tmp_path)
 
 
-def test_grey_images_with_alpha_and_big_endian_16_bit_images_stay_grey(tmp_path):
+def test_big_endian_16_bit_images_are_grey_and_rescaled(tmp_path):
+    values = np.random.default_rng(1).integers(0, 65536, (8, 8)).astype(">u2")
+    for folder in ("train", "test"):
+        path = tmp_path / folder / "good" / "a.tif"
+        path.parent.mkdir(parents=True)
+        Image.fromarray(values).save(path)
+    assert Image.open(tmp_path / "train" / "good" / "a.tif").mode in ("I;16B", "I;16")
+    data = read_image_folder(tmp_path)
+    assert data.X_train.shape == (1, 1, 8, 8)
+    np.testing.assert_allclose(data.X_train[0, 0], values / 65535.0, atol=1e-6)
+
+
+def test_grey_images_with_alpha_stay_grey(tmp_path):
     grey_alpha = np.random.default_rng(0).integers(0, 255, (8, 8, 2)).astype(np.uint8)
     _save(tmp_path / "train" / "good" / "a.png", grey_alpha, mode="LA")
     _save(tmp_path / "test" / "good" / "b.png", grey_alpha, mode="LA")
@@ -123,10 +147,10 @@ def test_a_mask_of_another_size_than_its_image_is_refused(folder):
 
 
 def test_masks_missing_for_some_defect_images_are_reported(folder):
-    # the stain has no mask, and a folder named with other capitals does not match "scratch"
+    # the stain has no mask, and a folder named otherwise does not match "scratch"
     with pytest.warns(UserWarning, match=r"masks for only part of the defect images \('stain' 0 of 1\)"):
         read_image_folder(folder)
-    (folder / "ground_truth" / "scratch").rename(folder / "ground_truth" / "Scratch")
+    (folder / "ground_truth" / "scratch").rename(folder / "ground_truth" / "scratches")
     with pytest.warns(UserWarning, match=r"'scratch' 0 of 1; 'stain' 0 of 1.*exact name"):
         data = read_image_folder(folder)
     assert not data.has_mask.any()

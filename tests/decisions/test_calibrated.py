@@ -97,6 +97,8 @@ def test_dataframes_keep_their_columns_through_the_split():
         ({}, {"y_calibration": np.zeros(5)}, "y_calibration was given without X_calibration"),
         ({}, {"X_calibration": np.zeros((30, 2)), "y_calibration": np.zeros(10)},
          "y_calibration has 10 labels but X_calibration has 30 samples"),
+        ({}, {"X_calibration": np.zeros((30, 2)), "y_calibration": np.zeros(30, bool)},
+         r"y_calibration holds booleans.*from_binary\(y_calibration, anomaly=True\)"),
         ({"threshold": "colour"}, {}, "unknown threshold strategy 'colour'"),
     ],
 )

@@ -74,6 +74,10 @@ def test_the_text_keeps_every_digit_so_a_saved_strategy_refits_the_same_rule():
         assert strategy.text == text and parse_strategy(strategy.text) == strategy
 
 
+def test_numpy_floats_keep_their_own_shortest_form():
+    assert FalseAlarmRate(np.float32(0.1)).text == "fpr:0.1" and Contamination(np.float64(0.05)).text == "contamination:0.05"
+
+
 def test_a_tiny_recall_target_still_flags_the_highest_anomaly():
     anomalies = np.array([10.0, 50.0, 120.0])
     value = Recall(1e-12).choose(NORMAL, anomalies).value

@@ -363,26 +363,60 @@ def test_an_unknown_layer_that_resizes_the_map_is_refused():
         FCDD(network=network, epochs=1).fit(np.zeros((10, 1, 16, 16), np.float32), np.r_[np.zeros(8), -np.ones(2)])
 
 
+class _PoolReused(torch.nn.Module):
+    """One pooling layer applied twice, registered before the convolutions (the original
+    Deep SAD code's style): the field counts the layers as forward applies them."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool = torch.nn.AvgPool2d(2)
+        self.conv1 = torch.nn.Conv2d(1, 4, 5, padding=2)
+        self.conv2 = torch.nn.Conv2d(4, 1, 3, padding=1)
+
+    def forward(self, x):
+        return self.pool(self.conv2(self.pool(self.conv1(x))))
+
+
+class _StridedSkip(torch.nn.Module):
+    """A residual block whose skip path downsamples: two paths, two fields."""
+
+    def __init__(self):
+        super().__init__()
+        self.main = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, stride=2, padding=1), torch.nn.Conv2d(4, 1, 3, padding=1))
+        self.skip = torch.nn.Conv2d(1, 1, 1, stride=2)
+
+    def forward(self, x):
+        return self.main(x) + self.skip(x)
+
+
 @pytest.mark.parametrize("network", [
     torch.nn.Sequential(torch.nn.ReflectionPad2d(2), torch.nn.Conv2d(1, 4, 5), torch.nn.AvgPool2d(3, 2, ceil_mode=True),
                         torch.nn.Conv2d(4, 1, 3, dilation=2)),
     torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, stride=2, padding=1), torch.nn.AvgPool2d(2),
                         torch.nn.ZeroPad2d(1), torch.nn.Conv2d(4, 1, 3)),
+    torch.nn.Sequential(torch.nn.Conv2d(1, 4, 4, padding="same"), torch.nn.AvgPool2d(2),
+                        torch.nn.Conv2d(4, 1, 2, padding="same", dilation=3)),
+    _PoolReused(),
 ])
-def test_padding_layers_strides_dilation_and_ceil_mode_are_followed(network):
-    from deepsad.networks.fully_convolutional import map_size, receptive_field
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+def test_the_traced_field_is_where_an_output_cell_looks(network):
+    from deepsad.networks.fully_convolutional import receptive_field
 
-    for size in [(16, 16), (17, 23), (48, 48)]:
-        with torch.no_grad():
-            assert map_size(network, size) == tuple(network(torch.zeros(1, 1, *size)).shape[2:])
-            if getattr(network[2], "ceil_mode", False):  # max pooling rounds up alike
-                ceil_max_pool = torch.nn.Sequential(*network[:2], torch.nn.MaxPool2d(3, 2, ceil_mode=True), *network[3:])
-                assert map_size(ceil_max_pool, size) == tuple(ceil_max_pool(torch.zeros(1, 1, *size)).shape[2:])
-    # the pixels that output cell (4, 5) depends on: the field's size, centred where the field says
-    field = receptive_field(network)
+    for parameter in network.parameters():
+        parameter.data.uniform_(0.1, 1.0)  # positive weights and average pooling: every pixel of the field counts
+    field = receptive_field(network, (1, 48, 48))
     image = torch.zeros(1, 1, 48, 48, requires_grad=True)
     network(image)[0, 0, 4, 5].backward()
     rows, columns = torch.nonzero(image.grad[0, 0], as_tuple=True)
     assert rows.max() - rows.min() + 1 == field.size and columns.max() - columns.min() + 1 == field.size
     assert (rows.min() + rows.max()) / 2 == field.start + field.stride * 4
     assert (columns.min() + columns.max()) / 2 == field.start + field.stride * 5
+    images = np.random.default_rng(0).random((12, 1, 48, 48)).astype(np.float32)
+    model = FCDD(network=network, epochs=1, random_state=0).fit(images, np.r_[np.zeros(10), -np.ones(2)])
+    assert model.heatmap(images[:2]).shape == (2, 48, 48)
+
+
+def test_a_skip_path_that_resizes_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"receptive_field follows one chain of layers; Conv2d\(1, 1, kernel_size=\(1, 1\).* takes "
+                                         r"a 16×16 map where the layer before gave 8×8"):
+        FCDD(network=_StridedSkip(), epochs=1).fit(np.zeros((10, 1, 16, 16), np.float32), np.r_[np.zeros(8), -np.ones(2)])

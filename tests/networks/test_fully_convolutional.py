@@ -21,7 +21,7 @@ def test_the_networks_map_images_to_a_map_with_the_computed_field(shape, map_siz
     network = fully_convolutional_network(shape)
     assert isinstance(network, FcddNet28 if shape[0] == 1 else FcddNet32)
     assert network(torch.zeros(2, *shape)).shape == (2, 1, map_size, map_size)
-    assert receptive_field(network) == field
+    assert receptive_field(network, shape) == field
     assert not any(p.ndim == 1 for p in network.parameters())  # no bias terms
     with pytest.raises(ValueError, match="at least 8×8 pixels"):
         fully_convolutional_network((1, 4, 4))
@@ -34,7 +34,7 @@ def test_the_field_is_where_an_output_cell_looks():
                             nn.Conv2d(2, 1, 3, padding=1, bias=False), nn.AvgPool2d(2))
     for parameter in network.parameters():
         parameter.data.uniform_(0.1, 1.0)
-    field = receptive_field(network)
+    field = receptive_field(network, (1, 32, 32))
     image = torch.rand(1, 1, 32, 32, requires_grad=True)
     output = network(image)
     row, column = 3, 4
@@ -65,10 +65,23 @@ def test_upsampling_puts_each_cells_value_over_its_field():
 
 def test_layers_without_a_field_are_named():
     with pytest.raises(ValueError, match="the network has a Flatten"):
-        receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Flatten(), nn.Linear(4, 1)))
-    with pytest.raises(ValueError, match="the network has a Linear"):
-        receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(4, 1)))
+        receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Flatten(), nn.Linear(4, 1)), (1, 4, 4))
+    with pytest.raises(ValueError, match="the network has a Linear"):  # refused before it runs
+        receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Linear(7, 1)), (1, 4, 4))
     with pytest.raises(ValueError, match=r"the same padding on every side; .* \(1, 2, 1, 1\)"):
-        receptive_field(nn.Sequential(nn.ZeroPad2d((1, 2, 1, 1)), nn.Conv2d(1, 1, 3)))
+        receptive_field(nn.Sequential(nn.ZeroPad2d((1, 2, 1, 1)), nn.Conv2d(1, 1, 3)), (1, 8, 8))
     with pytest.raises(ValueError, match="square, integer kernel_size"):
-        receptive_field(nn.Conv2d(1, 1, (3, 5)))
+        receptive_field(nn.Conv2d(1, 1, (3, 5)), (1, 8, 8))
+    assert receptive_field(_WithSpareLayer(), (1, 8, 8)) == ReceptiveField(3, 1, 1.0)
+
+
+class _WithSpareLayer(nn.Module):
+    """A registered layer that forward never calls is no part of the field."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3)
+        self.spare = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.conv(x)

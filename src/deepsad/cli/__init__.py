@@ -457,6 +457,13 @@ def inspect(root, out_dir, image_size, params, heatmaps, auxiliary, seed, device
     click.echo(f"{shown}; written to {out_dir}", err=True)
 
 
+def _label_output_name(label_column: str | None, taken) -> str:
+    """The output column of the labels: the input's name, unless one of the output's own
+    columns has it (then "label:<name>")."""
+    name = label_column or "label"
+    return f"label:{name}" if name in set(taken) else name
+
+
 @main.command()
 @click.argument("model_path", metavar="MODEL", type=click.Path(dir_okay=False, exists=True))
 @click.argument("data_path", metavar="DATA", type=click.Path(dir_okay=False, exists=True))
@@ -493,7 +500,7 @@ def explain(model_path, data_path, out_dir, label_column, labels_path, steps, im
         else:
             table = table_attributions(detector, data.features, steps, threshold=model.threshold_)
             if data.labels is not None:  # as score does: the labels beside the explanations
-                table.insert(2, label_column or "label", data.labels)
+                table.insert(2, _label_output_name(label_column, table.columns), data.labels)
             written = [write_atomically(out / "attributions.csv", table.to_csv(index=False))]
     except (ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)
@@ -537,7 +544,7 @@ def score(model_path, data_path, output, label_column, labels_path, prevalence, 
     except (ValueError, TypeError, FileNotFoundError, OSError) as error:
         _fail(error)
     if data.labels is not None:
-        table[label_column or "label"] = data.labels
+        table[_label_output_name(label_column, table.columns)] = data.labels
     text = table.to_csv(index=False)
     if output:
         write_atomically(output, text)

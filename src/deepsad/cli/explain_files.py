@@ -52,10 +52,11 @@ def image_overlays(model, images: np.ndarray, steps: int, count: int, out: Path)
 
 
 def remove_overlays(folder: Path) -> None:
-    """Delete the ranked overlays (rank*.png) an earlier run wrote in ``folder``, so that a
-    reused output folder shows only this run's."""
+    """Delete the ranked overlays an earlier run wrote in ``folder`` (rank001_....png, the
+    names this module gives them, no others), so that a reused output folder shows only this
+    run's."""
     if folder.is_dir():
-        for old in folder.glob("rank[0-9]*.png"):
+        for old in folder.glob("rank[0-9][0-9][0-9]_*.png"):
             old.unlink()
 
 

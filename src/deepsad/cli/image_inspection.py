@@ -25,10 +25,11 @@ def inspect_folder(root, out: Path, image_size, params: dict, seed: int, device:
 
     check_flag_params(params)
     out.mkdir(parents=True, exist_ok=True)  # before training: a bad --out fails at once
+    if auxiliary is not None:
+        _check_apart(Path(auxiliary), Path(root))
     data = read_image_folder(root, image_size=image_size)
     X_auxiliary = None
     if auxiliary is not None:
-        _check_apart(Path(auxiliary), Path(root))
         X_auxiliary = read_images(auxiliary, data.X_train.shape[2:], channels=data.X_train.shape[1])
     model = FCDD(random_state=seed, **({} if device is None else {"device": device}), **params).fit(
         data.X_train, X_auxiliary=X_auxiliary)
@@ -62,7 +63,7 @@ def _check_apart(auxiliary: Path, root: Path) -> None:
     """Refuse an auxiliary folder that holds the data folder's own images: its test images
     would become training anomalies."""
     auxiliary, root = auxiliary.resolve(), root.resolve()
-    for part in (root / "train", root / "test"):
+    for part in (root / "train", root / "test", root / "ground_truth"):
         if part.is_relative_to(auxiliary) or auxiliary.is_relative_to(part):
             raise ValueError(f"--auxiliary {auxiliary} holds images of the data folder's {part.name}/ part; "
                              "give a folder of other images (Outlier Exposure) outside it")

@@ -117,7 +117,7 @@ def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: di
     ``calibration_size`` of the data to choose the threshold on (and, with ``probability``,
     to calibrate anomaly probabilities on). It keeps its own scaling
     (``scaler="auto"`` for tables), so the saved model scores raw data of the same kind."""
-    from deepsad.decisions import CalibratedDetector, parse_strategy
+    from deepsad.decisions import CalibratedDetector, CalibrationTooSmall, parse_strategy
     from deepsad.experiments.estimators import make_estimator
 
     if method not in SAVABLE_METHODS:
@@ -132,19 +132,19 @@ def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: di
         raise ValueError(f"--param contamination sets the threshold of a model fitted without --threshold; with "
                          f"--threshold {threshold} the strategy sets it. Drop one (contamination:F is a strategy too)")
     n_anomalies = 0 if labels is None else int((labels == ANOMALY).sum())
-    for needed, what in ((strategy.needs_anomalies, f"--threshold {threshold}"), (probability, "--probability")):
+    needs = ((strategy.needs_anomalies, f"--threshold {threshold}", "or use --threshold fpr:ALPHA, which needs none"),
+             (probability, "--probability", "or leave --probability out (p-values need no labeled anomalies)"))
+    for needed, what, otherwise in needs:
         if needed and n_anomalies < 2:
             raise ValueError(f"{what} needs at least 2 labeled anomalies (one to train on, one to calibrate on); the "
                              f"labels hold {n_anomalies}. Give them with --label-column or --labels (and "
-                             "--anomaly-label), or use --threshold fpr:ALPHA, which needs none")
+                             f"--anomaly-label), {otherwise}")
     calibrated = CalibratedDetector(estimator, threshold=strategy.text, calibration_size=calibration_size,
                                     probability=probability, random_state=seed)
     try:
         return calibrated.fit(data.features, labels)
-    except ValueError as error:
-        if "calibration" in str(error) and "supports" in str(error) or str(error).startswith("calibration_size="):
-            raise ValueError(f"{error}. Change --calibration-size (now {calibration_size:g})") from error
-        raise
+    except CalibrationTooSmall as error:
+        raise ValueError(f"{error}. Change --calibration-size (now {calibration_size:g})") from error
 
 
 FLAG_PARAMS = {"random_state": "--seed", "device": "--device"}

@@ -8,7 +8,8 @@
 Images are read with Pillow (PNG, JPEG, BMP, TIFF), converted to one colour mode (grayscale
 when every training image is, else RGB), resized to one size, and scaled to [0, 1]: 8-bit
 pixels by 255, 16-bit ones by 65535, floating-point ones (TIFF mode "F") as they are when they
-lie in [0, 1] and by 255 when they lie in [0, 255]. A mask has its image's size, is resized the
+lie in [0, 1] and by 255 when they lie in [0, 255] (one rule for all the training images, so a
+dark image of a [0, 255] set stays dark; test images follow it). A mask has its image's size, is resized the
 same way and read as "pixel > 0". The folders are read one level deep: images in subfolders of
 test/<defect> are not read.
 """
@@ -55,20 +56,20 @@ def read_image_folder(root, image_size: tuple[int, int] | int | None = None) -> 
     defect_dirs = sorted(p for p in test_root.iterdir() if p.is_dir())
     if not defect_dirs:
         raise FileNotFoundError(f"{test_root} holds no folders: expected test/good and test/<defect>")
-    first = _open(train_files[0])
-    size = _size(image_size, first)
-    mode = "L" if all(_open(path).mode in GRAYSCALE_MODES for path in train_files) else "RGB"
-    X_train = np.stack([_pixels(path, mode, size) for path in train_files])
+    size = _size(image_size, _header(train_files[0]))
+    mode = "L" if all(_header(path).mode in GRAYSCALE_MODES for path in train_files) else "RGB"
+    test_files = [(folder, path) for folder in defect_dirs for path in _images_in(folder, required=False)]
+    float_scale = _float_scale(train_files) or _float_scale([path for _, path in test_files])
+    X_train = np.stack([_pixels(path, mode, size, float_scale) for path in train_files])
     tests, defects, masks, has_mask, paths = [], [], [], [], []
-    for folder in defect_dirs:
-        for path in _images_in(folder, required=False):
-            tests.append(_pixels(path, mode, size))
-            defects.append(folder.name)
-            mask_path = root / "ground_truth" / folder.name / f"{path.stem}_mask.png"
-            exists = folder.name != GOOD and mask_path.is_file()
-            masks.append(_mask(mask_path, size, _open(path).size) if exists else np.zeros(size, dtype=bool))
-            has_mask.append(exists)
-            paths.append(path)
+    for folder, path in test_files:
+        tests.append(_pixels(path, mode, size, float_scale))
+        defects.append(folder.name)
+        mask_path = root / "ground_truth" / folder.name / f"{path.stem}_mask.png"
+        exists = folder.name != GOOD and mask_path.is_file()
+        masks.append(_mask(mask_path, size, _header(path).size) if exists else np.zeros(size, dtype=bool))
+        has_mask.append(exists)
+        paths.append(path)
     if not tests:
         raise FileNotFoundError(f"{test_root} holds no images")
     defects = np.array(defects)
@@ -92,7 +93,8 @@ def read_images(folder, image_size: tuple[int, int] | int, channels: int) -> np.
     if not files:
         raise FileNotFoundError(f"{folder} holds no images ({', '.join(SUFFIXES)})")
     size = _size(image_size, None)
-    return np.stack([_pixels(path, "L" if channels == 1 else "RGB", size) for path in files])
+    float_scale = _float_scale(files)
+    return np.stack([_pixels(path, "L" if channels == 1 else "RGB", size, float_scale) for path in files])
 
 
 def _images_in(folder: Path, required: bool) -> list[Path]:
@@ -106,12 +108,20 @@ def _images_in(folder: Path, required: bool) -> list[Path]:
     return files
 
 
-def _open(path: Path) -> Image.Image:
+def _header(path: Path) -> Image.Image:
+    """The image with its size and mode read, its pixels not yet decoded."""
     try:
-        image = Image.open(path)
+        return Image.open(path)
+    except (UnidentifiedImageError, OSError) as error:
+        raise ValueError(f"{path} is not a readable image: {error}") from None
+
+
+def _open(path: Path) -> Image.Image:
+    image = _header(path)
+    try:
         image.load()
         return image
-    except (UnidentifiedImageError, OSError) as error:
+    except OSError as error:
         raise ValueError(f"{path} is not a readable image: {error}") from None
 
 
@@ -150,16 +160,37 @@ SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I")
 """Pillow's modes of 16-bit grayscale images (PNG opens as "I;16" or "I"), scaled by 65535."""
 
 
-def _pixels(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
+def _float_scale(paths) -> float | None:
+    """The one divisor of the floating-point (mode "F") images among ``paths``: 1 when all
+    their pixels lie in [0, 1], 255 when in [0, 255]; None when there are none."""
+    highest = None
+    for path in paths:
+        if _header(path).mode == "F":
+            values = _finite_non_negative(np.asarray(_open(path), dtype=np.float32), path)
+            highest = max(highest or 0.0, float(values.max()))
+    if highest is None:
+        return None
+    if highest <= 1:
+        return 1.0
+    if highest <= 255:
+        return 255.0
+    raise ValueError(f"floating-point images must hold pixels in [0, 1] or [0, 255]; "
+                     f"some in {paths[0].parent} reach {highest:g}")
+
+
+def _pixels(path: Path, mode: str, size: tuple[int, int], float_scale: float | None = None) -> np.ndarray:
     image = _open(path)
     if image.mode in SIXTEEN_BIT:
         # convert("L") would clip at 255 instead of rescaling: scale the 16-bit values first
         image = Image.fromarray(np.asarray(image, dtype=np.float32) / 65535.0, mode="F")
         scale = 1.0
     elif image.mode == "F":
-        # convert("L") would truncate unit-range floats to 0: scale them by their range instead
-        image = Image.fromarray(_unit_floats(np.asarray(image, dtype=np.float32), path), mode="F")
-        scale = 1.0
+        # convert("L") would truncate unit-range floats to 0: scale them by the set's range instead
+        values = _finite_non_negative(np.asarray(image, dtype=np.float32), path) / (float_scale or 1.0)
+        if values.max() > 1 + 1e-6:
+            raise ValueError(f"{path} holds floating-point pixels up to {values.max() * (float_scale or 1.0):g}, beyond "
+                             f"the [0, {float_scale or 1.0:g}] of the other floating-point images")
+        image, scale = Image.fromarray(values, mode="F"), 1.0
     else:
         image, scale = image.convert(mode), 255.0
     if (image.height, image.width) != size:
@@ -171,23 +202,21 @@ def _pixels(path: Path, mode: str, size: tuple[int, int]) -> np.ndarray:
     return array.transpose(2, 0, 1)
 
 
-def _unit_floats(values: np.ndarray, path: Path) -> np.ndarray:
+def _finite_non_negative(values: np.ndarray, path: Path) -> np.ndarray:
     if not np.isfinite(values).all():
         raise ValueError(f"{path} holds non-finite pixel values (NaN or inf)")
-    low, high = float(values.min()), float(values.max())
-    if low >= 0 and high <= 1:
-        return values
-    if low >= 0 and high <= 255:
-        return values / 255.0
-    raise ValueError(f"{path} holds floating-point pixels in [{low:g}, {high:g}]; expected [0, 1] or [0, 255]")
+    if values.min() < 0:
+        raise ValueError(f"{path} holds negative pixel values (down to {values.min():g}); expected [0, 1] or [0, 255]")
+    return values
 
 
-def _mask(path: Path, size: tuple[int, int], image_size: tuple[int, int]) -> np.ndarray:
-    """The mask at ``path`` resized to ``size``; ``image_size`` is its image's (width, height)."""
+def _mask(path: Path, size: tuple[int, int], image_width_height: tuple[int, int]) -> np.ndarray:
+    """The mask at ``path`` resized to ``size`` (height, width); it must measure
+    ``image_width_height``, its image's size as Pillow gives it."""
     image = _open(path).convert("L")
-    if image.size != image_size:
+    if image.size != image_width_height:
         raise ValueError(f"{path} is {image.width}×{image.height} pixels but its image is "
-                         f"{image_size[0]}×{image_size[1]}: a mask must have its image's size")
+                         f"{image_width_height[0]}×{image_width_height[1]}: a mask must have its image's size")
     if (image.height, image.width) != size:
         image = image.resize((size[1], size[0]), Image.NEAREST)
     return np.asarray(image) > 0

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
     )
     from deepsad.decisions.strategies import (  # noqa: F401
         BestF1,
+        CalibrationTooSmall,
         Contamination,
         FalseAlarmRate,
         MeanStd,
@@ -45,7 +46,7 @@ _MODULES = {
     "conformal": ("benjamini_hochberg", "conformal_p_values"),
     "probability": ("PlattScaling",),
     "selection": ("AnomalyStratifiedKFold", "choice_uncertainty", "pu_auroc", "pu_auroc_scorer"),
-    "strategies": ("BestF1", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall", "Strategy",
+    "strategies": ("BestF1", "CalibrationTooSmall", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall", "Strategy",
                    "Threshold", "conformal_quantile", "parse_strategy"),
 }  # fmt: skip
 _LAZY = {name: module for module, names in _MODULES.items() for name in names}

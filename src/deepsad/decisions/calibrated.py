@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from deepsad.base import AnomalyDetectorMixin
 from deepsad.decisions.conformal import benjamini_hochberg, conformal_p_values
 from deepsad.decisions.probability import PlattScaling
-from deepsad.decisions.strategies import Threshold, parse_strategy
+from deepsad.decisions.strategies import CalibrationTooSmall, Threshold, parse_strategy
 from deepsad.labels import ANOMALY
 from deepsad.models.persistence import save_model
 from deepsad.validation import as_numpy, check_labels
@@ -319,7 +319,7 @@ def calibration_split(y, calibration_size, with_anomalies: bool, random_state=No
     anomalies = rng.permutation(np.flatnonzero(y == ANOMALY))
     n_normal = int(round(calibration_size * len(normal)))
     if n_normal < 1 or n_normal >= len(normal):
-        raise ValueError(
+        raise CalibrationTooSmall(
             f"calibration_size={calibration_size:g} of {len(normal)} unlabeled and normal samples leaves "
             f"{n_normal} for calibration and {len(normal) - n_normal} for training; each needs at least one"
         )

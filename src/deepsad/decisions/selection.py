@@ -23,13 +23,14 @@ Example
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import BaseCrossValidator
 
-from deepsad.labels import ANOMALY
+from deepsad.labels import ANOMALY, LabelConventionWarning
 from deepsad.validation import check_labels
 
 
@@ -80,8 +81,11 @@ class AnomalyStratifiedKFold(BaseCrossValidator):
     def _iter_test_indices(self, X=None, y=None, groups=None):
         if y is None:
             raise ValueError("AnomalyStratifiedKFold needs the semi-supervised labels y to split on")
-        # the labels' own checks: a NaN or another value would silently join no fold
-        y = check_labels(y, len(y) if X is None else len(X))
+        # the labels' own checks: a NaN or another value would silently join no fold (their
+        # convention warning is fit's to give, not the folds')
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LabelConventionWarning)
+            y = check_labels(y, len(y) if X is None else len(X))
         n_anomalies = int((y == ANOMALY).sum())
         if n_anomalies < self.n_splits:
             raise ValueError(

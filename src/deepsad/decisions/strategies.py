@@ -195,9 +195,14 @@ class BestF1(Strategy):
 
 def _exact(value) -> str:
     """The number as it round-trips (no rounding: a saved strategy refits to the same rule),
-    without a trailing ".0"."""
-    text = repr(float(value))
+    without a trailing ".0"; a numpy float in its own precision's shortest form."""
+    text = str(value) if isinstance(value, np.floating) else repr(float(value))
     return text[:-2] if text.endswith(".0") else text
+
+
+class CalibrationTooSmall(ValueError):
+    """The calibration part is too small for what is asked of it: give more calibration data
+    (a larger ``calibration_size``) or ask less (a larger α)."""
 
 
 def conformal_quantile(sorted_scores: np.ndarray, alpha: float) -> float:
@@ -205,7 +210,7 @@ def conformal_quantile(sorted_scores: np.ndarray, alpha: float) -> float:
     n = len(sorted_scores)
     rank = math.ceil((n + 1) * (1 - alpha) - 1e-9)
     if rank > n:
-        raise ValueError(
+        raise CalibrationTooSmall(
             f"a calibration set of {n} normal samples supports a false-alarm rate α ≥ 1/(n + 1) = {1 / (n + 1):.3g}; "
             f"α = {alpha:g} needs at least {math.ceil(1 / alpha - 1)} samples"
         )

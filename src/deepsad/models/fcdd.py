@@ -16,12 +16,7 @@ from deepsad.models.deep import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, DeepDe
 from deepsad.models.device import draw_seed
 from deepsad.models.objective import Networks, Objective
 from deepsad.models.persistence import savable
-from deepsad.networks.fully_convolutional import (
-    GaussianUpsampler,
-    fully_convolutional_network,
-    map_size,
-    receptive_field,
-)
+from deepsad.networks.fully_convolutional import GaussianUpsampler, fully_convolutional_network, receptive_field
 from deepsad.objectives import hsc_loss
 from deepsad.parameters import POSITIVE_REAL, Interval, check_parameters, options
 from deepsad.synthetic_anomalies import add_defects
@@ -72,7 +67,7 @@ class FCDDObjective(Objective):
         if labels.ndim == 1:
             return hsc_loss(self.score(batch), labels, self.eta, self.eps)
         sample_labels, anomalous = labels[:, 0], (labels[:, 1:] != 0).to(batch.dtype)
-        heat = self.upsampler(tuple(batch.shape[-2:]), batch.device)(self.maps(batch)).flatten(1)
+        heat = self.upsampler(tuple(batch.shape[1:]), batch.device)(self.maps(batch)).flatten(1)
         normal_part = (heat * (1 - anomalous)).mean(dim=1)
         anomalous_mean = (heat * anomalous).mean(dim=1).clamp(min=self.eps)
         anomaly_part = torch.where(anomalous.amax(dim=1) > 0, -torch.log(-torch.expm1(-anomalous_mean)),
@@ -80,13 +75,15 @@ class FCDDObjective(Objective):
         weights = torch.where(sample_labels != 0, self.eta, 1.0).to(heat.dtype)
         return (weights * (normal_part + anomaly_part)).mean()
 
-    def upsampler(self, image_size: tuple[int, int], device) -> GaussianUpsampler:
-        """The fixed Gaussian upsampling of the maps to ``image_size`` (the heatmaps, and the
-        loss on pixel masks), built once per size and device; kept out of the module's state
-        (``__dict__``), so it is never part of a model file."""
+    def upsampler(self, input_shape: tuple[int, int, int], device) -> GaussianUpsampler:
+        """The fixed Gaussian upsampling of the maps of (channels, height, width) images to
+        their size (the heatmaps, and the loss on pixel masks), built once per size and device;
+        kept out of the module's state (``__dict__``), so it is never part of a model file."""
         upsampler = self.__dict__.get("cached_upsampler")
-        if upsampler is None or upsampler.image_size != tuple(image_size) or upsampler.kernel.device != device:
-            upsampler = GaussianUpsampler(receptive_field(self.encoder), tuple(image_size), self.sigma).to(device)
+        image_size = tuple(input_shape[1:])
+        if upsampler is None or upsampler.image_size != image_size or upsampler.kernel.device != device:
+            field = receptive_field(self.encoder, tuple(input_shape))
+            upsampler = GaussianUpsampler(field, image_size, self.sigma).to(device)
             self.__dict__["cached_upsampler"] = upsampler
         return upsampler
 
@@ -131,8 +128,9 @@ class FCDD(DeepDetector):
         (CIFAR-10), and three convolution-and-pooling blocks for other sizes (at least 8×8).
         A user's ``nn.Module`` maps (n, c, h, w) to (n, 1, u, v) with square convolutions,
         poolings and padding layers and element-wise layers (activations, BatchNorm), so that
-        its receptive field is defined; layers that move or mix cells (adaptive pooling,
-        flattening, pixel shuffles, upsampling, linear layers) are refused.
+        its receptive field is defined (traced through one forward pass); layers that move or
+        mix cells (adaptive pooling, flattening, pixel shuffles, upsampling, linear layers)
+        and branches that resize the map are refused.
     scaler : "auto" or None, default="auto"
         Images are used as given (scale pixels to [0, 1]); kept for the shared interface.
     epochs : int, default=150
@@ -311,21 +309,13 @@ class FCDD(DeepDetector):
         # A user's module is copied, as every estimator does: fitting never trains the caller's object.
         network = fully_convolutional_network(self.input_shape_) if name else copy.deepcopy(self.network)
         network = network.to(self.device_)
-        receptive_field(network)  # a network whose heatmap cannot be drawn is refused before training
+        # a network whose heatmap cannot be drawn is refused before training
+        receptive_field(network, tuple(self.input_shape_))
         with torch.no_grad():
             probe = network.eval()(torch.zeros(2, *self.input_shape_, device=self.device_))
         network.train()
-        if probe.dim() != 4 or probe.shape[1] != 1:
+        if probe.shape[1] != 1:
             raise ValueError(f"FCDD's network must map (n, c, h, w) to (n, 1, u, v); it gives {tuple(probe.shape)}")
-        expected = map_size(network, tuple(self.input_shape_[1:]))
-        if tuple(probe.shape[2:]) != expected:
-            # a layer outside the receptive field's arithmetic moved or resized the map: its
-            # heatmap would put the heat in the wrong place
-            raise ValueError(
-                f"FCDD's network gives a {probe.shape[2]}×{probe.shape[3]} map, but its convolutions, poolings and "
-                f"padding give {expected[0]}×{expected[1]}: a layer changes the map's size in a way the receptive "
-                "field cannot follow; use convolutions, poolings, padding and element-wise layers only"
-            )
         return Networks({"encoder": network}, int(probe.shape[2] * probe.shape[3]), self.device_, name, {})
 
     def _training_plan(self) -> TrainingPlan:
@@ -365,7 +355,7 @@ class FCDD(DeepDetector):
         """
         check_is_fitted(self)
         X = check_input(self, X, reset=False)
-        upsampler = self.model_.upsampler(tuple(self.input_shape_[1:]), self.device_)
+        upsampler = self.model_.upsampler(tuple(self.input_shape_), self.device_)
         self.model_.eval()
         with torch.no_grad():
             maps = batched_forward(lambda batch: upsampler(self.model_.maps(batch))[:, 0], torch.from_numpy(X),

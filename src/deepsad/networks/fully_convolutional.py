@@ -110,67 +110,101 @@ PADDING_LAYERS = (nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d, nn.Replica
 UNMAPPABLE_LAYERS = (nn.ConvTranspose2d, nn.Upsample, nn.Linear, nn.Bilinear, nn.Flatten, nn.Unflatten,
                      nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.PixelShuffle, nn.PixelUnshuffle, nn.Fold,
                      nn.Unfold, nn.MultiheadAttention)
-"""Layers that mix or move the map's cells in ways a receptive field cannot describe."""
+"""Layers that mix or move the map's cells in ways a receptive field cannot describe (also
+where they only act on channels, as in squeeze-and-excitation blocks: refused alike)."""
 
 
 @dataclass(frozen=True)
 class _Window:
     kernel: int  # with dilation
     stride: int
-    padding: int  # each side
-    ceil_mode: bool = False
+    padding: int  # before the first row or column (torch pads "same" with an even kernel unevenly)
 
 
-def _windows(network: nn.Module) -> list[_Window]:
-    """The spatial windows of the network's layers in the order ``network.modules()`` lists
-    them; a ValueError for a layer that no window describes."""
-    windows = []
-    for module in network.modules():
-        if isinstance(module, SPATIAL_LAYERS):
-            kernel, step, dilation = (_square(getattr(module, name, 1), name, module)
-                                      for name in ("kernel_size", "stride", "dilation"))
-            kernel = dilation * (kernel - 1) + 1
-            padding = getattr(module, "padding", 0)
-            if padding == "valid":
-                padding = 0
-            elif padding == "same":  # stride 1 (torch's rule); odd kernels pad (kernel − 1)/2 each side
-                padding = (kernel - 1) // 2
-            else:
-                padding = _square(padding, "padding", module)
-            windows.append(_Window(kernel, step, padding, bool(getattr(module, "ceil_mode", False))))
-        elif isinstance(module, PADDING_LAYERS):
-            sides = set(module.padding) if isinstance(module.padding, tuple) else {module.padding}
-            if len(sides) != 1:
-                raise ValueError(f"receptive_field needs the same padding on every side; {module} has {module.padding!r}")
-            windows.append(_Window(1, 1, sides.pop()))  # a 1×1 window with the padding
-        elif isinstance(module, UNMAPPABLE_LAYERS):
-            raise ValueError(f"receptive_field covers convolutions and poolings; the network has a {type(module).__name__}")
-    return windows
-
-
-def receptive_field(network: nn.Module) -> ReceptiveField:
-    """The receptive field of the last layer of a stack of square convolutions, poolings,
-    padding and element-wise layers, in the order ``network.modules()`` lists them."""
+def receptive_field(network: nn.Module, input_shape: tuple[int, int, int]) -> ReceptiveField:
+    """The receptive field of the output cells of ``network`` on (channels, height, width)
+    images: traced through one forward pass, so the layers count in the order ``forward``
+    applies them, a layer applied twice counts twice, and a layer applied to a map of another
+    size than the one before it gave (a branch, or an unknown layer that resizes) is refused,
+    as are layers that move or mix cells."""
+    calls = _spatial_calls(network, input_shape)
+    current = tuple(input_shape[1:])
     size, stride, start = 1, 1, 0.5
-    for window in _windows(network):
+    for module, in_size, out_size in calls:
+        if in_size != current:
+            raise ValueError(
+                f"receptive_field follows one chain of layers; {module} takes a {in_size[0]}×{in_size[1]} map where the "
+                f"layer before gave {current[0]}×{current[1]}: a branch or skip connection that resizes, or a layer "
+                "other than convolutions, poolings, padding and element-wise ones that does, is not covered"
+            )
+        window = _window(module)
         start += ((window.kernel - 1) / 2 - window.padding) * stride
         size += (window.kernel - 1) * stride
         stride *= window.stride
+        current = out_size
+    output_size = calls.output_size
+    if output_size != current:
+        raise ValueError(
+            f"the network gives a {output_size[0]}×{output_size[1]} map, but its convolutions, poolings and padding give "
+            f"{current[0]}×{current[1]}: a layer changes the map's size in a way the receptive field cannot follow; use "
+            "convolutions, poolings, padding and element-wise layers only"
+        )
     return ReceptiveField(size, stride, start - 0.5)
 
 
-def map_size(network: nn.Module, image_size: tuple[int, int]) -> tuple[int, int]:
-    """The (u, v) map that the network's convolutions, poolings and padding give an image of
-    ``image_size``: what its output must measure for ``receptive_field`` to describe it."""
-    sides = list(image_size)
-    for window in _windows(network):
-        for i, side in enumerate(sides):
-            span = side + 2 * window.padding - window.kernel
-            out = (-(-span // window.stride) if window.ceil_mode else span // window.stride) + 1
-            if window.ceil_mode and (out - 1) * window.stride >= side + window.padding:
-                out -= 1  # torch's rule: the last window starts inside the image or its left padding
-            sides[i] = out
-    return sides[0], sides[1]
+class _Calls(list):
+    """(module, input size, output size) of each spatial or padding layer call, in order, and
+    the network's ``output_size``."""
+
+    output_size: tuple[int, int]
+
+
+def _spatial_calls(network: nn.Module, input_shape: tuple[int, int, int]) -> _Calls:
+    calls = _Calls()
+
+    def refuse(module, inputs):
+        raise ValueError(f"receptive_field covers convolutions and poolings; the network has a {type(module).__name__}")
+
+    def record(module, inputs, output):
+        calls.append((module, tuple(inputs[0].shape[-2:]), tuple(output.shape[-2:])))
+
+    # Unused layers do not matter; a layer that is called does, however it is registered.
+    modules = list(network.modules())
+    handles = [m.register_forward_pre_hook(refuse) for m in modules if isinstance(m, UNMAPPABLE_LAYERS)]
+    handles += [m.register_forward_hook(record) for m in modules if isinstance(m, SPATIAL_LAYERS + PADDING_LAYERS)]
+    training = network.training
+    parameter = next(network.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    try:
+        with torch.no_grad():
+            output = network.eval()(torch.zeros(1, *input_shape, device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        network.train(training)
+    if output.dim() != 4:
+        raise ValueError(f"the network must map (n, c, h, w) images to (n, 1, u, v) maps; it gives {tuple(output.shape)}")
+    calls.output_size = tuple(output.shape[-2:])
+    return calls
+
+
+def _window(module: nn.Module) -> _Window:
+    if isinstance(module, PADDING_LAYERS):
+        sides = set(module.padding) if isinstance(module.padding, tuple) else {module.padding}
+        if len(sides) != 1:
+            raise ValueError(f"receptive_field needs the same padding on every side; {module} has {module.padding!r}")
+        return _Window(1, 1, sides.pop())  # a 1×1 window with the padding
+    kernel, step, dilation = (_square(getattr(module, name, 1), name, module)
+                              for name in ("kernel_size", "stride", "dilation"))
+    kernel = dilation * (kernel - 1) + 1
+    padding = getattr(module, "padding", 0)
+    if padding == "valid":
+        padding = 0
+    elif padding == "same":  # stride 1 (torch's rule); torch puts the smaller half before
+        padding = (kernel - 1) // 2
+    else:
+        padding = _square(padding, "padding", module)
+    return _Window(kernel, step, padding)
 
 
 def _square(value, name: str, module: nn.Module) -> int:
