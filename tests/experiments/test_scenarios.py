@@ -101,6 +101,23 @@ def test_report_writes_the_scenario_tables_figure_and_side_by_side_images(tmp_pa
     assert "**digits**" in text and "**mnist**" in text and "(92.8 ± 4.9)" in text
 
 
+def test_deep_svdd_stands_in_for_deep_sad_at_gamma_l_0_in_the_side_by_side_images(tmp_path):
+    # a sweep that ran one-class Deep SVDD for the γl = 0 point (as the CIFAR-10 configs do)
+    store = ResultsStore(tmp_path / "r.sqlite")
+    add(store, dataset="digits", method="deepsvdd", normal_class=3, seed=0, n_test=40, known=(), n_known_classes=0,
+        params={"objective": "one-class"})
+    add(store, dataset="digits", method="deepsvdd", normal_class=4, seed=0, n_test=40, known=(), n_known_classes=0,
+        params={"objective": "soft-boundary"})
+    for normal_class in (3, 4):
+        add(store, dataset="digits", normal_class=normal_class, seed=0, n_test=40, ratio_known_anomaly=0.05,
+            known=(1,), n_known_classes=1, known_anomaly_classes=(1,))
+    paths = write_report(store.path, tmp_path / "out", ["dataset", "method"], data_root=tmp_path / "none",
+                         notify=lambda note: None)
+    names = {p.name for p in paths}
+    assert "images_digits_class3_deepsad_gamma_l_0_vs_0.05.png" in names
+    assert "images_digits_class4_deepsad_gamma_l_0_vs_0.05.png" not in names  # soft-boundary is another loss
+
+
 def test_no_scenario_table_without_a_varying_setting(tmp_path):
     store = ResultsStore(tmp_path / "r.sqlite")
     add(store, ratio_known_anomaly=0.01)

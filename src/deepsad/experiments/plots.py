@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -189,7 +190,9 @@ def image_grids(
 
     Where a line ran at γl = 0 and γl = ``COMPARED_GAMMA`` (no pollution) with one seed in
     common, a second figure shows the two runs' images side by side, as the paper's argument
-    goes: what a few labeled anomalies change in what the model finds most anomalous.
+    goes: what a few labeled anomalies change in what the model finds most anomalous. For Deep
+    SAD, a one-class Deep SVDD run of the same normal class and seed stands in at γl = 0 where
+    the sweep ran that instead (the same loss without the labeled term).
 
     Where the experiment's outcome holds heatmaps (the deep image models:
     ``deepsad.experiments.gallery``), a gallery shows its most anomalous test images with the
@@ -224,6 +227,8 @@ def image_grids(
                 name = _slug(f"heatmaps_{dataset}_class{normal_class}_{line}", {})
                 figures[f"{name}.png"] = _heatmap_gallery(images, outcome, title)
             compared = _labeled_counterparts(chosen)
+            if compared is None and line == "deepsad":
+                compared = _labeled_counterparts(pd.concat([_one_class_deep_svdd(rows, normal_class), chosen]))
             if compared is not None:
                 name = _slug(f"images_{dataset}_class{normal_class}_{line}_gamma_l_0_vs_{COMPARED_GAMMA:g}", {})
                 figures[f"{name}.png"] = _comparison_grid(
@@ -249,6 +254,14 @@ def _labeled_counterparts(rows: pd.DataFrame) -> list | None:
     return [part[part["seed"] == seeds[0]].iloc[0] for part in (unlabeled, labeled)]
 
 
+def _one_class_deep_svdd(rows: pd.DataFrame, normal_class) -> pd.DataFrame:
+    """One-class Deep SVDD runs of ``normal_class`` without labels: Deep SAD at γl = 0 (the same
+    loss without its labeled term), where a sweep ran Deep SVDD for that point instead."""
+    one_class = rows["params"].map(lambda text: json.loads(text).get("objective", "one-class") == "one-class")
+    return rows[(rows["method"] == "deepsvdd") & (rows["normal_class"] == normal_class) & one_class
+                & (rows["ratio_known_anomaly"] == 0)]
+
+
 def _comparison_grid(images: np.ndarray, store: ResultsStore, rows: list, title: str) -> bytes:
     """Rows of the figure: the runs; columns: their most normal and most anomalous images."""
     figure, panels = _panels(2 * len(rows), columns=2, size=(3.6, 3.8))
@@ -258,7 +271,8 @@ def _comparison_grid(images: np.ndarray, store: ResultsStore, rows: list, title:
         count = min(GRID_SIZE, len(order) // 2)
         auroc = 100 * roc_auc_score(outcome.truth, outcome.scores)
         known = f", known class {run.known_anomaly_classes}" if run.known_anomaly_classes else ""
-        setting = f"γl = {run.ratio_known_anomaly:g}{known} (AUROC {auroc:.1f})"
+        stands_in = " (Deep SVDD: Deep SAD without labels)" if run.method == "deepsvdd" else ""
+        setting = f"γl = {run.ratio_known_anomaly:g}{stands_in}{known} (AUROC {auroc:.1f})"
         for panel, chosen, label in (
             (normal_panel, order[:count], "most normal"),
             (anomalous_panel, order[::-1][:count], "most anomalous"),
