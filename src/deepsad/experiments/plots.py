@@ -271,7 +271,7 @@ def _comparison_grid(images: np.ndarray, store: ResultsStore, rows: list, title:
         count = min(GRID_SIZE, len(order) // 2)
         auroc = 100 * roc_auc_score(outcome.truth, outcome.scores)
         known = f", known class {run.known_anomaly_classes}" if run.known_anomaly_classes else ""
-        stands_in = " (Deep SVDD: Deep SAD without labels)" if run.method == "deepsvdd" else ""
+        stands_in = ", Deep SVDD" if run.method == "deepsvdd" else ""  # Deep SAD without labels
         setting = f"γl = {run.ratio_known_anomaly:g}{stands_in}{known} (AUROC {auroc:.1f})"
         for panel, chosen, label in (
             (normal_panel, order[:count], "most normal"),
