@@ -73,18 +73,21 @@ def test_a_grid_at_the_limit_is_expanded_and_one_more_is_not(monkeypatch):
     monkeypatch.setattr(config_module, "MAX_EXPERIMENTS", 6)
     assert len(expand(grid(seeds=3, ratio_known_anomaly=[0.0, 0.01]))) == 6
     # γl = 0 collapses the n_known_classes axis: 1 + 5 scenarios, then 1 + 6.
-    assert len(expand(grid(ratio_known_anomaly=[0.0, 0.01], n_known_classes=[1, 2, 3, 4, 5]))) == 6
+    one_class = {"datasets": ["mnist"], "normal_classes": [0]}
+    assert len(expand(grid(**one_class, ratio_known_anomaly=[0.0, 0.01], n_known_classes=[1, 2, 3, 4, 5]))) == 6
     with pytest.raises(ConfigError, match="the grid has 7 experiments, more than the limit of 6"):
-        expand(grid(ratio_known_anomaly=[0.0, 0.01], n_known_classes=[1, 2, 3, 4, 5, 6]))
+        expand(grid(**one_class, ratio_known_anomaly=[0.0, 0.01], n_known_classes=[1, 2, 3, 4, 5, 6]))
 
 
 @pytest.mark.parametrize(
     "config",
     [
         grid(datasets=["cardio", "thyroid"], methods=["deepsad", "ocsvm", "ssad"], seeds=3,
-             selection=["paper", "honest"], ratio_known_anomaly=[0.0, 0.01, 0.05], n_known_classes=[1, 2]),
-        grid(datasets=["mnist", "cardio"], normal_classes=[0, 4], known_anomaly_classes="each",
+             selection=["paper", "honest"], ratio_known_anomaly=[0.0, 0.01, 0.05]),
+        grid(datasets=["mnist", "cardio"], normal_classes=[0, 4], known_anomaly_classes="random",
              ratio_known_anomaly=[0.0, 0.05], ratio_pollution=[0.0, 0.1], n_known_classes=[1, 2]),
+        grid(datasets=["mnist", "cardio"], normal_classes=[0, 4], known_anomaly_classes="each",
+             ratio_known_anomaly=[0.0, 0.05], ratio_pollution=[0.0, 0.1]),
         grid(datasets=["mnist"], known_anomaly_classes=[1, 2], ratio_known_anomaly=[0.0, 0.05],
              normal_classes=[0], preprocessing=[None, "gcn"]),
         grid(datasets=["mnist", "cardio"], methods=["deepsad", "supervised", "ssdgm", "hybrid-ssad"],
@@ -326,7 +329,7 @@ def test_a_yaml_exponent_read_as_text_gets_a_hint(tmp_path):
 
 def test_param_grid_makes_axes_of_one_methods_parameters():
     config = grid(datasets=["cardio"], methods=["deepsad", "deepsvdd"], seeds=2,
-                  method_params={"deepsad": {"eta": 5.0, "epochs": 3}},
+                  method_params={"deepsad": {"epochs": 3}},
                   param_grid={"deepsad": {"eta": [0.1, 1.0, 10.0], "rep_dim": [4, 8]}})
     experiments = expand(config)
     assert count_experiments(config) == len(experiments) == 2 * (3 * 2 + 1)
@@ -382,3 +385,49 @@ def test_a_preset_gives_its_parameters_to_every_method_that_has_them_and_tables_
 def test_a_preset_that_is_not_a_name_is_a_config_error(value):
     with pytest.raises(ConfigError, match="preset must be one of"):
         expand({"datasets": ["cardio"], "methods": ["deepsad"], "preset": value})
+
+
+@pytest.mark.parametrize("config, message", [
+    (grid(known_anomaly_classes=[1], n_known_classes=[1, 2]), "apply to data sets with classes"),
+    (grid(datasets=["mnist"], known_anomaly_classes=[1, 2], n_known_classes=1, ratio_known_anomaly=0.05),
+     r"n_known_classes 1 contradicts known_anomaly_classes \[1, 2\], which names 2 class\(es\)"),
+    (grid(datasets=["mnist"], known_anomaly_classes="each", n_known_classes=[1, 2], ratio_known_anomaly=0.05),
+     "runs one known class at a time"),
+    (grid(datasets=["mnist"], n_known_classes=0, ratio_known_anomaly=0.05), "n_known_classes must be an integer from 1 to the 9"),
+    (grid(datasets=["mnist"], n_known_classes=20, ratio_known_anomaly=0.05), "got 20"),
+    (grid(ratio_known_normal=0.6, ratio_known_anomaly=0.6), "leaves no unlabeled training data"),
+    (grid(method_params={"deepsad": None}), r"method_params.deepsad must be a table of parameters; got None .*write \{\}"),
+    (grid(dataset_params={"cardio": 5}), "dataset_params.cardio must be a table of parameters; got 5"),
+    (grid(methods=["deepsvdd-soft"], method_params={"deepsvdd-soft": {"objective": "one-class"}}),
+     "'deepsvdd-soft' fixes objective='soft-boundary'"),
+    (grid(param_grid={"deepsad": {"eta": [1.0, 10.0]}}, method_params={"deepsad": {"eta": 5.0}}),
+     r"param_grid.deepsad and method_params.deepsad both set \['eta'\]"),
+])
+def test_settings_that_would_be_ignored_contradict_or_fail_every_run_are_refused(config, message):
+    with pytest.raises(ConfigError, match=message):
+        expand(config)
+
+
+def test_a_listed_known_class_set_records_its_own_size_and_tables_ignore_kl():
+    (experiment,) = expand(grid(datasets=["mnist"], normal_classes=[0], known_anomaly_classes=[1, 2],
+                                ratio_known_anomaly=0.05))
+    assert experiment.n_known_classes == 2
+    mixed = expand(grid(datasets=["mnist", "cardio"], normal_classes=[0], n_known_classes=[1, 2],
+                        ratio_known_anomaly=0.05))
+    assert sorted(e.n_known_classes for e in mixed if e.dataset == "cardio") == [1]
+    assert sorted(e.n_known_classes for e in mixed if e.dataset == "mnist") == [1, 2]
+
+
+def test_shared_keys_reach_a_hybrids_detector_and_leave_fixed_parameters_alone():
+    config = grid(methods=["ocsvm", "hybrid-ocsvm", "deepsvdd", "deepsvdd-soft"],
+                  params={"nu": 0.2, "objective": "one-class"})
+    assert method_params(config, "cardio", "hybrid-ocsvm")["detector__nu"] == 0.2
+    assert method_params(config, "cardio", "ocsvm")["nu"] == 0.2
+    assert "objective" not in method_params(config, "cardio", "deepsvdd-soft")
+
+
+def test_a_key_twice_in_one_yaml_table_is_refused(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("datasets: cardio\nmethods: deepsad\nparams: {epochs: 1}\nparams: {ae_epochs: 1}\n")
+    with pytest.raises(ConfigError, match="the key 'params' is given twice in one table"):
+        read_config(path)

@@ -297,6 +297,31 @@ def test_line_labels_name_only_the_parameters_that_differ_within_a_dataset():
         "params": ['{"eta": 1.0, "rep_dim": 8}', '{"eta": 1.0, "rep_dim": 4}', '{"eta": 10.0, "rep_dim": 4}', "{}"],
     })
     assert _line_labels(frame).tolist() == ["deepsad", "deepsad eta=1.0", "deepsad eta=10.0", "deepsvdd"]
+    # a selection protocol or a preprocessing that varies keeps its runs apart too
+    frame = pd.DataFrame({
+        "dataset": ["cardio"] * 3, "method": ["ocsvm"] * 3, "params": ["{}"] * 3,
+        "selection": ["paper", "honest", None], "preprocessing": [None] * 3,
+    })
+    assert _line_labels(frame).tolist() == ["ocsvm selection=paper", "ocsvm selection=honest", "ocsvm selection=none"]
+
+
+def test_a_reused_output_folder_loses_the_figures_this_report_did_not_draw_and_repeats_are_noted(odds_store, tmp_path):
+    out = tmp_path / "out"
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "auroc_vs_other_store.png").write_bytes(b"stale")
+    notes = []
+    paths = write_report(odds_store.path, out, ["dataset", "method"], notify=notes.append)
+    assert not (out / "figures" / "auroc_vs_other_store.png").exists()
+    assert {p.name for p in (out / "figures").glob("*.png")} == {p.name for p in paths if p.parent.name == "figures"}
+    write_report(odds_store.path, out, ["dataset", "method"], plots=False)
+    assert not list((out / "figures").glob("*.png"))
+    assert not notes
+    add(odds_store, auroc=0.5, seed=0, ratio_known_anomaly=0.01, params={"epochs": 3})
+    frame = results_frame(odds_store)
+    frame.loc[frame.index[-1], "params"] = frame.loc[frame.index[0], "params"]  # another key, the same settings
+    from deepsad.experiments.report import _repeated_definitions
+
+    assert _repeated_definitions(frame) == 1
 
 
 def test_outcome_heatmaps_round_trip_and_are_checked():

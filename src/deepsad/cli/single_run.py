@@ -60,6 +60,12 @@ def single_experiment(config_path, flags: dict, seed: int | None, known_classes:
             raise ConfigError("--param needs exactly one method")
         table = config.setdefault("method_params", {}).setdefault(method, {})
         table.update(parse_param(p) for p in params)
+        grid = config.get("param_grid", {}).get(method)
+        if isinstance(grid, dict):  # a flag overrides the file, its grid of the same parameter too
+            for key in set(grid) & set(table):
+                del grid[key]
+            if not grid:
+                del config["param_grid"][method]
     experiments = expand(config)
     if len(experiments) != 1:
         raise ConfigError(

@@ -84,7 +84,7 @@ def read_config(path: str | Path) -> dict:
                 config = tomllib.load(file)
         elif path.suffix in (".yaml", ".yml"):
             with open(path, encoding="utf-8") as file:
-                config = yaml.safe_load(file)
+                config = yaml.load(file, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
         else:
             raise ConfigError(f"configuration file {path} must end in .toml, .yaml or .yml")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
@@ -92,6 +92,22 @@ def read_config(path: str | Path) -> dict:
     if not isinstance(config, dict):
         raise ConfigError(f"{path} must hold a table of settings at its top level")
     return config
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (TOML refuses it too;
+    YAML's own rule, the last one wins, would drop the first silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice in one table", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _axis(config: dict, key: str, default) -> list:
@@ -132,6 +148,12 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
     for name in PARAM_KEYS:
         if not isinstance(config.get(name, {}), dict):
             raise ConfigError(f"{name} must be a table")
+        if name in ("method_params", "dataset_params"):
+            for entry, table in config.get(name, {}).items():
+                if not isinstance(table, dict):
+                    raise ConfigError(f"{name}.{entry} must be a table of parameters; got {table!r}"
+                                      + (" (a YAML table whose keys are all commented out is empty: write {})"
+                                         if table is None else ""))
     # Tables of known methods and datasets that are not selected stay allowed, so a grid can be
     # narrowed by editing its axes alone; unknown names are typos.
     for method, params in config.get("method_params", {}).items():
@@ -141,8 +163,14 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
             check_params(method, params)
         except ValueError as error:
             raise ConfigError(f"method_params.{method}: {error}") from None
+        _check_not_fixed(f"method_params.{method}", method, params)
     for method, grid in config.get("param_grid", {}).items():
         _check_param_grid(method, grid)
+        _check_not_fixed(f"param_grid.{method}", method, grid)
+        both = sorted(set(grid) & set(config.get("method_params", {}).get(method, {})))
+        if both:
+            raise ConfigError(f"param_grid.{method} and method_params.{method} both set {both}: the grid would "
+                              "override the fixed value; keep one")
     shared = [("params", config.get("params", {}))]
     for dataset, params in config.get("dataset_params", {}).items():
         if dataset not in DATASETS:
@@ -162,6 +190,13 @@ def _check_tables(config: dict, datasets: list, methods: list) -> None:
                 check_params(method, {name: params[key] for key, name in names.items() if name is not None})
             except ValueError as error:
                 raise ConfigError(f"{table}: {error}") from None
+
+
+def _check_not_fixed(where: str, method: str, params: dict) -> None:
+    fixed = sorted(set(params) & set(METHODS[method].fixed))
+    if fixed:
+        raise ConfigError(f"{where}: {method!r} fixes {', '.join(f'{k}={METHODS[method].fixed[k]!r}' for k in fixed)} "
+                          "(that is what the name means); use another method name for other values")
 
 
 def _check_param_grid(method: str, grid) -> None:
@@ -191,24 +226,27 @@ def method_params(config: dict, dataset: str, method: str) -> dict:
     """The parameters of ``method`` on ``dataset``: the preset's, then shared, then per dataset,
     then per method.
 
-    A shared or per-dataset key the method lacks but its autoencoder has (a hybrid's) goes to
-    the autoencoder, so one ``hidden_sizes`` shapes the deep methods' networks and the
-    hybrids' autoencoders alike."""
+    A shared or per-dataset key the method lacks but a hybrid's detector or autoencoder has
+    goes to that part (``nu`` → ``detector__nu``, ``hidden_sizes`` → ``autoencoder__hidden_sizes``),
+    so one ``nu`` sets OC-SVM's and the hybrid OC-SVM's alike, and one ``hidden_sizes`` shapes
+    the deep methods' networks and the hybrids' autoencoders. Shared keys leave the parameters
+    a method's name fixes alone (``deepsvdd-soft`` stays soft-boundary)."""
     accepted = accepted_params(method)
     params = {}
     named = PRESETS[config[PRESET_KEY]] if PRESET_KEY in config else {}
     for table in (named, config.get("params", {}), config.get("dataset_params", {}).get(dataset, {})):
         for key, value in table.items():
             name = _parameter_name(key, accepted)
-            if name is not None:
+            if name is not None and name not in METHODS[method].fixed:
                 params[name] = value
     params.update(config.get("method_params", {}).get(method, {}))
     return params
 
 
 def _parameter_name(key: str, accepted: dict) -> str | None:
-    """``key`` if the method has it, else its autoencoder's ``autoencoder__key``, else None."""
-    for name in (key, f"autoencoder__{key}"):
+    """``key`` if the method has it, else a hybrid's ``detector__key`` or
+    ``autoencoder__key``, else None."""
+    for name in (key, f"detector__{key}", f"autoencoder__{key}"):
         if name in accepted:
             return name
     return None
@@ -235,6 +273,8 @@ def expand(config: dict) -> list[Experiment]:
                     known = known_choice
                     if rka == 0:  # no labeled anomalies: which classes they would come from is moot
                         known, kl = None, 0
+                    elif not DATASETS[dataset].one_vs_rest:
+                        kl = 1  # a table's anomalies have no classes: kl is moot (its runs' key has 1)
                     for seed, method, preprocessing in itertools.product(seeds, methods, axes["preprocessing"]):
                         if rka == 0 and METHODS[method].needs_labeled_anomalies:
                             continue  # nothing to learn from: the paper leaves these points empty
@@ -276,6 +316,7 @@ def _checked_axes(config: dict) -> dict[str, Sequence]:
         if tables:
             raise ConfigError(f"methods: {method!r} needs images, and {tables} are tables; run it on image datasets only")
     _check_tables(config, datasets, methods)
+    _check_class_settings(config, datasets)
     return {
         "datasets": datasets,
         "methods": methods,
@@ -283,7 +324,7 @@ def _checked_axes(config: dict) -> dict[str, Sequence]:
         "ratio_known_normal": _axis(config, "ratio_known_normal", 0.0),
         "ratio_known_anomaly": _axis(config, "ratio_known_anomaly", 0.0),
         "ratio_pollution": _axis(config, "ratio_pollution", 0.0),
-        "n_known_classes": _axis(config, "n_known_classes", 1),
+        "n_known_classes": _axis(config, "n_known_classes", _default_n_known(config)),
         "selection": _selections(config, methods),
         "preprocessing": _axis(config, "preprocessing", None),
     }
@@ -304,11 +345,13 @@ def _size(config: dict, axes: dict[str, Sequence]) -> int:
     )
     ratios = len(axes["ratio_known_normal"]) * len(axes["ratio_pollution"])
     unlabeled = any(ratio == 0 for ratio in axes["ratio_known_anomaly"])
-    labeled = sum(ratio != 0 for ratio in axes["ratio_known_anomaly"]) * len(axes["n_known_classes"])
+    labeled_ratios = sum(ratio != 0 for ratio in axes["ratio_known_anomaly"])
     known_setting = config.get("known_anomaly_classes", "random")
     return sum(
         ratios
-        * (unlabeled * runs_unlabeled + labeled * len(_known_choices(known_setting, dataset, normal_class)) * runs)
+        * (unlabeled * runs_unlabeled
+           + labeled_ratios * (len(axes["n_known_classes"]) if DATASETS[dataset].one_vs_rest else 1)
+           * len(_known_choices(known_setting, dataset, normal_class)) * runs)
         for dataset in axes["datasets"]
         for normal_class in _normal_classes(config, dataset)
     )
@@ -343,6 +386,42 @@ def _axis_sizes(config: dict, axes: dict[str, Sequence]) -> dict[str, int]:
         for normal_class in _normal_classes(config, dataset)
     )
     return sizes
+
+
+def _default_n_known(config: dict) -> int:
+    """kl: the number of classes named, else one."""
+    known = config.get("known_anomaly_classes", "random")
+    return len(known) if isinstance(known, list) else 1
+
+
+def _check_class_settings(config: dict, datasets: list) -> None:
+    """Class settings that fit together and fit the data sets: they would otherwise be ignored
+    (tables have no classes), recorded wrongly (kl beside a list of another length) or fail
+    every experiment when it runs."""
+    class_datasets = [d for d in datasets if DATASETS[d].one_vs_rest]
+    given = [key for key in ("normal_classes", "known_anomaly_classes", "n_known_classes") if key in config]
+    if given and not class_datasets:
+        raise ConfigError(f"{given} apply to data sets with classes (one-vs-rest); {datasets} have none: remove them")
+    known = config.get("known_anomaly_classes", "random")
+    kls = _axis(config, "n_known_classes", _default_n_known(config))
+    labeled = any(ratio > 0 for ratio in _axis(config, "ratio_known_anomaly", 0.0) if isinstance(ratio, int | float))
+    if isinstance(known, list) and "n_known_classes" in config and kls != [len(known)]:
+        raise ConfigError(f"n_known_classes {config['n_known_classes']!r} contradicts known_anomaly_classes {known}, "
+                          f"which names {len(known)} class(es): leave n_known_classes out")
+    if known == "each" and "n_known_classes" in config and kls != [1]:
+        raise ConfigError(f"known_anomaly_classes = 'each' runs one known class at a time; n_known_classes "
+                          f"{config['n_known_classes']!r} would repeat each run: leave it out or list the classes")
+    for kl in kls if labeled else []:
+        for dataset in class_datasets:
+            anomaly_classes = len(DATASETS[dataset].classes) - 1
+            if not (_is_int(kl) and 1 <= kl <= anomaly_classes):
+                raise ConfigError(f"n_known_classes must be an integer from 1 to the {anomaly_classes} anomaly classes "
+                                  f"of {dataset} where ratio_known_anomaly > 0; got {kl!r}")
+    for normal in _axis(config, "ratio_known_normal", 0.0):
+        for anomalous in _axis(config, "ratio_known_anomaly", 0.0):
+            if isinstance(normal, int | float) and isinstance(anomalous, int | float) and normal + anomalous >= 1:
+                raise ConfigError(f"ratio_known_normal {normal} + ratio_known_anomaly {anomalous} ≥ 1 leaves no "
+                                  "unlabeled training data")
 
 
 def _method_selections(method: str, selections: list) -> list:

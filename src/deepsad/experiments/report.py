@@ -24,7 +24,7 @@ from deepsad.experiments.plots import (
     metric_vs_setting_figures,
     roc_figures,
 )
-from deepsad.experiments.scenarios import all_curves, scenarios_markdown
+from deepsad.experiments.scenarios import all_curves, line_labels, scenarios_markdown
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
 from deepsad.files import write_atomically
@@ -218,19 +218,21 @@ CONFORMAL_ALPHA = 0.05
 
 
 def decisions_table(frame: pd.DataFrame, store: ResultsStore) -> pd.DataFrame:
-    """Per dataset, method and γl: the realised false-alarm rate (on the test set's normal
+    """Per dataset, method (a line of ``line_labels``: runs with other parameters, selection or
+    preprocessing apart) and γl: the realised false-alarm rate (on the test set's normal
     samples) and recall (on its anomalies) of each run's fitted threshold, and of a conformal
     threshold at α = ``CONFORMAL_ALPHA`` calibrated on the normal samples of half of the test
     set (``split_conformal_rates``), in %, mean ± std over runs — what ``predict`` decides, beside
     the AUROC of the scores."""
     rows = []
+    frame = frame.assign(line=line_labels(frame))
     for run in frame.itertuples():
         outcome = store.outcome(run.key)
         flagged = np.asarray(outcome.scores) > run.threshold
         truth = np.asarray(outcome.truth) == 1
         (conformal_far,), (conformal_recall,) = split_conformal_rates(outcome.scores, outcome.truth,
                                                                       [CONFORMAL_ALPHA])  # fmt: skip
-        rows.append({"dataset": run.dataset, "method": run.method, "ratio_known_anomaly": run.ratio_known_anomaly,
+        rows.append({"dataset": run.dataset, "method": run.line, "ratio_known_anomaly": run.ratio_known_anomaly,
                      "false_alarm_rate": 100 * flagged[~truth].mean() if (~truth).any() else np.nan,
                      "recall": 100 * flagged[truth].mean() if truth.any() else np.nan,
                      "conformal_false_alarm_rate": 100 * conformal_far, "conformal_recall": 100 * conformal_recall})
@@ -325,6 +327,11 @@ def write_report(
         files["scenarios.md"] = scenarios_markdown(curves, metric)
     else:
         (output_dir / "scenarios.md").unlink(missing_ok=True)
+    repeated = _repeated_definitions(frame)
+    if repeated:
+        notify(f"{repeated} experiment(s) appear under two or more keys with the same settings (stored by "
+               "different deepsad versions, e.g. before a change of defaults); the tables average them together. "
+               "Report a store of one version, or remove the older runs")
     if plots:
         figures = {
             **metric_vs_setting_figures(frame, metric),
@@ -333,4 +340,15 @@ def write_report(
             **image_grids(frame, store, data_root, notify),
         }
         files.update({f"figures/{name}": png for name, png in figures.items()})
-    return [write_atomically(output_dir / name, payload) for name, payload in files.items()]
+    written = [write_atomically(output_dir / name, payload) for name, payload in files.items()]
+    # figures/ is the report's own: a figure of an earlier report that this one did not draw goes
+    kept = {path.resolve() for path in written}
+    for stale in (output_dir / "figures").glob("*.png"):
+        if stale.resolve() not in kept:
+            stale.unlink()
+    return written
+
+
+def _repeated_definitions(frame: pd.DataFrame) -> int:
+    definition = [c for c in DEFINITION_COLUMNS if c in frame.columns]
+    return int(frame.astype({c: str for c in definition}).duplicated(subset=definition).sum())

@@ -62,18 +62,27 @@ class Curves:
 
 
 def line_labels(frame: pd.DataFrame) -> pd.Series:
-    """The method, followed by the parameters that tell its runs apart where one method ran
-    with several parameter sets on one dataset (e.g. ``deepsad eta=0.1``)."""
+    """The method, followed by what tells its runs apart where one method ran several ways on
+    one dataset: the parameters that vary (e.g. ``deepsad eta=0.1``), the selection protocol
+    and the preprocessing — runs that differ in any of them are never averaged into one line."""
     labels = frame["method"].copy()
     for _, group in frame.groupby(["dataset", "method"]):
-        if group["params"].nunique() < 2:
-            continue
-        params = group["params"].map(json.loads)
-        keys = sorted({key for p in params for key in p})
-        varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in params}) > 1]
-        labels[group.index] = [
-            group["method"].iloc[0] + " " + " ".join(f"{k}={json.dumps(p.get(k))}" for k in varying) for p in params
-        ]
+        parts = [[] for _ in range(len(group))]
+        if group["params"].nunique() > 1:
+            params = group["params"].map(json.loads)
+            keys = sorted({key for p in params for key in p})
+            varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in params}) > 1]
+            for part, p in zip(parts, params):
+                part.extend(f"{k}={json.dumps(p.get(k))}" for k in varying)
+        for column in ("selection", "preprocessing"):
+            if column not in group:
+                continue
+            values = group[column].fillna("none")
+            if values.nunique() > 1:
+                for part, value in zip(parts, values):
+                    part.append(f"{column}={value}")
+        if any(parts):
+            labels[group.index] = [" ".join([group["method"].iloc[0], *part]) for part in parts]
     return labels
 
 
