@@ -188,10 +188,12 @@ def test_write_report_refuses_missing_and_empty_stores(tmp_path):
     store = ResultsStore(tmp_path / "empty.sqlite")
     with pytest.raises(ValueError, match="no successful experiments$"):
         write_report(store.path, tmp_path / "out")
-    store.add_failure("k", {"dataset": "cardio"}, "OSError: no file")
-    with pytest.raises(ValueError, match="1 failed, e.g. OSError: no file"):
-        write_report(store.path, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+    store.add_failure("k", {"dataset": "cardio"}, "OSError: no file")
+    with pytest.raises(ValueError, match=r"1 failed \(listed in .*failures.md\), e.g. OSError: no file"):
+        write_report(store.path, tmp_path / "out")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["failures.md"]  # what failed is still readable
+    assert "OSError: no file" in (tmp_path / "out" / "failures.md").read_text()
 
 
 def people_database(path):

@@ -297,14 +297,19 @@ def write_report(
     ``figures/`` into ``output_dir``, each atomically.
 
     The store is only read. Nothing is written when the store is missing, empty, not a deepsad
-    store or damaged, or the arguments are wrong.
+    store or damaged, or the arguments are wrong; a store of failures only gets its
+    ``failures.md`` (and the error).
     ``notify`` receives notes such as skipped image grids. Returns the paths written.
     """
     store_path = Path(store_path)
     store = ResultsStore(store_path, readonly=True)
     frame, failures = results_frame(store), store.failures()
     if frame.empty:
-        detail = f"; {len(failures)} failed, e.g. {_first_line(failures[0][1])}" if failures else ""
+        detail = ""
+        if failures:  # what failed is still worth reading
+            write_atomically(Path(output_dir) / "failures.md", failures_markdown(failures))
+            detail = f"; {len(failures)} failed (listed in {Path(output_dir) / 'failures.md'}), e.g. " \
+                     f"{_first_line(failures[0][1])}"
         raise ValueError(f"results store {store_path} holds no successful experiments{detail}")
     summary = summary_table(frame, group_by, metric, pivot)
 
