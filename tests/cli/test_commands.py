@@ -535,3 +535,19 @@ def test_a_label_column_named_like_an_output_column_keeps_both(tmp_path):
                                           "prediction", "--out", str(tmp_path / "ex"), "--device", "cpu"])
     assert explained.exit_code == 0, explained.output
     assert "label:prediction" in pd.read_csv(tmp_path / "ex" / "attributions.csv").columns
+
+
+def test_a_dry_run_that_skips_failures_says_so(tmp_path):
+    from deepsad.experiments.config import expand, read_config
+    from deepsad.experiments.store import ResultsStore
+
+    config = tmp_path / "c.toml"
+    config.write_text('datasets = "digits"\nmethods = "deepsvdd"\nnormal_classes = [0, 1]\n')
+    store = ResultsStore(tmp_path / "s.sqlite")
+    first = expand(read_config(config))[0]
+    store.add_failure(first.key, first.to_dict(), "ValueError: boom")
+    skipped = CliRunner().invoke(main, ["sweep", str(config), "--store", str(store.path), "--dry-run", "--skip-failed"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "1 already in" in skipped.output and "(1 of them failed earlier and are skipped: --retry-failed" in skipped.output
+    retried = CliRunner().invoke(main, ["sweep", str(config), "--store", str(store.path), "--dry-run"])
+    assert "0 already in" in retried.output and "failed earlier" not in retried.output

@@ -250,8 +250,12 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
                            shared_autoencoders=shared, pack_size=pack_size,
                            shared_pretraining=str(Path(store).with_suffix(".pretrained")) if share_pretraining else None)
     packs = pack(left, pack_size=pack_size, workers=workers, on_gpu=on_gpu(settings))
-    click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}, "
-               f"{len(left)} to run in {len(packs)} pack(s) on {workers} worker(s)")
+    failed_before = 0 if results is None or retry_failed else len(
+        {e.key for e in experiments} & results.keys(status="failed"))
+    click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}"
+               + (f" ({failed_before} of them failed earlier and are skipped: --retry-failed runs them)"
+                  if failed_before else "")
+               + f", {len(left)} to run in {len(packs)} pack(s) on {workers} worker(s)")
     if left:
         seconds, unknown = estimate_seconds(left, results, workers)
         timed = len(left) - unknown
