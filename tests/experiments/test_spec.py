@@ -97,3 +97,13 @@ def test_a_key_says_when_deep_sad_relies_on_its_changed_table_defaults():
     assert "defaults_revision" not in relying.to_dict()  # records are unchanged
     # images and the other methods keep their keys
     assert Experiment("mnist", "deepsad", normal_class=0).key == "8f0913074d9cef9c"
+
+
+def test_the_description_tells_apart_runs_of_other_known_classes_and_parameters():
+    base = dict(seed=0, normal_class=1, ratio_known_anomaly=0.05, n_known_classes=1)
+    one = Experiment("mnist", "deepsad", known_anomaly_classes=(3,), params={"eta": 0.1}, **base)
+    other = Experiment("mnist", "deepsad", known_anomaly_classes=(4,), params={"eta": 0.1}, **base)
+    third = Experiment("mnist", "deepsad", known_anomaly_classes=(3,), params={"eta": 10.0}, **base)
+    assert len({e.describe() for e in (one, other, third)}) == 3
+    assert one.describe() == "mnist normal=1 deepsad γl=0.05 γp=0 seed=0 known=[3] {eta=0.1}"
+    assert Experiment("cardio", "deepsad", seed=0, ratio_known_anomaly=0.01).describe() == "cardio deepsad γl=0.01 γp=0 seed=0"

@@ -171,8 +171,16 @@ class Experiment:
         if self.normal_class is not None:
             parts.append(f"normal={self.normal_class}")
         parts += [self.method, f"γl={self.ratio_known_anomaly:g}", f"γp={self.ratio_pollution:g}", f"seed={self.seed}"]
+        if self.ratio_known_normal:
+            parts.append(f"γn={self.ratio_known_normal:g}")
+        if self.known_anomaly_classes:
+            parts.append(f"known={list(self.known_anomaly_classes)}")
+        elif self.ratio_known_anomaly and self.normal_class is not None:
+            parts.append(f"kl={self.n_known_classes}")
         if self.selection is not None:
             parts.append(f"selection={self.selection}")
         if self.preprocessing is not None:
             parts.append(f"preprocessing={self.preprocessing}")
+        if self.params:  # two runs of a parameter grid must not read the same
+            parts.append(json.dumps(dict(self.params), sort_keys=True, separators=(",", "=")).replace('"', ""))
         return " ".join(parts)
