@@ -38,7 +38,7 @@ class AnomalyDetectorMixin(OutlierMixin):
         """
         check_is_fitted(self)
         X = check_input(self, X, reset=False)
-        return _never_nan(self._anomaly_score(X))
+        return never_nan(self._anomaly_score(X))
 
     def score_samples(self, X) -> np.ndarray:
         """Normality score (scikit-learn's convention): higher means more normal.
@@ -84,7 +84,7 @@ class AnomalyDetectorMixin(OutlierMixin):
         ndarray of shape (n_samples,)
             -1 where the anomaly score exceeds ``threshold_``, else +1.
         """
-        # Written so that a NaN (which _never_nan rules out) could only ever mean "anomaly".
+        # Written so that a NaN (which never_nan rules out) could only ever mean "anomaly".
         return np.where(self.decision_function(X) >= 0, 1, -1)
 
     @property
@@ -124,18 +124,19 @@ def _warn_if_constant(train_scores: np.ndarray, name: str) -> None:
         )
 
 
-def _never_nan(scores: np.ndarray) -> np.ndarray:
-    """Scores with NaN replaced by +inf (most anomalous), with a warning.
+def never_nan(values: np.ndarray, samples: str = "sample(s)",
+              consequence: str = "their anomaly score is set to +inf (most anomalous)") -> np.ndarray:
+    """Scores (or per-sample maps, one row each) with NaN replaced by +inf (most anomalous),
+    with a warning counting the ``samples`` affected.
 
     Finite input can still overflow float32 inside a network (inputs far beyond the training
     range, where inf − inf appears); such a sample is unlike anything seen in training, and
     "most anomalous" is the only safe reading of its score: a NaN compares false with every
     threshold and would otherwise pass as normal."""
-    nan = np.isnan(scores)
+    nan = np.isnan(values)
     if np.any(nan):
-        warn(
-            f"{int(nan.sum())} sample(s) overflowed the float32 range inside the model (inputs far outside "
-            "the training data); their anomaly score is set to +inf (most anomalous)",
-        )
-        scores = np.where(nan, np.inf, scores)
-    return scores
+        affected = int(nan.reshape(len(values), -1).any(axis=1).sum())
+        warn(f"{affected} {samples} overflowed the float32 range inside the model (inputs far outside the training "
+             f"data); {consequence}")
+        values = np.where(nan, np.inf, values)
+    return values

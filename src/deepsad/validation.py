@@ -85,11 +85,6 @@ def check_input(estimator, X, *, reset: bool, allowed_ndim=(2, 4)) -> np.ndarray
         raise _clearer_conversion_error(X, error) from error
     if reset:
         estimator.input_shape_ = tuple(int(s) for s in X.shape[1:])
-    elif tuple(X.shape[1:]) != tuple(estimator.input_shape_):
-        raise ValueError(
-            f"X has sample shape {tuple(X.shape[1:])}, but {type(estimator).__name__} was "
-            f"fitted on samples of shape {tuple(estimator.input_shape_)}"
-        )
     return np.ascontiguousarray(X)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from deepsad.base import never_nan
 from deepsad.labels import ANOMALY
 from deepsad.models.deep import COMMON_CONSTRAINTS, TRAINING_CONSTRAINTS, DeepDetector, TrainingPlan, training_schedule
 from deepsad.models.device import draw_seed
@@ -360,13 +361,7 @@ class FCDD(DeepDetector):
         with torch.no_grad():
             maps = batched_forward(lambda batch: upsampler(self.model_.maps(batch))[:, 0], torch.from_numpy(X),
                                    INFERENCE_BATCH_SIZE, self.device_)  # fmt: skip
-        maps = maps.numpy().astype(np.float64)
-        nan = np.isnan(maps)
-        if nan.any():
-            warn(f"{int(nan.reshape(len(maps), -1).any(axis=1).sum())} image(s) overflowed the float32 range inside "
-                 "the model (inputs far outside the training data); their heatmaps are +inf where not finite")
-            maps = np.where(nan, np.inf, maps)
-        return maps
+        return never_nan(maps.numpy().astype(np.float64), "image(s)", "their heatmaps are +inf where not finite")
 
 
 def _checked_masks(masks, image_shape: tuple[int, ...], labels: np.ndarray) -> np.ndarray:

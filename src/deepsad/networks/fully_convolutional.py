@@ -127,7 +127,7 @@ def receptive_field(network: nn.Module, input_shape: tuple[int, int, int]) -> Re
     applies them, a layer applied twice counts twice, and a layer applied to a map of another
     size than the one before it gave (a branch, or an unknown layer that resizes) is refused,
     as are layers that move or mix cells."""
-    calls = _spatial_calls(network, input_shape)
+    calls, output_size = _spatial_calls(network, input_shape)
     current = tuple(input_shape[1:])
     size, stride, start = 1, 1, 0.5
     for module, in_size, out_size in calls:
@@ -142,7 +142,6 @@ def receptive_field(network: nn.Module, input_shape: tuple[int, int, int]) -> Re
         size += (window.kernel - 1) * stride
         stride *= window.stride
         current = out_size
-    output_size = calls.output_size
     if output_size != current:
         raise ValueError(
             f"the network gives a {output_size[0]}×{output_size[1]} map, but its convolutions, poolings and padding give "
@@ -152,15 +151,10 @@ def receptive_field(network: nn.Module, input_shape: tuple[int, int, int]) -> Re
     return ReceptiveField(size, stride, start - 0.5)
 
 
-class _Calls(list):
-    """(module, input size, output size) of each spatial or padding layer call, in order, and
-    the network's ``output_size``."""
-
-    output_size: tuple[int, int]
-
-
-def _spatial_calls(network: nn.Module, input_shape: tuple[int, int, int]) -> _Calls:
-    calls = _Calls()
+def _spatial_calls(network: nn.Module, input_shape: tuple[int, int, int]) -> tuple[list, tuple[int, int]]:
+    """(module, input size, output size) of each spatial or padding layer call, in the order of
+    one forward pass, and the size of the network's output map."""
+    calls = []
 
     def refuse(module, inputs):
         raise ValueError(f"receptive_field covers convolutions and poolings; the network has a {type(module).__name__}")
@@ -184,8 +178,7 @@ def _spatial_calls(network: nn.Module, input_shape: tuple[int, int, int]) -> _Ca
         network.train(training)
     if output.dim() != 4:
         raise ValueError(f"the network must map (n, c, h, w) images to (n, 1, u, v) maps; it gives {tuple(output.shape)}")
-    calls.output_size = tuple(output.shape[-2:])
-    return calls
+    return calls, tuple(output.shape[-2:])
 
 
 def _window(module: nn.Module) -> _Window:
