@@ -431,3 +431,33 @@ def test_a_key_twice_in_one_yaml_table_is_refused(tmp_path):
     path.write_text("datasets: cardio\nmethods: deepsad\nparams: {epochs: 1}\nparams: {ae_epochs: 1}\n")
     with pytest.raises(ConfigError, match="the key 'params' is given twice in one table"):
         read_config(path)
+
+
+def test_each_counts_on_from_the_normal_class_and_can_stop_after_a_few():
+    experiments = expand(grid(datasets=["mnist"], ratio_known_anomaly=0.05, known_anomaly_classes="each"))
+    assert [e.known_anomaly_classes[0] for e in experiments if e.normal_class == 7] == [8, 9, 0, 1, 2, 3, 4, 5, 6]
+    config = grid(datasets=["mnist"], ratio_known_anomaly=[0.0, 0.05], known_anomaly_classes="each",
+                  known_classes_per_normal=3)
+    limited = expand(config)
+    assert count_experiments(config) == len(limited) == 10 * (1 + 3)
+    labeled = [e for e in limited if e.ratio_known_anomaly > 0]
+    assert [e.known_anomaly_classes[0] for e in labeled if e.normal_class == 8] == [9, 0, 1]
+    # A balanced design: every class is the known one three times over the ten normal classes.
+    known = [e.known_anomaly_classes[0] for e in labeled]
+    assert sorted(known) == sorted(list(range(10)) * 3)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"known_anomaly_classes": "random", "known_classes_per_normal": 2}, "limits known_anomaly_classes = 'each'"),
+        ({"known_anomaly_classes": "each", "known_classes_per_normal": 10}, r"integer from 1 to 9 .*got 10"),
+        ({"known_anomaly_classes": "each", "known_classes_per_normal": 0}, r"integer from 1 to 9 .*got 0"),
+        ({"known_anomaly_classes": "each", "known_classes_per_normal": True}, r"integer from 1 to 9 .*got True"),
+    ],
+)
+def test_known_classes_per_normal_is_refused_where_it_means_nothing(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        expand(grid(datasets=["mnist"], ratio_known_anomaly=0.05, **settings))
+    with pytest.raises(ConfigError, match="apply to data sets with classes"):
+        expand(grid(datasets=["cardio"], ratio_known_anomaly=0.05, known_classes_per_normal=2))

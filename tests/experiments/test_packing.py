@@ -25,10 +25,12 @@ def test_what_stacks_well():
 def test_experiments_that_differ_only_in_the_seed_share_a_pack():
     experiments = [odds(seed=s) for s in range(12)] + [odds("deepsvdd", seed=s) for s in range(3)] + [mnist(seed=0)]
     packs = pack(experiments, pack_size=5, workers=1, on_gpu=False)
-    assert [len(p) for p in packs] == [5, 5, 2, 3, 1]
+    # Round-robin over the groups: the first pack of each, then the second, ...
+    assert [len(p) for p in packs] == [5, 3, 1, 5, 2]
     assert [e.seed for e in packs[0]] == [0, 1, 2, 3, 4]
+    assert [e.seed for e in packs[3]] == [5, 6, 7, 8, 9]
     assert sorted(e.key for p in packs for e in p) == sorted(e.key for e in experiments)
-    assert {e.method for e in packs[3]} == {"deepsvdd"}
+    assert {e.method for e in packs[1]} == {"deepsvdd"}
 
 
 def test_packs_are_split_so_that_every_worker_has_work():
@@ -50,6 +52,10 @@ def test_unstacked_runs_that_pretrain_alike_share_a_pack_seed_by_seed():
                    for ratio in (0.01, 0.05) for eta in (1.0, 10.0) for s in range(3)]
     packs = pack(experiments, pack_size=4, workers=1, on_gpu=False)
     assert [[e.seed for e in p] for p in packs] == [[0, 0, 0, 0], [1, 1, 1, 1], [2, 2, 2, 2]]
+    # A group of more than one pack: its second pack waits until every group has begun, so
+    # that two workers do not pretrain the same autoencoder at once.
+    packs = pack(experiments, pack_size=2, workers=1, on_gpu=False)
+    assert [p[0].seed for p in packs] == [0, 1, 2, 0, 1, 2]
     # Where the models stack (tables), packs go by seed as before: stacking gains more.
     tables = [odds(seed=s, params=params) for s in range(3)]
     assert [len(p) for p in pack(tables, pack_size=4, workers=1, on_gpu=False)] == [3]

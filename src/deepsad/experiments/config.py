@@ -10,8 +10,11 @@ A configuration names the grid; every list is one axis, a single value is a one-
     ratio_known_normal = 0.0
     normal_classes = "all"                    # class datasets: "all" or a list of classes
     known_anomaly_classes = "random"          # "random": n_known_classes drawn per seed;
-                                              # "each": every other class in turn (scenario i);
+                                              # "each": every other class in turn (scenario i),
+                                              # counting on from the normal class (c+1, c+2, ...);
                                               # or a list of classes
+    known_classes_per_normal = 3              # with "each": only the first 3 of those, so that
+                                              # every class is the known one equally often
     n_known_classes = 1                       # kl
     selection = ["paper", "honest"]           # how the shallow methods' γ (and ν) are chosen
                                               # (deepsad.experiments.selection); default: not at
@@ -58,7 +61,8 @@ from deepsad.presets import PRESETS
 
 GRID_KEYS = {
     "datasets", "methods", "seeds", "ratio_known_anomaly", "ratio_pollution", "ratio_known_normal",
-    "normal_classes", "known_anomaly_classes", "n_known_classes", "selection", "preprocessing",
+    "normal_classes", "known_anomaly_classes", "known_classes_per_normal", "n_known_classes", "selection",
+    "preprocessing",
 }  # fmt: skip
 PARAM_KEYS = {"params", "method_params", "dataset_params", "param_grid"}
 PRESET_KEY = "preset"
@@ -263,12 +267,11 @@ def expand(config: dict) -> list[Experiment]:
     ratios = list(itertools.product(
         axes["ratio_known_normal"], axes["ratio_known_anomaly"], axes["ratio_pollution"], axes["n_known_classes"],
     ))  # fmt: skip
-    known_setting = config.get("known_anomaly_classes", "random")
     experiments = []
     for dataset in datasets:
         normal_classes = _normal_classes(config, dataset)
         for normal_class in normal_classes:
-            for known_choice in _known_choices(known_setting, dataset, normal_class):
+            for known_choice in _known_choices(config, dataset, normal_class):
                 for rkn, rka, rp, kl in ratios:
                     known = known_choice
                     if rka == 0:  # no labeled anomalies: which classes they would come from is moot
@@ -346,12 +349,11 @@ def _size(config: dict, axes: dict[str, Sequence]) -> int:
     ratios = len(axes["ratio_known_normal"]) * len(axes["ratio_pollution"])
     unlabeled = any(ratio == 0 for ratio in axes["ratio_known_anomaly"])
     labeled_ratios = sum(ratio != 0 for ratio in axes["ratio_known_anomaly"])
-    known_setting = config.get("known_anomaly_classes", "random")
     return sum(
         ratios
         * (unlabeled * runs_unlabeled
            + labeled_ratios * (len(axes["n_known_classes"]) if DATASETS[dataset].one_vs_rest else 1)
-           * len(_known_choices(known_setting, dataset, normal_class)) * runs)
+           * len(_known_choices(config, dataset, normal_class)) * runs)
         for dataset in axes["datasets"]
         for normal_class in _normal_classes(config, dataset)
     )
@@ -376,12 +378,11 @@ def _check_size(config: dict, axes: dict[str, Sequence]) -> None:
 
 def _axis_sizes(config: dict, axes: dict[str, Sequence]) -> dict[str, int]:
     """The length of every axis; of the class axes, the longest over the datasets."""
-    known_setting = config.get("known_anomaly_classes", "random")
     sizes = {key: len(values) for key, values in axes.items()}
     sizes["param_grid"] = max(len(_param_variants(config, method)) for method in axes["methods"])
     sizes["normal_classes"] = max(len(_normal_classes(config, dataset)) for dataset in axes["datasets"])
     sizes["known_anomaly_classes"] = max(
-        len(_known_choices(known_setting, dataset, normal_class))
+        len(_known_choices(config, dataset, normal_class))
         for dataset in axes["datasets"]
         for normal_class in _normal_classes(config, dataset)
     )
@@ -399,7 +400,8 @@ def _check_class_settings(config: dict, datasets: list) -> None:
     (tables have no classes), recorded wrongly (kl beside a list of another length) or fail
     every experiment when it runs."""
     class_datasets = [d for d in datasets if DATASETS[d].one_vs_rest]
-    given = [key for key in ("normal_classes", "known_anomaly_classes", "n_known_classes") if key in config]
+    given = [key for key in ("normal_classes", "known_anomaly_classes", "known_classes_per_normal", "n_known_classes")
+             if key in config]
     if given and not class_datasets:
         raise ConfigError(f"{given} apply to data sets with classes (one-vs-rest); {datasets} have none: remove them")
     known = config.get("known_anomaly_classes", "random")
@@ -411,6 +413,15 @@ def _check_class_settings(config: dict, datasets: list) -> None:
     if known == "each" and "n_known_classes" in config and kls != [1]:
         raise ConfigError(f"known_anomaly_classes = 'each' runs one known class at a time; n_known_classes "
                           f"{config['n_known_classes']!r} would repeat each run: leave it out or list the classes")
+    if "known_classes_per_normal" in config:
+        per_normal = config["known_classes_per_normal"]
+        if known != "each":
+            raise ConfigError(f"known_classes_per_normal limits known_anomaly_classes = 'each'; it is {known!r}: "
+                              "set known_anomaly_classes = 'each' or remove known_classes_per_normal")
+        fewest = min(len(DATASETS[d].classes) - 1 for d in class_datasets)
+        if not (_is_int(per_normal) and 1 <= per_normal <= fewest):
+            raise ConfigError(f"known_classes_per_normal must be an integer from 1 to {fewest} (the anomaly classes "
+                              f"of {class_datasets}); got {per_normal!r}")
     for kl in kls if labeled else []:
         for dataset in class_datasets:
             anomaly_classes = len(DATASETS[dataset].classes) - 1
@@ -454,12 +465,18 @@ def _normal_classes(config: dict, dataset: str) -> list:
     return _axis(config, "normal_classes", None)
 
 
-def _known_choices(setting, dataset: str, normal_class) -> list:
-    """None means: draw n_known_classes classes at random with the experiment's seed."""
+def _known_choices(config: dict, dataset: str, normal_class) -> list:
+    """The known-class choices of one normal class; None means: draw n_known_classes classes at
+    random with the experiment's seed. "each" counts on from the normal class (c+1, c+2, ...,
+    modulo the number of classes), so that the first ``known_classes_per_normal`` of every
+    normal class make every class the known one equally often (a balanced design)."""
+    setting = config.get("known_anomaly_classes", "random")
     if setting == "random" or not DATASETS[dataset].one_vs_rest:
         return [None]
     if setting == "each":
-        return [(c,) for c in range(len(DATASETS[dataset].classes)) if c != normal_class]
+        n_classes = len(DATASETS[dataset].classes)
+        others = [((normal_class + step) % n_classes,) for step in range(1, n_classes)]
+        return others[:config.get("known_classes_per_normal", len(others))]
     if isinstance(setting, list):
         return [tuple(setting)]
     raise ConfigError(f"known_anomaly_classes must be 'random', 'each' or a list of classes; got {setting!r}")

@@ -60,7 +60,8 @@ def _shapes_pretraining(name: str) -> bool:
 
 
 def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_gpu: bool) -> list[list[Experiment]]:
-    """The experiments in packs of at most ``pack_size``, in their order of first appearance:
+    """The experiments in packs of at most ``pack_size``, groups in their order of first appearance
+    and their packs taken round-robin:
     those that stack well grouped by everything but the seed and known classes; the others that
     pretrain alike grouped by everything but their labeled samples (γl, known classes), their
     method and the parameters of its main stage (η, ...); the rest one per pack. Packs are split so that there are at least as many as ``workers`` where
@@ -91,4 +92,8 @@ def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_
     while n_packs < workers and size > 1:
         size = max(1, size // 2)
         n_packs = sum(math.ceil(len(group) / size) for group in groups.values())
-    return [group[start:start + size] for group in groups.values() for start in range(0, len(group), size)]
+    # The packs of a group go round-robin with the others': the first pack of every group, then
+    # the second, ... Two workers then start on different groups, and a group's later packs
+    # find its pretraining stored by its first instead of both training it at once.
+    split = [[group[start:start + size] for start in range(0, len(group), size)] for group in groups.values()]
+    return [packs[turn] for turn in range(max(map(len, split), default=0)) for packs in split if turn < len(packs)]
