@@ -99,6 +99,11 @@ def test_sweep_dry_run_then_run_then_resume(tmp_path):
     assert "2 succeeded, 0 failed, 0 skipped" in first.output
     again = runner.invoke(main, ["sweep", str(config), "--store", store])
     assert "0 succeeded, 0 failed, 2 skipped" in again.output
+    # Spaces around the columns are read the same way in --group-by and --pivot.
+    report = runner.invoke(main, ["report", store, "--group-by", "normal_class, method", "--pivot", " method ",
+                                  "--no-plots", "--output-dir", str(tmp_path / "report")])
+    assert report.exit_code == 0, report.output
+    assert "| normal_class | deepsvdd |" in report.output, report.output  # the methods are the columns
 
 
 def test_sweep_with_failures_exits_nonzero(tmp_path):

@@ -1,3 +1,4 @@
+import json
 import sqlite3
 import time
 from contextlib import closing
@@ -194,6 +195,19 @@ def test_a_malformed_result_is_reported_as_damage(tmp_path, column, value, metho
     store = ResultsStore(path, readonly=True)
     with pytest.raises(ValueError, match=f"results store .*results.sqlite is damaged: {message}"):
         list(store.records()) if method == "records" else store.outcome("a")
+
+
+def test_a_record_of_another_version_is_not_called_damaged(tmp_path):
+    path = tmp_path / "results.sqlite"
+    ResultsStore(path).add_result(record("a"), outcome())
+    newer = {"key": "a", "experiment": {"dataset": "digits", "method": "a-method-from-the-future"},
+             "metrics": {"auroc": 0.9}, "environment": {"deepsad": "99.0"}}
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE experiments SET record = ?", (json.dumps(newer),))
+    with pytest.raises(ValueError, match=r"was written by deepsad 99.0, and this deepsad \(.*\) cannot read it: it has "
+                                         r"an experiment that is not valid .*a-method-from-the-future") as error:
+        list(ResultsStore(path, readonly=True).records())
+    assert "damaged" not in str(error.value)
 
 
 def test_a_malformed_failure_is_reported_as_damage(tmp_path):

@@ -320,6 +320,7 @@ def report(store, output_dir, group_by, metric, pivot, plots, data_root) -> None
     from deepsad.experiments.report import write_report
 
     columns = [column.strip() for column in group_by.split(",") if column.strip()]
+    pivot = pivot.strip() or None if pivot is not None else None  # as --group-by's columns are read
     try:
         paths = write_report(store, output_dir, columns, metric, pivot, plots, data_root,
                              notify=lambda note: click.echo(note, err=True))

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from deepsad._version import __version__
 from deepsad.experiments.outcome import ExperimentOutcome
 from deepsad.experiments.records import RunRecord
 from deepsad.experiments.spec import Experiment
@@ -170,6 +171,19 @@ class ResultsStore:
                 raise self._damaged(str(error)) from error
             raise OSError(f"results store {self.path} could not be used: {error}") from error
 
+    def _unreadable(self, key: str, record: dict, problem: str) -> ValueError:
+        """A record this deepsad cannot read: written by another version (which may know methods,
+        data sets or fields that this one does not), else damaged."""
+        environment = record.get("environment")
+        writer = environment.get("deepsad") if isinstance(environment, dict) else None
+        if isinstance(writer, str) and writer != __version__:
+            return ValueError(
+                f"results store {self.path}: the record of experiment {key!r} was written by deepsad {writer}, and "
+                f"this deepsad ({__version__}) cannot read it: it {problem}. Read the store with the deepsad that "
+                "wrote it"
+            )
+        return self._damaged(f"the record of experiment {key!r} {problem}")
+
     def _damaged(self, problem: str) -> ValueError:
         return ValueError(f"results store {self.path} is damaged: {problem}")
 
@@ -244,7 +258,7 @@ class ResultsStore:
                 record = self._json_object(text, f"the record of experiment {key!r}")
                 problem = _record_problem(record)
                 if problem is not None:
-                    raise self._damaged(f"the record of experiment {key!r} {problem}")
+                    raise self._unreadable(key, record, problem)
                 yield record
 
     def outcome(self, key: str) -> ExperimentOutcome:
