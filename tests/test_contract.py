@@ -293,6 +293,18 @@ def test_invalid_parameters_are_named(name):
             CASES[name].make(**{parameter: value}).fit(X, training_labels(CASES[name], y))
 
 
+def test_booleans_are_refused_where_a_number_is_expected(name):
+    # scikit-learn's Interval(Integral, ...) takes True as 1: `epochs = true` would train one epoch.
+    X, y, _ = blobs()
+    model = CASES[name].make()
+    numeric = [parameter for parameter, constraints in model._parameter_constraints.items()
+               if any(hasattr(c, "left") for c in constraints) and "boolean" not in constraints]
+    assert numeric, "every detector has a numeric parameter (contamination at least)"
+    for parameter in numeric:
+        with pytest.raises(ValueError, match=f"'{parameter}' parameter .*(not a boolean|Got True)"):
+            CASES[name].make(**{parameter: True}).fit(X, training_labels(CASES[name], y))
+
+
 # --------------------------------------------------------------- persistence
 IMAGE_ONLY = {"FCDD": "tests/models/test_fcdd.py"}
 """Savable estimators that refuse this suite's 6-feature tables, and the module that holds

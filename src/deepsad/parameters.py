@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, InvalidParameterError, Options, StrOptions
 
 __all__ = [
     "BATCH_SIZE",
@@ -80,5 +80,14 @@ def options(*values: str) -> StrOptions:
 
 def check_parameters(estimator) -> None:
     """Raise an error naming the parameter when one of ``estimator``'s parameters breaks its
-    ``_parameter_constraints``."""
+    ``_parameter_constraints``. A bool is refused where the constraints do not name one:
+    scikit-learn's ``Interval(Integral, ...)`` takes ``True`` as the integer 1, so that
+    ``epochs = true`` in a configuration file would otherwise train for one epoch."""
     estimator._validate_params()
+    for name, value in estimator.get_params(deep=False).items():
+        constraints = estimator._parameter_constraints.get(name, ())
+        if isinstance(value, bool | np.bool_) and not any(c in ("boolean", "no_validation", bool) for c in constraints
+                                                          if isinstance(c, str | type)):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(estimator).__name__} must be a number, not a boolean; got {value!r}"
+            )
