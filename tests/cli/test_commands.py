@@ -104,6 +104,17 @@ def test_sweep_dry_run_then_run_then_resume(tmp_path):
                                   "--no-plots", "--output-dir", str(tmp_path / "report")])
     assert report.exit_code == 0, report.output
     assert "| normal_class | deepsvdd |" in report.output, report.output  # the methods are the columns
+    # --config: only the experiments of that grid, whatever else the store holds.
+    narrower = tmp_path / "narrower.yaml"
+    narrower.write_text(config.read_text().replace("[0, 1]", "[1]"))
+    only = runner.invoke(main, ["report", store, "--config", str(narrower), "--group-by", "normal_class",
+                                "--no-plots", "--output-dir", str(tmp_path / "narrower")])
+    assert only.exit_code == 0, only.output
+    assert "1 successful experiments" in only.output and "| 1 " in only.output and "| 0 " not in only.output
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(config.read_text().replace("[0, 1]", "[2]"))
+    none = runner.invoke(main, ["report", store, "--config", str(elsewhere), "--output-dir", str(tmp_path / "none")])
+    assert none.exit_code != 0 and "holds none of the 1 experiment(s) to report" in none.output
 
 
 def test_sweep_with_failures_exits_nonzero(tmp_path):

@@ -307,7 +307,10 @@ def tqdm_write(message: str) -> None:
 @click.option("--data-root", type=click.Path(file_okay=False), envvar="DEEPSAD_DATA", default=None,
               help="Folder with the image datasets for the image grids (never downloaded; grids of missing "
                    "datasets are skipped). Default: $DEEPSAD_DATA, else the user cache folder.")
-def report(store, output_dir, group_by, metric, pivot, plots, data_root) -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Report only the experiments of this sweep configuration's grid; the store may hold others "
+                   "(other grids, or points since dropped from this one). Default: every experiment in the store.")
+def report(store, output_dir, group_by, metric, pivot, plots, data_root, config_path) -> None:
     """Tables and figures from the results STORE of 'deepsad sweep'.
 
     Prints the summary table (mean ± std of the metric over the runs of each group, in percent)
@@ -322,8 +325,13 @@ def report(store, output_dir, group_by, metric, pivot, plots, data_root) -> None
     columns = [column.strip() for column in group_by.split(",") if column.strip()]
     pivot = pivot.strip() or None if pivot is not None else None  # as --group-by's columns are read
     try:
+        only = None
+        if config_path is not None:
+            from deepsad.experiments.config import expand, read_config
+
+            only = {experiment.key for experiment in expand(read_config(config_path))}
         paths = write_report(store, output_dir, columns, metric, pivot, plots, data_root,
-                             notify=lambda note: click.echo(note, err=True))
+                             notify=lambda note: click.echo(note, err=True), only=only)
     except (ValueError, OSError) as error:
         _fail(error)
     click.echo(Path(output_dir, "summary.md").read_text(encoding="utf-8"))

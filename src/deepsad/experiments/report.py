@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -289,6 +289,7 @@ def write_report(
     plots: bool = True,
     data_root: str | Path | None = None,
     notify: Callable[[str], None] = logger.warning,
+    only: Collection[str] | None = None,
 ) -> list[Path]:
     """Write ``summary.md``, ``summary.csv`` (numeric mean, std, n), ``records.csv`` (the whole
     ``results_frame``), ``failures.md`` (only when experiments failed; a stale one is removed),
@@ -299,11 +300,19 @@ def write_report(
     The store is only read. Nothing is written when the store is missing, empty, not a deepsad
     store or damaged, or the arguments are wrong; a store of failures only gets its
     ``failures.md`` (and the error).
-    ``notify`` receives notes such as skipped image grids. Returns the paths written.
+    ``notify`` receives notes such as skipped image grids. ``only``: the keys of the experiments
+    to report (e.g. those of one configuration's grid, ``Experiment.key``); the store's others
+    are left out. Returns the paths written.
     """
     store_path = Path(store_path)
     store = ResultsStore(store_path, readonly=True)
     frame, failures = results_frame(store), store.failures()
+    if only is not None:
+        only = set(only)
+        frame = frame[frame["key"].isin(only)].reset_index(drop=True)
+        failures = [(experiment, error) for experiment, error in failures if _key_of(experiment) in only]
+        if frame.empty and not failures:
+            raise ValueError(f"results store {store_path} holds none of the {len(only)} experiment(s) to report")
     if frame.empty:
         detail = ""
         if failures:  # what failed is still worth reading
@@ -352,6 +361,13 @@ def write_report(
         if stale.resolve() not in kept:
             stale.unlink()
     return written
+
+
+def _key_of(experiment: dict) -> str | None:
+    try:
+        return Experiment.from_dict(experiment).key
+    except (TypeError, ValueError, KeyError):  # a failure stored by another version: not one of ours
+        return None
 
 
 def _repeated_definitions(frame: pd.DataFrame) -> int:
