@@ -461,3 +461,10 @@ def test_known_classes_per_normal_is_refused_where_it_means_nothing(settings, me
         expand(grid(datasets=["mnist"], ratio_known_anomaly=0.05, **settings))
     with pytest.raises(ConfigError, match="apply to data sets with classes"):
         expand(grid(datasets=["cardio"], ratio_known_anomaly=0.05, known_classes_per_normal=2))
+
+
+@pytest.mark.parametrize("normal", ["3", 12, -1, 1.0, True])
+def test_normal_classes_must_be_classes_of_the_data_set(normal):
+    with pytest.raises(ConfigError, match=rf"normal_classes must be 'all' or integers from 0 to 9 .*got {normal!r}"):
+        count_experiments(grid(datasets=["mnist"], normal_classes=[normal], known_anomaly_classes="each",
+                               ratio_known_anomaly=0.05))

@@ -371,3 +371,27 @@ def test_a_damaged_heatmap_kind_is_a_damage_not_a_traceback():
     np.savez_compressed(buffer, **values)
     with pytest.raises(ValueError, match="heatmap kind 7 is not one of"):
         ExperimentOutcome.from_bytes(buffer.getvalue())
+
+
+def test_a_report_of_chosen_keys_reads_only_them(odds_store, tmp_path):
+    chosen = Experiment("thyroid", "deepsad", ratio_known_anomaly=0.01).key
+    failed = Experiment("thyroid", "deepsvdd")
+    odds_store.add_failure(failed.key, failed.to_dict(), "ValueError: boom")
+    # A record of another grid that this deepsad cannot read (a newer version's) is not read at all.
+    future = Experiment("cardio", "deepsad", seed=7)
+    add(odds_store, seed=7)
+    with closing(sqlite3.connect(odds_store.path)) as db, db:
+        db.execute("UPDATE experiments SET record = ? WHERE key = ?",
+                   ('{"key": "x", "experiment": {"method": "from-the-future"}, "metrics": {}, '
+                    '"environment": {"deepsad": "99.0"}}', future.key))
+    with pytest.raises(ValueError, match="written by deepsad 99.0"):
+        write_report(odds_store.path, tmp_path / "all", group_by=["dataset", "method"], plots=False)
+    write_report(odds_store.path, tmp_path / "chosen", group_by=["dataset", "method"], plots=False,
+                 only={chosen, failed.key})
+    records = pd.read_csv(tmp_path / "chosen" / "records.csv")
+    assert records.key.tolist() == [chosen]
+    assert "thyroid" in (tmp_path / "chosen" / "failures.md").read_text()
+    with pytest.raises(ValueError, match=r"no successful experiments among the 1 experiment\(s\) to report; 1 failed"):
+        write_report(odds_store.path, tmp_path / "failed", plots=False, only={failed.key})
+    with pytest.raises(ValueError, match=r"holds none of the 2 experiment\(s\) to report"):
+        write_report(odds_store.path, tmp_path / "none", plots=False, only={"0123456789abcdef", "fedcba9876543210"})

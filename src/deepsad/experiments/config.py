@@ -13,8 +13,9 @@ A configuration names the grid; every list is one axis, a single value is a one-
                                               # "each": every other class in turn (scenario i),
                                               # counting on from the normal class (c+1, c+2, ...);
                                               # or a list of classes
-    known_classes_per_normal = 3              # with "each": only the first 3 of those, so that
-                                              # every class is the known one equally often
+    known_classes_per_normal = 3              # with "each": only the first 3 of those (with
+                                              # normal_classes = "all", every class is then the
+                                              # known one equally often)
     n_known_classes = 1                       # kl
     selection = ["paper", "honest"]           # how the shallow methods' γ (and ν) are chosen
                                               # (deepsad.experiments.selection); default: not at
@@ -404,6 +405,14 @@ def _check_class_settings(config: dict, datasets: list) -> None:
              if key in config]
     if given and not class_datasets:
         raise ConfigError(f"{given} apply to data sets with classes (one-vs-rest); {datasets} have none: remove them")
+    normal_setting = config.get("normal_classes", "all")
+    if normal_setting != "all":
+        for normal in _axis(config, "normal_classes", None):
+            for dataset in class_datasets:
+                n_classes = len(DATASETS[dataset].classes)
+                if not (_is_int(normal) and 0 <= normal < n_classes):
+                    raise ConfigError(f"normal_classes must be 'all' or integers from 0 to {n_classes - 1} (the "
+                                      f"classes of {dataset}); got {normal!r}")
     known = config.get("known_anomaly_classes", "random")
     kls = _axis(config, "n_known_classes", _default_n_known(config))
     labeled = any(ratio > 0 for ratio in _axis(config, "ratio_known_anomaly", 0.0) if isinstance(ratio, int | float))

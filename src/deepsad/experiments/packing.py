@@ -93,7 +93,8 @@ def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_
         size = max(1, size // 2)
         n_packs = sum(math.ceil(len(group) / size) for group in groups.values())
     # The packs of a group go round-robin with the others': the first pack of every group, then
-    # the second, ... Two workers then start on different groups, and a group's later packs
-    # find its pretraining stored by its first instead of both training it at once.
+    # the second, ... With at least as many groups as workers, the workers start on different
+    # groups, and a group's later packs mostly find its pretraining stored by its first instead
+    # of training it at the same time (with fewer groups than workers, some pretrain twice).
     split = [[group[start:start + size] for start in range(0, len(group), size)] for group in groups.values()]
     return [packs[turn] for turn in range(max(map(len, split), default=0)) for packs in split if turn < len(packs)]

@@ -43,16 +43,17 @@ FRAME_COLUMNS = (
 )  # fmt: skip
 
 
-def results_frame(store: ResultsStore) -> pd.DataFrame:
+def results_frame(store: ResultsStore, keys: Collection[str] | None = None) -> pd.DataFrame:
     """One row per successful experiment with flat columns (``FRAME_COLUMNS``).
 
     ``known_anomaly_classes`` are the classes the labeled anomalies were drawn from in that run
     (``"1,3"``; ``""`` when none); ``params`` is canonical JSON, so runs that differ only in
     their parameters stay apart; ``normal_class`` is missing (``<NA>``) for ODDS datasets;
     ``selection`` is the protocol that chose the parameters (``""`` when none did);
-    ``preprocessing`` is ``""`` for the default.
+    ``preprocessing`` is ``""`` for the default. With ``keys``, only the experiments stored
+    under these keys.
     """
-    rows = [_flat_row(record) for record in store.records()]
+    rows = [_flat_row(record) for record in store.records(keys)]
     frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS))
     frame["normal_class"] = frame["normal_class"].astype("Int64")
     return frame
@@ -306,20 +307,18 @@ def write_report(
     """
     store_path = Path(store_path)
     store = ResultsStore(store_path, readonly=True)
-    frame, failures = results_frame(store), store.failures()
-    if only is not None:
-        only = set(only)
-        frame = frame[frame["key"].isin(only)].reset_index(drop=True)
-        failures = [(experiment, error) for experiment, error in failures if _key_of(experiment) in only]
-        if frame.empty and not failures:
-            raise ValueError(f"results store {store_path} holds none of the {len(only)} experiment(s) to report")
+    only = None if only is None else set(only)
+    frame, failures = results_frame(store, keys=only), store.failures(keys=only)
+    if only is not None and frame.empty and not failures:
+        raise ValueError(f"results store {store_path} holds none of the {len(only)} experiment(s) to report")
     if frame.empty:
         detail = ""
         if failures:  # what failed is still worth reading
             write_atomically(Path(output_dir) / "failures.md", failures_markdown(failures))
             detail = f"; {len(failures)} failed (listed in {Path(output_dir) / 'failures.md'}), e.g. " \
                      f"{_first_line(failures[0][1])}"
-        raise ValueError(f"results store {store_path} holds no successful experiments{detail}")
+        chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
+        raise ValueError(f"results store {store_path} holds no successful experiments{chosen}{detail}")
     summary = summary_table(frame, group_by, metric, pivot)
 
     output_dir = Path(output_dir)
@@ -361,13 +360,6 @@ def write_report(
         if stale.resolve() not in kept:
             stale.unlink()
     return written
-
-
-def _key_of(experiment: dict) -> str | None:
-    try:
-        return Experiment.from_dict(experiment).key
-    except (TypeError, ValueError, KeyError):  # a failure stored by another version: not one of ours
-        return None
 
 
 def _repeated_definitions(frame: pd.DataFrame) -> int:

@@ -24,7 +24,7 @@ import re
 import sqlite3
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -180,7 +180,7 @@ class ResultsStore:
             return ValueError(
                 f"results store {self.path}: the record of experiment {key!r} was written by deepsad {writer}, and "
                 f"this deepsad ({__version__}) cannot read it: it {problem}. Read the store with the deepsad that "
-                "wrote it"
+                "wrote it (or, if that one cannot read it either, the record is damaged)"
             )
         return self._damaged(f"the record of experiment {key!r} {problem}")
 
@@ -250,11 +250,15 @@ class ResultsStore:
         with self._database() as db:
             return {row[0] for row in db.execute(query, args)}
 
-    def records(self) -> Iterator[dict]:
-        """The records of the successful experiments, in the order they finished."""
+    def records(self, keys: Collection[str] | None = None) -> Iterator[dict]:
+        """The records of the successful experiments, in the order they finished; with ``keys``,
+        only those stored under these keys (the others are not read, so one that this version
+        cannot read does not stop the rest)."""
         with self._database() as db:
             rows = db.execute("SELECT key, record FROM experiments WHERE status = 'ok' ORDER BY rowid")
             for key, text in rows:
+                if keys is not None and key not in keys:
+                    continue
                 record = self._json_object(text, f"the record of experiment {key!r}")
                 problem = _record_problem(record)
                 if problem is not None:
@@ -271,10 +275,12 @@ class ResultsStore:
         except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as error:
             raise self._damaged(f"the test outcome of experiment {key!r} cannot be read ({error})") from error
 
-    def failures(self) -> list[tuple[dict, str]]:
+    def failures(self, keys: Collection[str] | None = None) -> list[tuple[dict, str]]:
+        """The failed experiments and their errors; with ``keys``, only those stored under these keys."""
         with self._database() as db:
             rows = db.execute("SELECT key, experiment, error FROM experiments WHERE status = 'failed' ORDER BY rowid")
-            return [(self._json_object(text, f"the experiment {key!r}"), error) for key, text, error in rows]
+            return [(self._json_object(text, f"the experiment {key!r}"), error) for key, text, error in rows
+                    if keys is None or key in keys]
 
     def _json_object(self, text, what: str) -> dict:
         try:
