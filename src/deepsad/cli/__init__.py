@@ -323,7 +323,7 @@ def report(store, output_dir, group_by, metric, pivot, plots, data_root, config_
     from deepsad.experiments.report import write_report
 
     columns = [column.strip() for column in group_by.split(",") if column.strip()]
-    pivot = pivot.strip() or None if pivot is not None else None  # as --group-by's columns are read
+    pivot = (pivot or "").strip() or None  # read as --group-by's columns are
     try:
         only = None
         if config_path is not None:

@@ -252,8 +252,8 @@ class ResultsStore:
 
     def records(self, keys: Collection[str] | None = None) -> Iterator[dict]:
         """The records of the successful experiments, in the order they finished; with ``keys``,
-        only those stored under these keys (the others are not read, so one that this version
-        cannot read does not stop the rest)."""
+        only those stored under these keys (the others are skipped unparsed, so one that this
+        version cannot read does not stop the rest)."""
         with self._database() as db:
             rows = db.execute("SELECT key, record FROM experiments WHERE status = 'ok' ORDER BY rowid")
             for key, text in rows:
