@@ -163,3 +163,65 @@ def test_unsupervised_runs_at_gamma_zero_stand_for_every_gamma_only_without_poll
     assert not _same_at_every_gamma(curves, "deepsvdd", pd.DataFrame({"ratio_known_anomaly": [0.0, 0.05]}))
     polluted = Curves("ratio_known_anomaly", {"ratio_pollution": 0.1}, pd.DataFrame(), pd.DataFrame())
     assert not _same_at_every_gamma(polluted, "deepsvdd", only_zero)
+
+
+def test_whether_a_parameter_changes_a_line_is_a_friedman_test_paired_over_experiments(tmp_path):
+    from deepsad.experiments.scenarios import parameter_curves
+
+    store = ResultsStore(tmp_path / "r.sqlite")
+    rng = np.random.default_rng(0)
+    etas = (0.01, 1.0, 100.0)
+    for normal_class in range(8):
+        known = (normal_class + 1) % 10
+        # deepsad rises with η in every experiment; deepsvdd's η order is shuffled per experiment
+        shuffled = rng.permutation(len(etas))
+        for rank, eta in enumerate(etas):
+            for method, step in (("deepsad", rank), ("deepsvdd", shuffled[rank])):
+                add(store, dataset="mnist", method=method, normal_class=normal_class, n_test=40,
+                    auroc=0.8 + normal_class / 100 + step / 1000, ratio_known_anomaly=0.05, n_known_classes=1,
+                    known_anomaly_classes=(known,), known=(known,), params={"eta": eta})
+    (curves,) = list(parameter_curves(results_frame(store)))
+    effects = curves.effects.set_index("line")
+    rising, shuffled_line = effects.loc["deepsad"], effects.loc["deepsvdd"]
+    assert (rising["test"], rising["paired_over"], rising["blocks"], rising["values"]) == ("Friedman", "experiments", 8, 3)
+    assert rising["p_value"] == pytest.approx(np.exp(-8), rel=1e-6)  # χ² = 16 on 2 degrees of freedom
+    assert rising["spread"] == pytest.approx(0.2) and (rising["lowest_at"], rising["highest_at"]) == (0.01, 100.0)
+    assert shuffled_line["p_value"] > 0.05
+    markdown = curves_markdown(curves)
+    assert ("Does eta change deepsad? yes: Friedman test over 8 experiments paired across 3 values of eta, "
+            "p = 0.00034; the means span 0.2 points (lowest at eta = 0.01, highest at 100).") in markdown
+    assert "Does eta change deepsvdd? no significant change" in markdown
+
+
+def test_where_the_experiments_differ_between_values_the_effect_test_pairs_the_normal_classes(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    # scenario (iii): the known classes are drawn anew for each kl, so no experiment repeats
+    for normal_class in range(6):
+        for kl in (1, 2):
+            known = tuple((normal_class + kl + i) % 10 for i in range(kl))
+            add(store, dataset="mnist", normal_class=normal_class, n_test=40, auroc=0.9 + kl / 100,
+                ratio_known_anomaly=0.05, ratio_pollution=0.1, n_known_classes=kl, known_anomaly_classes=known,
+                known=known)
+    (curves,) = list(scenario_curves(results_frame(store)))
+    assert curves.axis == "n_known_classes"
+    (effect,) = curves.effects.itertuples(index=False)
+    assert (effect.test, effect.paired_over, effect.blocks) == ("Wilcoxon signed-rank", "normal classes", 6)
+    assert effect.p_value == pytest.approx(2 / 2**6)  # kl = 2 higher for all six normal classes
+    # on the γl axis, γl = 0 has no known class: paired over normal classes as well
+    store = ResultsStore(tmp_path / "gamma.sqlite")
+    scenario_one(store, seeds=(0,), normal_classes=(0, 1, 2), known=(5, 6), methods={"deepsad": 0.0})
+    (curves,) = list(scenario_curves(results_frame(store)))
+    (effect,) = curves.effects.itertuples(index=False)
+    assert (effect.paired_over, effect.blocks, effect.p_value) == ("normal classes", 3, pytest.approx(0.25))
+    assert "Not testable" not in curves_markdown(curves)
+
+
+def test_an_effect_test_needs_two_blocks(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    for kl in (1, 2, 3):
+        add(store, dataset="mnist", normal_class=0, n_test=40, auroc=0.9, ratio_known_anomaly=0.05,
+            n_known_classes=kl, known_anomaly_classes=tuple(range(1, kl + 1)), known=tuple(range(1, kl + 1)))
+    (curves,) = list(scenario_curves(results_frame(store)))
+    (effect,) = curves.effects.itertuples(index=False)
+    assert effect.blocks == 1 and np.isnan(effect.p_value)
+    assert "Does kl change deepsad? Not testable: Friedman test over 1 normal classes" in curves_markdown(curves)

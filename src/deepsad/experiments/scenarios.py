@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import wilcoxon
+from scipy.stats import friedmanchisquare, wilcoxon
 
 from deepsad.experiments.paper_values import paper_value
 
@@ -52,13 +52,15 @@ class Curves:
     the paper's ``paper_mean``/``paper_std`` where the paper printed them. ``tests`` has one
     row per dataset and value of ``axis`` where at least two lines share experiments: the two
     lines with the best means, the number of paired experiments and the p-value of the
-    two-sided Wilcoxon signed-rank test on their paired differences.
+    two-sided Wilcoxon signed-rank test on their paired differences. ``effects`` has one row
+    per dataset and line: whether ``axis`` changes the line at all (``axis_effects``).
     """
 
     axis: str
     settings: dict
     points: pd.DataFrame
     tests: pd.DataFrame
+    effects: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def line_labels(frame: pd.DataFrame) -> pd.Series:
@@ -99,7 +101,8 @@ def scenario_curves(frame: pd.DataFrame, metric: str = "auroc") -> Iterator[Curv
         ]
         for settings, part in parts:
             if not part.empty:
-                yield Curves(axis, settings, _points(part, axis, metric, settings), _tests(part, axis, metric))
+                yield Curves(axis, settings, _points(part, axis, metric, settings), _tests(part, axis, metric),
+                             axis_effects(part, axis, metric))
 
 
 def parameter_curves(frame: pd.DataFrame, metric: str = "auroc") -> Iterator[Curves]:
@@ -122,7 +125,8 @@ def parameter_curves(frame: pd.DataFrame, metric: str = "auroc") -> Iterator[Cur
         part = part[varies]
         for values_fixed, fixed in part.groupby(list(SETTING_COLUMNS), sort=True):
             settings = dict(zip(SETTING_COLUMNS, values_fixed))
-            yield Curves(key, settings, _points(fixed, key, metric, settings), _tests(fixed, key, metric))
+            yield Curves(key, settings, _points(fixed, key, metric, settings), _tests(fixed, key, metric),
+                         axis_effects(fixed, key, metric))
 
 
 def _with_unlabeled_points(frame: pd.DataFrame, axis: str) -> pd.DataFrame:
@@ -206,6 +210,57 @@ def _tests(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def axis_effects(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
+    """Per dataset and line with at least two values of ``axis``: does the axis change the
+    metric at all? The paper's claims of this kind ("η barely matters", "more known classes
+    help") are about one method across the axis, which the best-two test does not answer.
+
+    The test is paired over blocks that ran at every value of the axis: the experiments
+    (normal class × known classes, seeds averaged) where the same ones ran at every value, as
+    on the η axis; otherwise the normal classes, each the mean of its experiments — on the kl
+    axis the known classes differ with kl by design, on the γl axis γl = 0 has none. With
+    three or more values the Friedman test, with two the Wilcoxon signed-rank test, both
+    two-sided. ``spread`` is the largest minus the smallest mean over the blocks, in points.
+    """
+    experiments = _experiment_means(frame, axis, metric)
+    experiments["experiment"] = [
+        "/".join(map(str, values)) for values in experiments[list(EXPERIMENT_COLUMNS)].itertuples(index=False)
+    ]
+    experiments["normal"] = experiments["normal_class"].astype(str)
+    rows = []
+    for (dataset, line), group in experiments.groupby(["dataset", "line"], sort=True):
+        if group[axis].nunique() < 2:
+            continue
+        by_experiment = group.pivot_table(index="experiment", columns=axis, values="mean").dropna()
+        by_normal = group.pivot_table(index="normal", columns=axis, values="mean", aggfunc="mean").dropna()
+        blocks, table = ("experiments", by_experiment) if len(by_experiment) >= len(by_normal) \
+            else ("normal classes", by_normal)
+        p_value = np.nan
+        if len(table) >= 2:
+            columns = [table[value].to_numpy() for value in table.columns]
+            if len(columns) >= 3:
+                if np.ptp(table.to_numpy(), axis=1).any():  # all ties in every block: nothing to rank
+                    p_value = float(friedmanchisquare(*columns).pvalue)
+            elif (columns[0] != columns[1]).any():
+                p_value = float(wilcoxon(columns[0] - columns[1], alternative="two-sided", zero_method="wilcox").pvalue)
+        means = 100 * table.mean() if len(table) else pd.Series(dtype=float)
+        rows.append(
+            {
+                "dataset": dataset,
+                "line": line,
+                "values": len(table.columns),
+                "blocks": len(table),
+                "paired_over": blocks,
+                "test": "Friedman" if len(table.columns) >= 3 else "Wilcoxon signed-rank",
+                "p_value": p_value,
+                "spread": float(means.max() - means.min()) if len(means) else np.nan,
+                "lowest_at": means.idxmin() if len(means) else np.nan,
+                "highest_at": means.idxmax() if len(means) else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def settings_text(settings: dict) -> str:
     return ", ".join(f"{SETTING_SYMBOLS[c]} = {v:g}" for c, v in settings.items())
 
@@ -219,6 +274,8 @@ def scenarios_markdown(all_curves: list[Curves], metric: str = "auroc") -> str:
         "each experiment's runs averaged over seeds first, as in the Deep SAD paper; with one experiment",
         "per point the std is over seeds. The last column compares the two lines with the best means by the",
         f"two-sided Wilcoxon signed-rank test, paired over the experiments both ran (α = {SIGNIFICANCE_LEVEL}).",
+        "Below each table, whether the varied setting changes a line at all: the Friedman test (two values:",
+        "Wilcoxon) over the experiments, or the normal classes where the experiments differ between values.",
         "",
     ]
     return "\n".join(intro + [curves_markdown(curves, metric) for curves in all_curves])
@@ -257,6 +314,9 @@ def curves_markdown(curves: Curves, metric: str = "auroc") -> str:
             _table(header, body),
             "",
         ]
+        effects = curves.effects[curves.effects["dataset"] == dataset] if len(curves.effects) else curves.effects
+        if len(effects):
+            blocks += [_effect_line(effect, symbol) for effect in effects.itertuples(index=False)] + [""]
         if rows["seed_std"].notna().any():
             spread = [
                 [f"{value:g}", *(_number(at_value.loc[at_value["line"] == line, "seed_std"]) for line in lines)]
@@ -277,6 +337,17 @@ def _cell(point) -> str:
     if not pd.isna(point["paper_mean"]):
         text += f" ({point['paper_mean']:.1f} ± {point['paper_std']:.1f})"
     return text
+
+
+def _effect_line(effect, symbol: str) -> str:
+    where = (f"{effect.test} test over {effect.blocks} {effect.paired_over} paired across "
+             f"{effect.values} values of {symbol}")
+    if pd.isna(effect.p_value):
+        return f"Does {symbol} change {effect.line}? Not testable: {where}."
+    verdict = "yes" if effect.p_value < SIGNIFICANCE_LEVEL else "no significant change"
+    return (f"Does {symbol} change {effect.line}? {verdict}: {where}, p = {effect.p_value:.2g}; the means "
+            f"span {effect.spread:.1f} points (lowest at {symbol} = {effect.lowest_at:g}, highest at "
+            f"{effect.highest_at:g}).")
 
 
 MIN_PAIRS_FOR_SIGNIFICANCE = 6
