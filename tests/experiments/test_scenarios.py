@@ -224,4 +224,4 @@ def test_an_effect_test_needs_two_blocks(tmp_path):
     (curves,) = list(scenario_curves(results_frame(store)))
     (effect,) = curves.effects.itertuples(index=False)
     assert effect.blocks == 1 and np.isnan(effect.p_value)
-    assert "Does kl change deepsad? Not testable: Friedman test over 1 normal classes" in curves_markdown(curves)
+    assert "Does kl change deepsad? Not testable: Friedman test over 1 normal class paired" in curves_markdown(curves)

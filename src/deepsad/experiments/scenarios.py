@@ -340,8 +340,9 @@ def _cell(point) -> str:
 
 
 def _effect_line(effect, symbol: str) -> str:
-    where = (f"{effect.test} test over {effect.blocks} {effect.paired_over} paired across "
-             f"{effect.values} values of {symbol}")
+    blocks = effect.paired_over if effect.blocks != 1 else {"experiments": "experiment"}.get(
+        effect.paired_over, "normal class")
+    where = f"{effect.test} test over {effect.blocks} {blocks} paired across {effect.values} values of {symbol}"
     if pd.isna(effect.p_value):
         return f"Does {symbol} change {effect.line}? Not testable: {where}."
     verdict = "yes" if effect.p_value < SIGNIFICANCE_LEVEL else "no significant change"
