@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from deepsad.experiments.packing import pack, stacks_well
@@ -71,3 +72,24 @@ def test_methods_that_pretrain_alike_share_a_pack_but_not_other_pretraining_sett
     packs = pack(experiments, pack_size=10, workers=1, on_gpu=False)
     assert [[e.method for e in p] for p in packs] == [["deepsad", "supervised", "supervised"], ["deepsad"], ["deepsad"]]
     assert packs[1] == [other_schedule] and packs[2] == [other_class]
+
+
+def test_with_pollution_only_runs_with_the_same_labels_pretrain_alike():
+    from deepsad.data.scenario import make_scenario
+
+    # The premise, on the scenario builder: at γp > 0 other known classes mean other pollution.
+    labels = np.random.default_rng(1).permutation(np.repeat(np.arange(10), 50))  # classes interleaved, as in MNIST
+    unlabeled = [make_scenario(labels, [0], range(1, 10), known, 0.0, 0.05, 0.1, random_state=0)
+                 for known in ([1], [2], [1])]
+    polluted = [set(s.indices[s.semi_supervised_labels == 0]) for s in unlabeled]
+    assert polluted[0] != polluted[1] and polluted[0] == polluted[2]
+
+    params = {"pretrain_on": "unlabeled"}
+    by_labels = [mnist(ratio_pollution=0.1, n_known_classes=kl, params=params) for kl in (1, 2, 3)]
+    by_eta = [mnist(ratio_pollution=0.1, params={**params, "eta": eta}) for eta in (0.1, 1.0, 10.0)]
+    packs = pack(by_labels + by_eta, pack_size=10, workers=1, on_gpu=False)
+    assert [len(p) for p in packs] == [1, 3, 1, 1]
+    assert {e.params["eta"] for e in packs[1]} == {0.1, 1.0, 10.0}
+    # without pollution, the unlabeled samples are the normal class's, whatever the labels
+    clean = [mnist(n_known_classes=kl, params=params) for kl in (1, 2, 3)]
+    assert [len(p) for p in pack(clean, pack_size=10, workers=1, on_gpu=False)] == [3]

@@ -5,8 +5,8 @@ Experiments that differ only in their seed (and the known anomaly classes drawn 
 networks of one architecture on data of one shape: on a GPU, or on the CPU for networks without
 convolutions, they train fastest as one stacked model (docs/benchmarks.md). Of the others, those
 that pretrain on their unlabeled samples and differ only in their labeled ones (γl, known
-classes) or in their main stage (the method, η) share one pack, where their pretraining runs
-once. Everything else runs alone, one
+classes; without pollution) or in their main stage (the method, η) share one pack, where their
+pretraining runs once. Everything else runs alone, one
 experiment per pack, so that the workers share the work as before.
 """
 
@@ -63,8 +63,9 @@ def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_
     """The experiments in packs of at most ``pack_size``, groups in their order of first appearance
     and their packs taken round-robin:
     those that stack well grouped by everything but the seed and known classes; the others that
-    pretrain alike grouped by everything but their labeled samples (γl, known classes), their
-    method and the parameters of its main stage (η, ...); the rest one per pack. Packs are split so that there are at least as many as ``workers`` where
+    pretrain alike grouped by everything but their labeled samples (γl, known classes; only
+    without pollution), their method and the parameters of its main stage (η, ...); the rest one
+    per pack. Packs are split so that there are at least as many as ``workers`` where
     possible."""
     if pack_size < 1:
         raise ValueError(f"pack_size must be a positive integer; got {pack_size!r}")
@@ -79,7 +80,12 @@ def pack(experiments: Sequence[Experiment], *, pack_size: int, workers: int, on_
             # The runs of one seed that differ only in their labels pretrain alike, whatever
             # the method and its main stage (Deep SAD's η, the supervised classifier): in one
             # pack, their pretraining is trained once (fit_many with a PretrainingCache).
-            for name in ("method", "known_anomaly_classes", "n_known_classes", "ratio_known_anomaly"):
+            # With pollution, though, the polluting anomalies are drawn after the labeled ones,
+            # from what those left (deepsad.data.scenario), so other labels mean other unlabeled
+            # samples and another pretraining: then only the method and its main stage may differ.
+            labels = () if experiment.ratio_pollution else ("known_anomaly_classes", "n_known_classes",
+                                                            "ratio_known_anomaly")
+            for name in ("method", *labels):
                 fields.pop(name)
             fields["params"] = {k: v for k, v in fields["params"].items() if _shapes_pretraining(k)}
             key = json.dumps(fields, sort_keys=True)
