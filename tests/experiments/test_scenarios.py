@@ -225,3 +225,18 @@ def test_an_effect_test_needs_two_blocks(tmp_path):
     (effect,) = curves.effects.itertuples(index=False)
     assert effect.blocks == 1 and np.isnan(effect.p_value)
     assert "Does kl change deepsad? Not testable: Friedman test over 1 normal class paired" in curves_markdown(curves)
+
+
+def test_the_kl_curve_gets_its_figure(tmp_path):
+    from deepsad.experiments.plots import metric_vs_setting_figures
+
+    store = ResultsStore(tmp_path / "r.sqlite")
+    for normal_class in range(2):
+        for kl in (1, 5):
+            known = tuple((normal_class + 1 + i) % 10 for i in range(kl))
+            add(store, dataset="mnist", normal_class=normal_class, n_test=40, auroc=0.9 + kl / 100,
+                ratio_known_anomaly=0.05, ratio_pollution=0.1, n_known_classes=kl, known_anomaly_classes=known,
+                known=known)
+    figures = metric_vs_setting_figures(results_frame(store))
+    assert list(figures) == ["auroc_vs_n_known_classes.png"]
+    assert figures["auroc_vs_n_known_classes.png"].startswith(PNG_SIGNATURE)

@@ -94,6 +94,8 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
         values = rows[axis]
         if axis not in SETTING_AXES and (values > 0).all() and values.max() / values.min() >= 100:
             panel.set_xscale("log")
+        if axis == "n_known_classes":
+            panel.set_xticks(sorted(values.unique()))  # a count: no ticks between the classes
         panel.legend(fontsize="x-small")
     figure.suptitle(
         f"mean ± std over experiments\n(normal × known classes, seeds averaged)\n{settings_text(curves.settings)}",
