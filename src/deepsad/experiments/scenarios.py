@@ -144,9 +144,21 @@ def _with_unlabeled_points(frame: pd.DataFrame, axis: str) -> pd.DataFrame:
 
 def _experiment_means(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
     """One row per dataset, line, axis value and experiment: the metric's mean, std and
-    number of runs over seeds."""
+    number of runs over seeds, and ``experiment``, a key naming the experiment."""
     keys = ["dataset", "line", axis, *EXPERIMENT_COLUMNS]
-    return frame.groupby(keys, dropna=False, sort=True)[metric].agg(["mean", "std", "count"]).reset_index()
+    means = frame.groupby(keys, dropna=False, sort=True)[metric].agg(["mean", "std", "count"]).reset_index()
+    means["experiment"] = [
+        "/".join(map(str, values)) for values in means[list(EXPERIMENT_COLUMNS)].itertuples(index=False)
+    ]
+    return means
+
+
+def _wilcoxon_p(differences) -> float:
+    """The two-sided Wilcoxon signed-rank p-value of paired differences; NaN where there is
+    nothing to test (fewer than two pairs, or no difference at all)."""
+    if len(differences) < 2 or not (np.asarray(differences) != 0).any():
+        return np.nan
+    return float(wilcoxon(differences, alternative="two-sided", zero_method="wilcox").pvalue)
 
 
 def _points(frame: pd.DataFrame, axis: str, metric: str, settings: dict) -> pd.DataFrame:
@@ -182,9 +194,6 @@ def _tests(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
     """Per dataset and axis value: the two-sided Wilcoxon signed-rank test between the two
     lines with the highest means, paired over the experiments both ran (seed-averaged)."""
     experiments = _experiment_means(frame, axis, metric)
-    experiments["experiment"] = [
-        "/".join(map(str, values)) for values in experiments[list(EXPERIMENT_COLUMNS)].itertuples(index=False)
-    ]
     rows = []
     for (dataset, value), group in experiments.groupby(["dataset", axis], sort=True):
         means = group.groupby("line")["mean"].mean().sort_values(ascending=False)
@@ -193,9 +202,7 @@ def _tests(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
         best, second = means.index[:2]
         paired = group.pivot_table(index="experiment", columns="line", values="mean")[[best, second]].dropna()
         differences = paired[best] - paired[second]
-        p_value = np.nan
-        if len(differences) >= 2 and (differences != 0).any():
-            p_value = float(wilcoxon(differences, alternative="two-sided", zero_method="wilcox").pvalue)
+        p_value = _wilcoxon_p(differences)
         rows.append(
             {
                 "dataset": dataset,
@@ -223,9 +230,6 @@ def axis_effects(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
     two-sided. ``spread`` is the largest minus the smallest mean over the blocks, in points.
     """
     experiments = _experiment_means(frame, axis, metric)
-    experiments["experiment"] = [
-        "/".join(map(str, values)) for values in experiments[list(EXPERIMENT_COLUMNS)].itertuples(index=False)
-    ]
     experiments["normal"] = experiments["normal_class"].astype(str)
     rows = []
     for (dataset, line), group in experiments.groupby(["dataset", "line"], sort=True):
@@ -235,14 +239,13 @@ def axis_effects(frame: pd.DataFrame, axis: str, metric: str) -> pd.DataFrame:
         by_normal = group.pivot_table(index="normal", columns=axis, values="mean", aggfunc="mean").dropna()
         blocks, table = ("experiments", by_experiment) if len(by_experiment) >= len(by_normal) \
             else ("normal classes", by_normal)
-        p_value = np.nan
-        if len(table) >= 2:
-            columns = [table[value].to_numpy() for value in table.columns]
-            if len(columns) >= 3:
-                if np.ptp(table.to_numpy(), axis=1).any():  # all ties in every block: nothing to rank
-                    p_value = float(friedmanchisquare(*columns).pvalue)
-            elif (columns[0] != columns[1]).any():
-                p_value = float(wilcoxon(columns[0] - columns[1], alternative="two-sided", zero_method="wilcox").pvalue)
+        columns = [table[value].to_numpy() for value in table.columns]
+        if len(columns) == 2:
+            p_value = _wilcoxon_p(columns[0] - columns[1])
+        elif len(table) >= 2 and np.ptp(table.to_numpy(), axis=1).any():  # all ties: nothing to rank
+            p_value = float(friedmanchisquare(*columns).pvalue)
+        else:
+            p_value = np.nan
         means = 100 * table.mean() if len(table) else pd.Series(dtype=float)
         rows.append(
             {
