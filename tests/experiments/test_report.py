@@ -142,6 +142,12 @@ def test_decisions_are_the_realised_rates_of_each_runs_threshold(odds_store, tmp
         rates.append((100 * flagged[truth == 0].mean(), 100 * flagged[truth == 1].mean()))
     far, recall = np.mean(rates, axis=0)
     assert f"| cardio | deepsad | 0.01 | {far:.1f} ± " in text and f" | {recall:.1f} ± " in text
+    # each run's rates are in records.csv, so committed records back the table
+    records = pd.read_csv(tmp_path / "out" / "records.csv")
+    cardio = records[(records.dataset == "cardio") & (records.method == "deepsad")]
+    assert cardio[["false_alarm_rate", "recall"]].to_numpy() == pytest.approx(np.array(rates))
+    assert list(records.columns[-4:]) == ["false_alarm_rate", "recall", "conformal_false_alarm_rate",
+                                          "conformal_recall"]
     assert "| thyroid | deepsad | 0.01 |" in text
     # the conformal columns: calibrated on a half of each run's test scores, measured on the other
     from deepsad.decisions.conformal import split_conformal_rates
@@ -149,6 +155,7 @@ def test_decisions_are_the_realised_rates_of_each_runs_threshold(odds_store, tmp
     conformal = [split_conformal_rates(truth + np.random.default_rng(seed).normal(0, 0.8, 20), truth, [0.05])
                  for seed in (0, 1)]
     conformal_far = 100 * np.mean([far for (far,), _ in conformal])
+    assert cardio.conformal_false_alarm_rate.mean() == pytest.approx(conformal_far)
     row = next(line for line in text.splitlines() if line.startswith("| cardio | deepsad |"))
     assert row.split(" | ")[5].startswith(f"{conformal_far:.1f} ± ")
     assert "conformal α = 0.05: false-alarm rate" in text

@@ -218,26 +218,37 @@ CONFORMAL_ALPHA = 0.05
 """The false-alarm rate whose conformal threshold ``decisions.md`` shows beside the fitted one."""
 
 
-def decisions_table(frame: pd.DataFrame, store: ResultsStore) -> pd.DataFrame:
-    """Per dataset, method (a line of ``line_labels``: runs with other parameters, selection or
-    preprocessing apart) and γl: the realised false-alarm rate (on the test set's normal
-    samples) and recall (on its anomalies) of each run's fitted threshold, and of a conformal
+DECISION_COLUMNS = ("false_alarm_rate", "recall", "conformal_false_alarm_rate", "conformal_recall")
+"""The per-run columns of ``decision_rates``, in %."""
+
+
+def decision_rates(frame: pd.DataFrame, store: ResultsStore) -> pd.DataFrame:
+    """Per run of ``frame`` (same index): the realised false-alarm rate (on the test set's
+    normal samples) and recall (on its anomalies) of its fitted threshold, and of a conformal
     threshold at α = ``CONFORMAL_ALPHA`` calibrated on the normal samples of half of the test
-    set (``split_conformal_rates``), in %, mean ± std over runs — what ``predict`` decides, beside
-    the AUROC of the scores."""
+    set (``split_conformal_rates``), in % — what ``predict`` decides, beside the AUROC of the
+    scores. ``records.csv`` carries them, so the committed records back the decision numbers."""
     rows = []
-    frame = frame.assign(line=line_labels(frame))
-    for run in frame.itertuples():
-        outcome = store.outcome(run.key)
-        flagged = np.asarray(outcome.scores) > run.threshold
+    for key, threshold in zip(frame["key"], frame["threshold"], strict=True):
+        outcome = store.outcome(key)
+        flagged = np.asarray(outcome.scores) > threshold
         truth = np.asarray(outcome.truth) == 1
         (conformal_far,), (conformal_recall,) = split_conformal_rates(outcome.scores, outcome.truth,
                                                                       [CONFORMAL_ALPHA])  # fmt: skip
-        rows.append({"dataset": run.dataset, "method": run.line, "ratio_known_anomaly": run.ratio_known_anomaly,
-                     "false_alarm_rate": 100 * flagged[~truth].mean() if (~truth).any() else np.nan,
-                     "recall": 100 * flagged[truth].mean() if truth.any() else np.nan,
-                     "conformal_false_alarm_rate": 100 * conformal_far, "conformal_recall": 100 * conformal_recall})
-    table = pd.DataFrame(rows).groupby(["dataset", "method", "ratio_known_anomaly"], sort=True)
+        rows.append((100 * flagged[~truth].mean() if (~truth).any() else np.nan,
+                     100 * flagged[truth].mean() if truth.any() else np.nan,
+                     100 * conformal_far, 100 * conformal_recall))  # fmt: skip
+    return pd.DataFrame(rows, columns=list(DECISION_COLUMNS), index=frame.index, dtype=float)
+
+
+def decisions_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset, method (a line of ``line_labels``: runs with other parameters, selection or
+    preprocessing apart) and γl: the mean and std over runs of the ``DECISION_COLUMNS`` of
+    ``frame`` (``results_frame`` joined with ``decision_rates``) and the number of runs."""
+    rates = frame[list(DECISION_COLUMNS)].assign(
+        dataset=frame["dataset"], method=line_labels(frame), ratio_known_anomaly=frame["ratio_known_anomaly"]
+    )
+    table = rates.groupby(["dataset", "method", "ratio_known_anomaly"], sort=True)
     summary = table.agg(["mean", "std"])
     summary[("runs", "count")] = table.size()  # every run, also one whose test set had no normal sample
     return summary.reset_index()
@@ -293,7 +304,7 @@ def write_report(
     only: Collection[str] | None = None,
 ) -> list[Path]:
     """Write ``summary.md``, ``summary.csv`` (numeric mean, std, n), ``records.csv`` (the whole
-    ``results_frame``), ``failures.md`` (only when experiments failed; a stale one is removed),
+    ``results_frame`` and each run's ``decision_rates``), ``decisions.md``, ``failures.md`` (only when experiments failed; a stale one is removed),
     ``scenarios.md`` (only when a scenario setting varies: the paper's curves as tables beside
     its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
     ``figures/`` into ``output_dir``, each atomically.
@@ -320,6 +331,7 @@ def write_report(
         chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
         raise ValueError(f"results store {store_path} holds no successful experiments{chosen}{detail}")
     summary = summary_table(frame, group_by, metric, pivot)
+    frame = frame.join(decision_rates(frame, store))
 
     output_dir = Path(output_dir)
     counts = f"{len(frame)} successful experiments" + (
@@ -334,7 +346,7 @@ def write_report(
         files["failures.md"] = failures_markdown(failures)
     else:
         (output_dir / "failures.md").unlink(missing_ok=True)
-    files["decisions.md"] = decisions_markdown(decisions_table(frame, store))
+    files["decisions.md"] = decisions_markdown(decisions_table(frame))
     curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
