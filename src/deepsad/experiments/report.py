@@ -304,7 +304,8 @@ def write_report(
     only: Collection[str] | None = None,
 ) -> list[Path]:
     """Write ``summary.md``, ``summary.csv`` (numeric mean, std, n), ``records.csv`` (the whole
-    ``results_frame`` and each run's ``decision_rates``), ``decisions.md``, ``failures.md`` (only when experiments failed; a stale one is removed),
+    ``results_frame`` and each run's ``decision_rates``), ``decisions.md``, ``failures.md``
+    (only when experiments failed; a stale one is removed),
     ``scenarios.md`` (only when a scenario setting varies: the paper's curves as tables beside
     its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
     ``figures/`` into ``output_dir``, each atomically.
