@@ -128,8 +128,8 @@ def test_killing_a_sweep_stops_its_workers(tmp_path):
     assert len(workers) == 2, "the sweep did not start its workers"
     sweep.kill()
     sweep.wait()
-    # A worker still importing torch notices only once its watch starts; on a loaded machine
-    # that import alone can take half a minute.
+    # The watch starts before the worker imports torch, but a loaded machine can be slow to
+    # schedule it.
     deadline = time.monotonic() + 90
     while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.5)

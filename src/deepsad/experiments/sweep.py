@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import secrets
 import socket
-import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -34,11 +33,11 @@ from deepsad.experiments.runner import run_experiments
 from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import Claim, ResultsStore
+from deepsad.experiments.worker_lifetime import start_worker
 from deepsad.models import PretrainingCache
 from deepsad.progress import progress
 
 MAX_WORKER_DEATHS = 2
-PARENT_CHECK_SECONDS = 1.0
 LEASE_SECONDS = 15 * 60.0
 """How long a claimed experiment stays claimed when its sweep stops renewing the lease (killed);
 a running sweep renews its leases every third of it."""
@@ -79,30 +78,6 @@ class RunSettings:
     """Experiments that differ only in their seed are run by one worker, their models trained
     together, in packs of at most this many (``deepsad.experiments.packing``); 1 runs each
     experiment on its own."""
-
-
-def _start_worker(threads: int, parent: int) -> None:
-    import torch
-
-    from deepsad.allocator import retain_freed_memory
-
-    retain_freed_memory()
-
-    # Small networks gain nothing from intra-op threads, and several workers with several
-    # threads each oversubscribe the cores (docs/benchmarks.md).
-    torch.set_num_threads(threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    # The parent's pid comes from the parent: read here, it could already be that of the
-    # process that adopted an orphan, if the sweep was killed while this worker started.
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-
-
-def _exit_with_parent(parent: int) -> None:
-    """A killed sweep must not leave workers behind training (or idling) on their own: a worker
-    whose parent is gone (it is re-parented) exits."""
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(1)
 
 
 Result = tuple[str, RunRecord | None, bytes | None, str | None]
@@ -270,7 +245,7 @@ def run_sweep(
     try:
         while queue:
             with ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_start_worker, initargs=(settings.threads, os.getpid())
+                workers, mp_context=context, initializer=start_worker, initargs=(settings.threads, os.getpid())
             ) as pool:
                 running: dict[Future, list[Experiment]] = {}
                 broken = False
