@@ -88,3 +88,24 @@ def test_a_sweep_trains_each_autoencoder_once(tmp_path):
     assert summary.succeeded == 3
     assert [r["autoencoder"].split()[0] for r in store.records()] == ["trained", "reused", "reused"]
     assert len(list((tmp_path / "results.autoencoders").iterdir())) == 1
+
+
+def test_a_hybrid_loads_the_pretraining_deep_sad_stored_for_the_same_samples(tmp_path):
+    from deepsad.experiments.runner import run_experiments
+    from deepsad.models import PretrainingCache
+
+    schedule = {"ae_epochs": 3, "ae_lr": 1e-3, "ae_lr_milestones": [], "ae_batch_size": 64, "ae_weight_decay": 5e-4}
+    deep_sad = Experiment("digits", "deepsad", seed=0, normal_class=0, ratio_known_anomaly=0.05,
+                          params={**schedule, "epochs": 1, "pretrain_on": "unlabeled"})
+    hybrid = Experiment("digits", "hybrid-ssad", seed=0, normal_class=0, ratio_known_anomaly=0.05,
+                        params={f"autoencoder__{name}": value for name, value in schedule.items()})
+    cache = PretrainingCache(tmp_path / "pretrained")
+    [done] = run_experiments([deep_sad], device="cpu", pretrained=cache)
+    assert not isinstance(done, Exception) and cache.trained == 1
+    shared = SharedAutoencoders(tmp_path / "ae", pretrained=cache)
+    record, outcome = run_experiment(hybrid, device="cpu", autoencoders=shared)
+    assert (cache.trained, cache.reused) == (1, 1)
+    # Loading Deep SAD's pretraining gives the hybrid it would have trained alone.
+    alone, alone_outcome = run_experiment(hybrid, device="cpu")
+    assert record.metrics == alone.metrics
+    assert np.array_equal(outcome.scores, alone_outcome.scores)

@@ -144,6 +144,24 @@ def test_a_pretraining_on_the_unlabeled_samples_is_trained_once_and_loaded_by_th
     assert cache.reused == 1 and cache.trained == 2
 
 
+def test_an_autoencoder_loads_the_pretraining_of_a_method_that_trained_on_its_samples(tmp_path):
+    from deepsad import Autoencoder, PretrainingCache
+
+    cache = PretrainingCache(tmp_path)
+    X, y = _with_labeled_anomalies(3)
+    fit_many([DeepSAD(random_state=0, pretrain_on="unlabeled", **FAST)], [X], [y], pretrained=cache)
+    ae_params = {name: value for name, value in FAST.items() if name.startswith("ae_")}
+    unlabeled = X[y == 0]  # what the Autoencoder trains on: it leaves the labeled anomalies out
+    loaded = fit_many([Autoencoder(random_state=0, **ae_params)], [unlabeled], pretrained=cache)[0]
+    assert (cache.trained, cache.reused) == (1, 1) and loaded.history_["train"]["loaded"]
+    alone = Autoencoder(random_state=0, **ae_params).fit(unlabeled)
+    np.testing.assert_array_equal(loaded.anomaly_score(X), alone.anomaly_score(X))
+    assert loaded.threshold_ == alone.threshold_
+    # Another seed is another training: trained and stored, not loaded.
+    fit_many([Autoencoder(random_state=1, **ae_params)], [unlabeled], pretrained=cache)
+    assert (cache.trained, cache.reused) == (2, 1)
+
+
 def test_a_damaged_pretraining_entry_is_trained_again(tmp_path):
     from deepsad import PretrainingCache
 

@@ -12,6 +12,11 @@ for a fixed seed on one device, so a loaded autoencoder is the one the run would
 a changed data file or parameter gives another key and a fresh training, never a stale model.
 Files are the library's model files (safetensors, written atomically), so two workers that train
 the same autoencoder at once only write the same file twice.
+
+Given the sweep's ``PretrainingCache``, an autoencoder not yet in the folder loads its training
+from there where a deep method's pretraining was the same training (with ``pretrain_on =
+"unlabeled"``, Deep SAD pretrains on exactly the samples a hybrid's autoencoder trains on), so a
+hybrid beside Deep SAD trains no autoencoder of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 
 from deepsad._version import __version__
+from deepsad.models import PretrainingCache, fit_many
 from deepsad.models.device import resolve_device
 from deepsad.models.persistence import jsonable, load_model
 
@@ -51,7 +57,8 @@ class SharedAutoencoders:
 
     ``fitted(autoencoder, X)`` returns ``clone(autoencoder).fit(X)``, loading it from the folder
     when an earlier call trained the same one. ``trained`` and ``reused`` count the calls of
-    each kind.
+    each kind. With ``pretrained``, an autoencoder fitted here loads its training stage from
+    that cache when one is stored (and stores it otherwise), as ``fit_many`` does.
 
     Example
     -------
@@ -60,8 +67,9 @@ class SharedAutoencoders:
     >>> again = shared.fitted(Autoencoder(random_state=0), X)  # loaded, not trained  # doctest: +SKIP
     """
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, pretrained: PretrainingCache | None = None):
         self.directory = Path(directory)
+        self.pretrained = pretrained
         self.trained = 0
         self.reused = 0
 
@@ -79,7 +87,7 @@ class SharedAutoencoders:
             else:
                 self.reused += 1
                 return loaded
-        fitted = clone(autoencoder).fit(X)
+        [fitted] = fit_many([clone(autoencoder)], [X], pretrained=self.pretrained)
         self.directory.mkdir(parents=True, exist_ok=True)
         fitted.save(path)
         self.trained += 1

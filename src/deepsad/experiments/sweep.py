@@ -89,8 +89,9 @@ def run_pack(experiment_dicts: list[dict], settings: RunSettings) -> list[Result
     return one ``Result`` each. Never raises for a failing experiment, so one failure cannot
     stop a sweep."""
     experiments = [Experiment.from_dict(d) for d in experiment_dicts]
-    shared = None if settings.shared_autoencoders is None else SharedAutoencoders(settings.shared_autoencoders)
     pretrained = None if settings.shared_pretraining is None else PretrainingCache(settings.shared_pretraining)
+    shared = (None if settings.shared_autoencoders is None
+              else SharedAutoencoders(settings.shared_autoencoders, pretrained=pretrained))
     try:
         outcomes = run_experiments(experiments, root=settings.root, download=settings.download,
                                    device=settings.device, autoencoders=shared, pretrained=pretrained)

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from deepsad.models.deep import PRETRAINING, DeepDetector, FitRun, Stage
+from deepsad.models.deep import DeepDetector, FitRun, Stage
 from deepsad.models.device import torch_threads
 from deepsad.models.pretraining_cache import PretrainingCache
+from deepsad.models.reconstruction import ReconstructionObjective
 from deepsad.networks import has_convolutions
 from deepsad.stacking import stack_key, train_stacked
 from deepsad.training import TrainingDiverged
@@ -147,7 +148,10 @@ def _train_in_lockstep(estimators, runs: dict, stack, pretrained, recording, fin
             with recording(i):
                 run.begin(stage)
             inputs, labels = run.data(stage)
-            if pretrained is not None and stage.name == PRETRAINING and _reproducible(estimators[i]):
+            # Every autoencoder training: the other methods' pretraining, and the Autoencoder's
+            # (and so a hybrid's) own, which is the same training where its samples are the same.
+            if (pretrained is not None and isinstance(stage.objective, ReconstructionObjective)
+                    and _reproducible(estimators[i])):
                 cache_key = pretrained.key(stage.objective, inputs, stage.schedule, run.generator)
                 log = pretrained.load(cache_key, stage.objective, run.generator)
                 if log is not None:
