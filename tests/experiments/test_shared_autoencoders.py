@@ -105,6 +105,7 @@ def test_a_hybrid_loads_the_pretraining_deep_sad_stored_for_the_same_samples(tmp
     shared = SharedAutoencoders(tmp_path / "ae", pretrained=cache)
     record, outcome = run_experiment(hybrid, device="cpu", autoencoders=shared)
     assert (cache.trained, cache.reused) == (1, 1)
+    assert (shared.trained, shared.reused) == (0, 1) and record.autoencoder.startswith("reused")
     # Loading Deep SAD's pretraining gives the hybrid it would have trained alone.
     alone, alone_outcome = run_experiment(hybrid, device="cpu")
     assert record.metrics == alone.metrics

@@ -90,7 +90,10 @@ class SharedAutoencoders:
         [fitted] = fit_many([clone(autoencoder)], [X], pretrained=self.pretrained)
         self.directory.mkdir(parents=True, exist_ok=True)
         fitted.save(path)
-        self.trained += 1
+        if fitted.history_["train"].get("loaded"):  # an earlier run's pretraining: trained there
+            self.reused += 1
+        else:
+            self.trained += 1
         return fitted
 
 
