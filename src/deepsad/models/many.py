@@ -52,10 +52,11 @@ def fit_many(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, 
         without convolutions (stacked convolutions are slower than separate ones on the CPU;
         docs/benchmarks.md); False fits one estimator after the other.
     pretrained : PretrainingCache or None, default=None
-        Where pretrained autoencoders are kept: a pretraining stage found there (the same
-        networks, initial weights, samples and schedule) is loaded instead of trained, and
-        one trained here is stored. With ``pretrain_on="unlabeled"``, fits that differ only
-        in their labels share one pretraining. The results are those of training it.
+        Where pretrained autoencoders are kept: an autoencoder training found there (the
+        same networks, initial weights, samples and schedule) is loaded instead of trained,
+        and one trained here is stored. With ``pretrain_on="unlabeled"``, fits that differ
+        only in their labels share one pretraining, and an ``Autoencoder`` on those samples
+        loads it as its own training. The results are those of training it.
 
     Returns
     -------
