@@ -32,6 +32,7 @@ from sklearn.frozen import FrozenEstimator
 
 from deepsad._version import __version__
 from deepsad.models import PretrainingCache, fit_many
+from deepsad.models.deep import TRAINING
 from deepsad.models.device import resolve_device
 from deepsad.models.persistence import jsonable, load_model
 
@@ -90,7 +91,7 @@ class SharedAutoencoders:
         [fitted] = fit_many([clone(autoencoder)], [X], pretrained=self.pretrained)
         self.directory.mkdir(parents=True, exist_ok=True)
         fitted.save(path)
-        if fitted.history_["train"].get("loaded"):  # an earlier run's pretraining: trained there
+        if fitted.history_[TRAINING].get("loaded"):  # an earlier run's pretraining: trained there
             self.reused += 1
         else:
             self.trained += 1

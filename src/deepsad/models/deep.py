@@ -99,6 +99,8 @@ class TrainingPlan:
 
 PRETRAINING = "pretrain"
 """The name of the autoencoder pretraining stage (in ``history_``)."""
+TRAINING = "train"
+"""The name of the method's own training stage (in ``history_``)."""
 
 
 @dataclass(frozen=True)
@@ -289,7 +291,7 @@ class DeepDetector(AnomalyDetectorMixin, BaseEstimator):
             unlabeled = np.flatnonzero(labels == UNLABELED)
         scaled_on = X if unlabeled is None else X[unlabeled]
         self.scaler_ = StandardMinMaxScaler().fit(scaled_on) if self.scaler == "auto" and X.ndim == 2 else None
-        stages = [Stage("train", objective, plan.schedule, type(self).__name__)]
+        stages = [Stage(TRAINING, objective, plan.schedule, type(self).__name__)]
         if plan.pretraining is not None:
             samples = None if unlabeled is None else torch.from_numpy(unlabeled).to(self.device_)
             stages.insert(0, Stage(PRETRAINING, ReconstructionObjective(), plan.pretraining, "pretraining", samples))
