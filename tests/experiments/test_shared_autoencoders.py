@@ -2,13 +2,17 @@ import numpy as np
 import pytest
 
 from deepsad.experiments.runner import run_experiment
-from deepsad.experiments.shared_autoencoders import SharedAutoencoders, training_key
+from deepsad.experiments.shared_autoencoders import SharedAutoencoders
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
 from deepsad.experiments.sweep import RunSettings, run_sweep
-from deepsad.models import Autoencoder
+from deepsad.models import Autoencoder, PretrainingCache
 
 QUICK_AE = {"autoencoder__ae_epochs": 3, "autoencoder__ae_batch_size": 64}
+
+
+def shared_in(folder) -> SharedAutoencoders:
+    return SharedAutoencoders(PretrainingCache(folder))
 
 
 def small_autoencoder(**params):
@@ -17,7 +21,7 @@ def small_autoencoder(**params):
 
 def test_the_second_request_loads_the_autoencoder_the_first_trained(tmp_path):
     X = np.random.default_rng(0).normal(size=(100, 6)).astype(np.float32)
-    shared = SharedAutoencoders(tmp_path / "ae")
+    shared = shared_in(tmp_path / "ae")
     first = shared.fitted(small_autoencoder(), X)
     second = shared.fitted(small_autoencoder(), X)
     assert (shared.trained, shared.reused) == (1, 1)
@@ -29,7 +33,7 @@ def test_the_second_request_loads_the_autoencoder_the_first_trained(tmp_path):
 
 def test_other_data_parameters_or_seed_train_another_autoencoder(tmp_path):
     X = np.random.default_rng(0).normal(size=(100, 6)).astype(np.float32)
-    shared = SharedAutoencoders(tmp_path / "ae")
+    shared = shared_in(tmp_path / "ae")
     shared.fitted(small_autoencoder(), X)
     changed = X.copy()
     changed[0, 0] += 1e-3
@@ -43,8 +47,7 @@ def test_other_data_parameters_or_seed_train_another_autoencoder(tmp_path):
 def test_an_autoencoder_without_a_fixed_seed_is_never_shared(tmp_path):
     X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
     unseeded = Autoencoder(ae_epochs=1, device="cpu", random_state=None)
-    assert training_key(unseeded, X) is None
-    shared = SharedAutoencoders(tmp_path / "ae")
+    shared = shared_in(tmp_path / "ae")
     shared.fitted(unseeded, X)
     shared.fitted(unseeded, X)
     assert (shared.trained, shared.reused) == (2, 0) and not (tmp_path / "ae").exists()
@@ -52,14 +55,14 @@ def test_an_autoencoder_without_a_fixed_seed_is_never_shared(tmp_path):
 
 def test_a_damaged_file_is_trained_again_and_replaced(tmp_path):
     X = np.random.default_rng(0).normal(size=(80, 5)).astype(np.float32)
-    shared = SharedAutoencoders(tmp_path / "ae")
+    shared = shared_in(tmp_path / "ae")
     expected = shared.fitted(small_autoencoder(), X).encode(X)
     (path,) = (tmp_path / "ae").iterdir()
     path.write_bytes(path.read_bytes()[:-20])
-    again = SharedAutoencoders(tmp_path / "ae")
+    again = shared_in(tmp_path / "ae")
     assert np.array_equal(again.fitted(small_autoencoder(), X).encode(X), expected)
     assert (again.trained, again.reused) == (1, 0)
-    assert np.array_equal(SharedAutoencoders(tmp_path / "ae").fitted(small_autoencoder(), X).encode(X), expected)
+    assert np.array_equal(shared_in(tmp_path / "ae").fitted(small_autoencoder(), X).encode(X), expected)
 
 
 @pytest.mark.parametrize("selection", [None, "paper", "honest"])
@@ -68,7 +71,7 @@ def test_hybrids_with_a_shared_autoencoder_give_the_same_result(tmp_path, select
     experiment = Experiment("digits", method, seed=0, normal_class=0, ratio_known_anomaly=0.05, params=QUICK_AE,
                             selection=selection)
     alone, alone_outcome = run_experiment(experiment, device="cpu")
-    shared = SharedAutoencoders(tmp_path / "ae")
+    shared = shared_in(tmp_path / "ae")
     first, _ = run_experiment(experiment, device="cpu", autoencoders=shared)
     second, second_outcome = run_experiment(experiment, device="cpu", autoencoders=shared)
     assert (first.autoencoder, second.autoencoder.split()[0]) == ("trained", "reused")
@@ -83,11 +86,24 @@ def test_a_sweep_trains_each_autoencoder_once(tmp_path):
         for method in ("hybrid-iforest", "hybrid-kde", "hybrid-ocsvm")
     ]
     store = ResultsStore(tmp_path / "results.sqlite")
-    settings = RunSettings(device="cpu", shared_autoencoders=str(tmp_path / "results.autoencoders"))
+    settings = RunSettings(device="cpu", stored_trainings=str(tmp_path / "results.pretrained"))
     summary = run_sweep(experiments, store, workers=1, settings=settings, show_progress=False)
     assert summary.succeeded == 3
     assert [r["autoencoder"].split()[0] for r in store.records()] == ["trained", "reused", "reused"]
-    assert len(list((tmp_path / "results.autoencoders").iterdir())) == 1
+    assert len(list((tmp_path / "results.pretrained").iterdir())) == 1
+
+
+def test_a_sweep_that_shares_no_autoencoders_trains_each_hybrid_its_own(tmp_path):
+    experiments = [
+        Experiment("digits", method, seed=0, normal_class=0, ratio_known_anomaly=0.05, params=QUICK_AE)
+        for method in ("hybrid-iforest", "hybrid-kde")
+    ]
+    store = ResultsStore(tmp_path / "results.sqlite")
+    settings = RunSettings(device="cpu", stored_trainings=str(tmp_path / "results.pretrained"), share_autoencoders=False)
+    summary = run_sweep(experiments, store, workers=1, settings=settings, show_progress=False)
+    assert summary.succeeded == 2
+    assert [r.get("autoencoder") for r in store.records()] == [None, None]
+    assert not (tmp_path / "results.pretrained").exists()
 
 
 def test_a_hybrid_loads_the_pretraining_deep_sad_stored_for_the_same_samples(tmp_path):
@@ -102,7 +118,7 @@ def test_a_hybrid_loads_the_pretraining_deep_sad_stored_for_the_same_samples(tmp
     cache = PretrainingCache(tmp_path / "pretrained")
     [done] = run_experiments([deep_sad], device="cpu", pretrained=cache)
     assert not isinstance(done, Exception) and cache.trained == 1
-    shared = SharedAutoencoders(tmp_path / "ae", pretrained=cache)
+    shared = SharedAutoencoders(cache)
     record, outcome = run_experiment(hybrid, device="cpu", autoencoders=shared)
     assert (cache.trained, cache.reused) == (1, 1)
     assert (shared.trained, shared.reused) == (0, 1) and record.autoencoder.startswith("reused")

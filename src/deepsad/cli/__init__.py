@@ -210,9 +210,10 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
               help="Run experiments again that failed in an earlier sweep, or leave them failed.")
 @click.option("--dry-run", is_flag=True, help="List how many experiments the grid has and how many are left; run nothing.")
 @click.option("--share-autoencoders/--no-share-autoencoders", default=True,
-              help="Train the autoencoder of the hybrids once per training set and parameters, saved in a "
-                   "folder beside the store (STORE with the suffix .autoencoders), and reuse it in the other "
-                   "hybrid runs; or let every hybrid run train its own.")
+              help="Train the autoencoder of the hybrids once per training set, parameters and seed, kept in a "
+                   "folder beside the store (STORE with the suffix .pretrained), and load it in the other "
+                   "hybrid runs (or a deep method's pretraining that was the same training); or let every "
+                   "hybrid run train its own.")
 @click.option("--share-pretraining/--no-share-pretraining", default=True,
               help="Keep every autoencoder pretraining in a folder beside the store (STORE with the suffix "
                    ".pretrained) and load it in the runs that would repeat it exactly (with pretrain_on = "
@@ -245,10 +246,9 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     except (ConfigError, ValueError) as error:
         _fail(error)
     left = experiments if results is None else pending(experiments, results, retry_failed)
-    shared = str(Path(store).with_suffix(".autoencoders")) if share_autoencoders else None
-    settings = RunSettings(root=data_root, download=download, device=device, threads=threads,
-                           shared_autoencoders=shared, pack_size=pack_size,
-                           shared_pretraining=str(Path(store).with_suffix(".pretrained")) if share_pretraining else None)
+    settings = RunSettings(root=data_root, download=download, device=device, threads=threads, pack_size=pack_size,
+                           stored_trainings=str(Path(store).with_suffix(".pretrained")),
+                           share_pretraining=share_pretraining, share_autoencoders=share_autoencoders)
     packs = pack(left, pack_size=pack_size, workers=workers, on_gpu=on_gpu(settings))
     failed_before = 0 if results is None or retry_failed else len(
         {e.key for e in experiments} & results.keys(status="failed"))

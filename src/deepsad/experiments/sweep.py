@@ -64,16 +64,19 @@ class SweepSummary:
 @dataclass(frozen=True)
 class RunSettings:
     """How experiments run (not what they compute): data location, device, threads, and the
-    folder of autoencoders shared by the hybrids (None: each hybrid trains its own)."""
+    folder of autoencoder trainings the runs share."""
 
     root: str | None = None
     download: bool = False
     device: str | None = None
     threads: int = 1
-    shared_autoencoders: str | None = None
-    shared_pretraining: str | None = None
-    """Folder of pretrained autoencoders (``deepsad.PretrainingCache``) shared by the runs whose
-    pretraining is the same (None: each run trains its own)."""
+    stored_trainings: str | None = None
+    """Folder of autoencoder trainings (``deepsad.PretrainingCache``) kept for the runs that
+    would repeat one exactly (None: every run trains its own)."""
+    share_pretraining: bool = True
+    """Whether the deep methods' pretraining (and ``ae``'s training) is kept there and loaded."""
+    share_autoencoders: bool = True
+    """Whether the hybrids' autoencoders are kept there and loaded."""
     pack_size: int = DEFAULT_PACK_SIZE
     """Experiments that differ only in their seed are run by one worker, their models trained
     together, in packs of at most this many (``deepsad.experiments.packing``); 1 runs each
@@ -89,9 +92,9 @@ def run_pack(experiment_dicts: list[dict], settings: RunSettings) -> list[Result
     return one ``Result`` each. Never raises for a failing experiment, so one failure cannot
     stop a sweep."""
     experiments = [Experiment.from_dict(d) for d in experiment_dicts]
-    pretrained = None if settings.shared_pretraining is None else PretrainingCache(settings.shared_pretraining)
-    shared = (None if settings.shared_autoencoders is None
-              else SharedAutoencoders(settings.shared_autoencoders, pretrained=pretrained))
+    cache = None if settings.stored_trainings is None else PretrainingCache(settings.stored_trainings)
+    pretrained = cache if settings.share_pretraining else None
+    shared = SharedAutoencoders(cache) if cache is not None and settings.share_autoencoders else None
     try:
         outcomes = run_experiments(experiments, root=settings.root, download=settings.download,
                                    device=settings.device, autoencoders=shared, pretrained=pretrained)

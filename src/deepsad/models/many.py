@@ -14,6 +14,7 @@ import contextlib
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -210,9 +211,13 @@ class _Recording(warnings.catch_warnings):
 
 
 def _reproducible(estimator: DeepDetector) -> bool:
-    """Whether the estimator's networks are registered ones, which its parameters describe: a
-    user's ``nn.Module`` may change its code between sessions without its key changing."""
-    return not any(isinstance(getattr(estimator, name, None), nn.Module) for name in ("network", "decoder"))
+    """Whether a stored training could be found again: the estimator's networks are registered
+    ones, which its parameters describe (a user's ``nn.Module`` may change its code between
+    sessions without its key changing), and its seed is an integer (fresh randomness gives
+    initial weights no later fit starts from, so storing the training would only fill the folder)."""
+    seed = estimator.random_state
+    seeded = isinstance(seed, int | np.integer) and not isinstance(seed, bool)
+    return seeded and not any(isinstance(getattr(estimator, name, None), nn.Module) for name in ("network", "decoder"))
 
 
 def _loaded(estimator: DeepDetector, stage: Stage, log: dict) -> None:
