@@ -288,7 +288,7 @@ def tqdm_write(message: str) -> None:
 
 
 @main.command()
-@click.argument("store", type=click.Path(dir_okay=False, exists=True))
+@click.argument("stores", metavar="STORE...", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--output-dir", type=click.Path(file_okay=False), default="report",
               help="Folder for summary.md, summary.csv, records.csv, failures.md and figures/ (created if missing).")
 @click.option("--group-by", default="dataset,normal_class,method",
@@ -310,8 +310,9 @@ def tqdm_write(message: str) -> None:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Report only the experiments of this sweep configuration's grid; the store may hold others "
                    "(other grids, or points since dropped from this one). Default: every experiment in the store.")
-def report(store, output_dir, group_by, metric, pivot, plots, data_root, config_path) -> None:
-    """Tables and figures from the results STORE of 'deepsad sweep'.
+def report(stores, output_dir, group_by, metric, pivot, plots, data_root, config_path) -> None:
+    """Tables and figures from the results STORE of 'deepsad sweep', or from several stores
+    reported as one (an experiment held by two is read from the first named).
 
     Prints the summary table (mean ± std of the metric over the runs of each group, in percent)
     and writes it with the full records and the figures to --output-dir.
@@ -330,7 +331,7 @@ def report(store, output_dir, group_by, metric, pivot, plots, data_root, config_
             from deepsad.experiments.config import expand, read_config
 
             only = {experiment.key for experiment in expand(read_config(config_path))}
-        paths = write_report(store, output_dir, columns, metric, pivot, plots, data_root,
+        paths = write_report(list(stores), output_dir, columns, metric, pivot, plots, data_root,
                              notify=lambda note: click.echo(note, err=True), only=only)
     except (ValueError, OSError) as error:
         _fail(error)

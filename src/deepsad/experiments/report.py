@@ -27,6 +27,7 @@ from deepsad.experiments.plots import (
 from deepsad.experiments.scenarios import all_curves, line_labels, scenarios_markdown
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
+from deepsad.experiments.stores import StoreUnion
 from deepsad.files import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ FRAME_COLUMNS = (
 )  # fmt: skip
 
 
-def results_frame(store: ResultsStore, keys: Collection[str] | None = None) -> pd.DataFrame:
+def results_frame(store: ResultsStore | StoreUnion, keys: Collection[str] | None = None) -> pd.DataFrame:
     """One row per successful experiment with flat columns (``FRAME_COLUMNS``).
 
     ``known_anomaly_classes`` are the classes the labeled anomalies were drawn from in that run
@@ -222,7 +223,7 @@ DECISION_COLUMNS = ("false_alarm_rate", "recall", "conformal_false_alarm_rate", 
 """The per-run columns of ``decision_rates``, in %."""
 
 
-def decision_rates(frame: pd.DataFrame, store: ResultsStore) -> pd.DataFrame:
+def decision_rates(frame: pd.DataFrame, store: ResultsStore | StoreUnion) -> pd.DataFrame:
     """Per run of ``frame`` (same index): the realised false-alarm rate (on the test set's
     normal samples) and recall (on its anomalies) of its fitted threshold, and of a conformal
     threshold at α = ``CONFORMAL_ALPHA`` calibrated on the normal samples of half of the test
@@ -293,7 +294,7 @@ def _describe(experiment: dict) -> str:
 
 
 def write_report(
-    store_path: str | Path,
+    store_path: str | Path | Sequence[str | Path],
     output_dir: str | Path,
     group_by: Sequence[str] = ("dataset", "normal_class", "method"),
     metric: str = "auroc",
@@ -310,19 +311,20 @@ def write_report(
     its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
     ``figures/`` into ``output_dir``, each atomically.
 
-    The store is only read. Nothing is written when the store is missing, empty, not a deepsad
+    ``store_path`` may name several stores, reported as one (``StoreUnion``: an experiment in
+    two of them is read from the first). The store is only read. Nothing is written when the store is missing, empty, not a deepsad
     store or damaged, or the arguments are wrong; a store of failures only gets its
     ``failures.md`` (and the error).
     ``notify`` receives notes such as skipped image grids. ``only``: the keys of the experiments
     to report (e.g. those of one configuration's grid, ``Experiment.key``); the store's others
     are left out. Returns the paths written.
     """
-    store_path = Path(store_path)
-    store = ResultsStore(store_path, readonly=True)
+    store = StoreUnion([store_path] if isinstance(store_path, str | Path) else store_path)
     only = None if only is None else set(only)
     frame, failures = results_frame(store, keys=only), store.failures(keys=only)
+    holds = f"results store {store.name} holds" if len(store.stores) == 1 else f"results stores {store.name} hold"
     if only is not None and frame.empty and not failures:
-        raise ValueError(f"results store {store_path} holds none of the {len(only)} experiment(s) to report")
+        raise ValueError(f"{holds} none of the {len(only)} experiment(s) to report")
     if frame.empty:
         detail = ""
         if failures:  # what failed is still worth reading
@@ -330,7 +332,7 @@ def write_report(
             detail = f"; {len(failures)} failed (listed in {Path(output_dir) / 'failures.md'}), e.g. " \
                      f"{_first_line(failures[0][1])}"
         chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
-        raise ValueError(f"results store {store_path} holds no successful experiments{chosen}{detail}")
+        raise ValueError(f"{holds} no successful experiments{chosen}{detail}")
     summary = summary_table(frame, group_by, metric, pivot)
     frame = frame.join(decision_rates(frame, store))
 
@@ -339,7 +341,7 @@ def write_report(
         f", {len(failures)} failed (see failures.md)" if failures else ""
     )
     files: dict[str, bytes | str] = {
-        "summary.md": f"# {metric.upper()} of {store_path.name}\n\n{counts}.\n\n{summary.to_markdown()}",
+        "summary.md": f"# {metric.upper()} of {store.name}\n\n{counts}.\n\n{summary.to_markdown()}",
         "summary.csv": summary.to_csv(),
         "records.csv": frame.to_csv(index=False),
     }
