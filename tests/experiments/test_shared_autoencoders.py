@@ -126,3 +126,26 @@ def test_a_hybrid_loads_the_pretraining_deep_sad_stored_for_the_same_samples(tmp
     alone, alone_outcome = run_experiment(hybrid, device="cpu")
     assert record.metrics == alone.metrics
     assert np.array_equal(outcome.scores, alone_outcome.scores)
+
+
+@pytest.mark.parametrize("seed", [np.random.RandomState(0), np.random.default_rng(0)])
+def test_an_autoencoder_seeded_by_a_generator_is_shared(tmp_path, seed):
+    X = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
+    shared = shared_in(tmp_path / "ae")
+    first = shared.fitted(Autoencoder(ae_epochs=1, device="cpu", random_state=seed), X)
+    second = shared.fitted(Autoencoder(ae_epochs=1, device="cpu", random_state=seed), X)
+    assert (shared.trained, shared.reused) == (1, 1)
+    assert np.array_equal(first.encode(X), second.encode(X))
+
+
+def test_without_shared_pretraining_only_the_hybrids_use_the_folder(tmp_path):
+    deep_sad = Experiment("digits", "deepsad", seed=0, normal_class=0, ratio_known_anomaly=0.05,
+                          params={"ae_epochs": 2, "epochs": 1, "pretrain_on": "unlabeled"})
+    hybrids = [Experiment("digits", method, seed=0, normal_class=0, ratio_known_anomaly=0.05, params=QUICK_AE)
+               for method in ("hybrid-iforest", "hybrid-kde")]
+    store = ResultsStore(tmp_path / "results.sqlite")
+    settings = RunSettings(device="cpu", stored_trainings=str(tmp_path / "results.pretrained"), share_pretraining=False)
+    summary = run_sweep([deep_sad, *hybrids], store, workers=1, settings=settings, show_progress=False)
+    assert summary.succeeded == 3
+    assert sorted(str(r.get("autoencoder")).split()[0] for r in store.records()) == ["None", "reused", "trained"]
+    assert len(list((tmp_path / "results.pretrained").iterdir())) == 1  # the hybrids' autoencoder only

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -22,7 +21,7 @@ def two_stores(tmp_path):
     first.add_failure(lost.key, lost.to_dict(), "ValueError: first")
     second = ResultsStore(tmp_path / "second.sqlite")
     add(second, method="deepsvdd", auroc=0.7, known=())
-    add(second, auroc=0.5, seed=0, ratio_known_anomaly=0.01)
+    add(second, auroc=0.5, seed=0, ratio_known_anomaly=0.01, n_test=24)
     add(second, auroc=0.8, seed=1, ratio_known_anomaly=0.01)
     second.add_failure(lost.key, lost.to_dict(), "ValueError: second")
     return tmp_path / "first.sqlite", tmp_path / "second.sqlite"
@@ -36,9 +35,11 @@ def test_the_stores_read_as_one_each_experiment_from_the_first_that_holds_it(two
     assert len(stores.keys("ok")) == 3 and len(stores.keys("failed")) == 1 and len(stores.keys()) == 4
     # The outcome comes from the store the record came from.
     seed_0 = Experiment("cardio", "deepsad", seed=0, ratio_known_anomaly=0.01).key
-    assert np.array_equal(stores.outcome(seed_0).scores, ResultsStore(two_stores[0], readonly=True).outcome(seed_0).scores)
-    with pytest.raises(KeyError, match="first.sqlite \\+ second.sqlite"):
+    assert len(stores.outcome(seed_0).scores) == 20 and len(StoreUnion(two_stores[::-1]).outcome(seed_0).scores) == 24
+    with pytest.raises(KeyError, match="first.sqlite \\+ .*second.sqlite"):
         stores.outcome("0" * 16)
+    with pytest.raises(ValueError, match="status must be"):
+        stores.keys("done")
 
 
 def test_a_failure_is_listed_once_and_only_where_no_store_succeeded(two_stores):
@@ -66,7 +67,12 @@ def test_a_store_named_twice_or_none_is_refused(two_stores, tmp_path):
         StoreUnion([two_stores[0], two_stores[1], two_stores[0].parent / "." / two_stores[0].name])
     with pytest.raises(ValueError, match="no results store"):
         StoreUnion([])
-    with pytest.raises(ValueError, match=r"results stores first.sqlite \+ second.sqlite hold none"):
+    with pytest.raises(ValueError, match=r"results stores .*first.sqlite \+ .*second.sqlite hold none"):
         write_report(two_stores, tmp_path / "out", only={"0" * 16})
+    (tmp_path / "other").mkdir()
+    namesake = ResultsStore(tmp_path / "other" / "first.sqlite")
+    add(namesake, auroc=0.6, seed=5)
+    write_report([two_stores[0], namesake.path], tmp_path / "out", plots=False)
+    assert f"# AUROC of {two_stores[0]} + {namesake.path}" in (tmp_path / "out" / "summary.md").read_text()
     missing = CliRunner().invoke(main, ["report", "--output-dir", str(tmp_path / "out")])
     assert missing.exit_code != 0 and "STORE" in missing.output

@@ -215,9 +215,10 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
                    "hybrid runs (or a deep method's pretraining that was the same training); or let every "
                    "hybrid run train its own.")
 @click.option("--share-pretraining/--no-share-pretraining", default=True,
-              help="Keep every autoencoder pretraining in a folder beside the store (STORE with the suffix "
-                   ".pretrained) and load it in the runs that would repeat it exactly (with pretrain_on = "
-                   "'unlabeled', the runs that differ only in their labels); results are unchanged.")
+              help="Keep the deep methods' autoencoder pretraining in a folder beside the store (STORE with the "
+                   "suffix .pretrained) and load it in the runs that would repeat it exactly (with pretrain_on = "
+                   "'unlabeled', the runs that differ only in their labels); results are unchanged. The hybrids' "
+                   "autoencoders use that folder as --share-autoencoders says.")
 @click.option("--pack-size", type=click.IntRange(1), default=10,
               help="Experiments that differ only in their seed run in one worker, their models trained together "
                    "as one stacked model (on a GPU, or the CPU for networks without convolutions), in packs of "

@@ -33,7 +33,7 @@ from deepsad.experiments.scenarios import (
     line_labels,
     settings_text,
 )
-from deepsad.experiments.store import ResultsStore
+from deepsad.experiments.stores import ReadableStore
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ NOMINAL_ALPHAS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 """The false-alarm rates the calibration figure asks for."""
 
 
-def false_alarm_calibration_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:
+def false_alarm_calibration_figures(frame: pd.DataFrame, store: ReadableStore) -> dict[str, bytes]:
     """Per dataset, the realised false-alarm rate of conformal thresholds against the nominal
     α, one line per method: each run's test scores are halved at random 20 times, one half's
     normal samples calibrate (the known normals a user sets aside), the other half's give the
@@ -143,7 +143,7 @@ def false_alarm_calibration_figures(frame: pd.DataFrame, store: ResultsStore) ->
     return figures
 
 
-def roc_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:
+def roc_figures(frame: pd.DataFrame, store: ReadableStore) -> dict[str, bytes]:
     """ROC curves per dataset and scenario setting: one panel per normal class (one panel for
     ODDS sets), one curve per method, each from the method's lowest seed."""
     frame = frame.assign(line=line_labels(frame))
@@ -158,7 +158,7 @@ def roc_figures(frame: pd.DataFrame, store: ResultsStore) -> dict[str, bytes]:
     return figures
 
 
-def _roc_figure(frame: pd.DataFrame, store: ResultsStore, dataset: str, settings_text: str) -> bytes:
+def _roc_figure(frame: pd.DataFrame, store: ReadableStore, dataset: str, settings_text: str) -> bytes:
     # one run per panel and line: its lowest seed
     lowest = frame.sort_values(["seed", "key"]).groupby(["normal_class", "line"], dropna=False, sort=True).head(1)
     single_seed = lowest["seed"].nunique() == 1
@@ -185,7 +185,7 @@ def _roc_figure(frame: pd.DataFrame, store: ResultsStore, dataset: str, settings
 
 
 def image_grids(
-    frame: pd.DataFrame, store: ResultsStore, data_root=None, notify: Callable[[str], None] = logger.warning
+    frame: pd.DataFrame, store: ReadableStore, data_root=None, notify: Callable[[str], None] = logger.warning
 ) -> dict[str, bytes]:
     """The 16 most normal and 16 most anomalous test images of one experiment per dataset,
     normal class and method: the lowest seed (then the first scenario setting in sorted order).
@@ -264,7 +264,7 @@ def _one_class_deep_svdd(rows: pd.DataFrame, normal_class) -> pd.DataFrame:
                 & (rows["ratio_known_anomaly"] == 0)]
 
 
-def _comparison_grid(images: np.ndarray, store: ResultsStore, rows: list, title: str) -> bytes:
+def _comparison_grid(images: np.ndarray, store: ReadableStore, rows: list, title: str) -> bytes:
     """Rows of the figure: the runs; columns: their most normal and most anomalous images."""
     figure, panels = _panels(2 * len(rows), columns=2, size=(3.6, 3.8))
     for run, (normal_panel, anomalous_panel) in zip(rows, zip(panels[::2], panels[1::2])):

@@ -26,8 +26,7 @@ from deepsad.experiments.plots import (
 )
 from deepsad.experiments.scenarios import all_curves, line_labels, scenarios_markdown
 from deepsad.experiments.spec import Experiment
-from deepsad.experiments.store import ResultsStore
-from deepsad.experiments.stores import StoreUnion
+from deepsad.experiments.stores import ReadableStore, StoreUnion
 from deepsad.files import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ FRAME_COLUMNS = (
 )  # fmt: skip
 
 
-def results_frame(store: ResultsStore | StoreUnion, keys: Collection[str] | None = None) -> pd.DataFrame:
+def results_frame(store: ReadableStore, keys: Collection[str] | None = None) -> pd.DataFrame:
     """One row per successful experiment with flat columns (``FRAME_COLUMNS``).
 
     ``known_anomaly_classes`` are the classes the labeled anomalies were drawn from in that run
@@ -223,7 +222,7 @@ DECISION_COLUMNS = ("false_alarm_rate", "recall", "conformal_false_alarm_rate", 
 """The per-run columns of ``decision_rates``, in %."""
 
 
-def decision_rates(frame: pd.DataFrame, store: ResultsStore | StoreUnion) -> pd.DataFrame:
+def decision_rates(frame: pd.DataFrame, store: ReadableStore) -> pd.DataFrame:
     """Per run of ``frame`` (same index): the realised false-alarm rate (on the test set's
     normal samples) and recall (on its anomalies) of its fitted threshold, and of a conformal
     threshold at α = ``CONFORMAL_ALPHA`` calibrated on the normal samples of half of the test
@@ -341,7 +340,7 @@ def write_report(
         f", {len(failures)} failed (see failures.md)" if failures else ""
     )
     files: dict[str, bytes | str] = {
-        "summary.md": f"# {metric.upper()} of {store.name}\n\n{counts}.\n\n{summary.to_markdown()}",
+        "summary.md": f"# {metric.upper()} of {store.title}\n\n{counts}.\n\n{summary.to_markdown()}",
         "summary.csv": summary.to_csv(),
         "records.csv": frame.to_csv(index=False),
     }
@@ -359,7 +358,8 @@ def write_report(
     if repeated:
         notify(f"{repeated} experiment(s) appear under two or more keys with the same settings (stored by "
                "different deepsad versions, e.g. before a change of defaults); the tables average them together. "
-               "Report a store of one version, or remove the older runs")
+               "Report a store of one version, or remove the older runs (or, from several stores, "
+               "the store that holds them)")
     if plots:
         figures = {
             **metric_vs_setting_figures(frame, metric),

@@ -42,9 +42,18 @@ class StoreUnion:
 
     @property
     def name(self) -> str:
-        return " + ".join(path.name for path in self.paths)
+        """The stores' paths, for messages."""
+        return " + ".join(str(path) for path in self.paths)
+
+    @property
+    def title(self) -> str:
+        """The stores' file names where they tell them apart, else their paths."""
+        names = [path.name for path in self.paths]
+        return " + ".join(names) if len(set(names)) == len(names) else self.name
 
     def keys(self, status: str | None = None) -> set[str]:
+        if status not in (None, OK, FAILED):
+            raise ValueError(f"status must be None, {OK!r} or {FAILED!r}; got {status!r}")
         succeeded = set(self._succeeded)
         if status == OK:
             return succeeded
@@ -75,3 +84,7 @@ class StoreUnion:
         if store is None:
             raise KeyError(f"no successful experiment with key {key!r} in {self.name}")
         return store.outcome(key)
+
+
+ReadableStore = ResultsStore | StoreUnion
+"""What reports read: one store, or several as one."""

@@ -14,7 +14,6 @@ import contextlib
 import warnings
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -57,7 +56,10 @@ def fit_many(estimators: Sequence, Xs: Sequence, ys: Sequence | None = None, *, 
         same networks, initial weights, samples and schedule) is loaded instead of trained,
         and one trained here is stored. With ``pretrain_on="unlabeled"``, fits that differ
         only in their labels share one pretraining, and an ``Autoencoder`` on those samples
-        loads it as its own training. The results are those of training it.
+        loads it as its own training. The results are those of training it. Estimators
+        with ``random_state=None`` or a custom network are trained every time and not stored
+        (a later fit could not start from the same weights, or the key could not tell a
+        changed network's code).
 
     Returns
     -------
@@ -213,11 +215,10 @@ class _Recording(warnings.catch_warnings):
 def _reproducible(estimator: DeepDetector) -> bool:
     """Whether a stored training could be found again: the estimator's networks are registered
     ones, which its parameters describe (a user's ``nn.Module`` may change its code between
-    sessions without its key changing), and its seed is an integer (fresh randomness gives
-    initial weights no later fit starts from, so storing the training would only fill the folder)."""
-    seed = estimator.random_state
-    seeded = isinstance(seed, int | np.integer) and not isinstance(seed, bool)
-    return seeded and not any(isinstance(getattr(estimator, name, None), nn.Module) for name in ("network", "decoder"))
+    sessions without its key changing), and its ``random_state`` is not None (fresh randomness:
+    initial weights no later fit starts from, so storing the training would only fill the
+    folder; a seed or a seeded generator, which ``clone`` copies, gives the same weights again)."""
+    return estimator.random_state is not None and not any(isinstance(getattr(estimator, name, None), nn.Module) for name in ("network", "decoder"))
 
 
 def _loaded(estimator: DeepDetector, stage: Stage, log: dict) -> None:
