@@ -305,8 +305,8 @@ def test_repository_configurations_expand():
     assert sizes["images/scenario_i_unsupervised.toml"] == 3 * 10 * 2
     assert sizes["images/scenario_ii.toml"] == 3 * 10 * 9 * 5 * 6
     assert sizes["images/scenario_iii.toml"] == 3 * 10 * 4 * 3 * 6
-    # Deep SAD and the hybrid SSAD at five γl, the supervised classifier at the four above 0.
-    assert sizes["images/scenario_i_subset.toml"] == 10 * (2 * 5 + 4)
+    # Deep SAD and the hybrid SSAD at five γl, the supervised classifier and SS-DGM at the four above 0.
+    assert sizes["images/scenario_i_subset.toml"] == 10 * (2 * 5 + 2 * 4)
     assert sizes["images/scenario_i_subset_deepsvdd.toml"] == 10 * 2  # Deep SVDD and the autoencoder
     assert sizes["images/eta.toml"] == 3 * 10 * 9 * 5
     assert sizes["images/scenario_i_known_class_1.toml"] == 4 * 2
