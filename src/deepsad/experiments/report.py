@@ -311,14 +311,14 @@ def write_report(
     ``figures/`` into ``output_dir``, each atomically.
 
     ``store_path`` may name several stores, reported as one (``StoreUnion``: an experiment in
-    two of them is read from the first). The store is only read. Nothing is written when the store is missing, empty, not a deepsad
-    store or damaged, or the arguments are wrong; a store of failures only gets its
-    ``failures.md`` (and the error).
+    two of them is read from the first). The store is only read. Nothing is written when the
+    store is missing, empty, not a deepsad store or damaged, or the arguments are wrong; a store
+    of failures only gets its ``failures.md`` (and the error).
     ``notify`` receives notes such as skipped image grids. ``only``: the keys of the experiments
     to report (e.g. those of one configuration's grid, ``Experiment.key``); the store's others
     are left out. Returns the paths written.
     """
-    store = StoreUnion([store_path] if isinstance(store_path, str | Path) else store_path)
+    store = StoreUnion(store_path)
     only = None if only is None else set(only)
     frame, failures = results_frame(store, keys=only), store.failures(keys=only)
     holds = f"results store {store.name} holds" if len(store.stores) == 1 else f"results stores {store.name} hold"

@@ -41,7 +41,7 @@ class SharedAutoencoders:
 
     ``fitted(autoencoder, X)`` returns ``clone(autoencoder).fit(X)``, its training loaded from
     ``pretrained`` when an earlier fit stored the same one (``fit_many``'s rule: an autoencoder
-    without an integer seed or with a custom network is trained every time). ``trained`` and
+    with ``random_state=None`` or a custom network is trained every time). ``trained`` and
     ``reused`` count the calls of each kind.
 
     Example

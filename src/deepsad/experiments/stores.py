@@ -16,8 +16,8 @@ from deepsad.experiments.store import FAILED, OK, ResultsStore
 
 
 class StoreUnion:
-    """The stores at ``paths``, opened read-only, with the reading methods of ``ResultsStore``
-    (``records``, ``failures``, ``outcome``, ``keys``) over all of them.
+    """The stores at ``paths`` (one path, or several), opened read-only, with the reading
+    methods of ``ResultsStore`` (``records``, ``failures``, ``outcome``, ``keys``) over all of them.
 
     Example
     -------
@@ -25,7 +25,9 @@ class StoreUnion:
     >>> len(list(stores.records()))  # doctest: +SKIP
     """
 
-    def __init__(self, paths: Sequence[str | Path]):
+    def __init__(self, paths: str | Path | Sequence[str | Path]):
+        if isinstance(paths, str | Path):
+            paths = [paths]
         if not paths:
             raise ValueError("no results store given")
         self.paths = [Path(path) for path in paths]
@@ -64,7 +66,7 @@ class StoreUnion:
         """The successful experiments' records, store by store (each in the order it finished)."""
         for store in self.stores:
             mine = {key for key, holder in self._succeeded.items() if holder is store}
-            yield from store.records(mine if keys is None else mine & set(keys))
+            yield from store.records(mine if keys is None else mine.intersection(keys))
 
     def failures(self, keys: Collection[str] | None = None) -> list[tuple[dict, str]]:
         """The failed experiments and their errors, except those that succeeded in any store; an
@@ -74,7 +76,7 @@ class StoreUnion:
         for store in self.stores:
             mine = store.keys(status=FAILED) - listed
             if keys is not None:
-                mine &= set(keys)
+                mine = mine.intersection(keys)
             failures += store.failures(keys=mine)
             listed |= mine
         return failures
