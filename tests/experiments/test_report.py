@@ -33,6 +33,10 @@ def add(store, dataset="cardio", method="deepsad", seed=0, auroc=0.9, normal_cla
 
 @pytest.fixture
 def odds_store(tmp_path):
+    return odds_results(tmp_path)
+
+
+def odds_results(tmp_path):
     """cardio: deepsad 0.9 / 0.8 on seeds 0, 1, deepsvdd 0.7; thyroid: deepsad 0.6."""
     store = ResultsStore(tmp_path / "results.sqlite")
     add(store, auroc=0.9, seed=0, ratio_known_anomaly=0.01)

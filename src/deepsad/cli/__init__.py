@@ -289,7 +289,7 @@ def tqdm_write(message: str) -> None:
 
 
 @main.command()
-@click.argument("stores", metavar="STORE...", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
+@click.argument("sources", metavar="SOURCE...", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--output-dir", type=click.Path(file_okay=False), default="report",
               help="Folder for summary.md, summary.csv, records.csv, failures.md and figures/ (created if missing).")
 @click.option("--group-by", default="dataset,normal_class,method",
@@ -309,11 +309,14 @@ def tqdm_write(message: str) -> None:
               help="Folder with the image datasets for the image grids (never downloaded; grids of missing "
                    "datasets are skipped). Default: $DEEPSAD_DATA, else the user cache folder.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Report only the experiments of this sweep configuration's grid; the store may hold others "
-                   "(other grids, or points since dropped from this one). Default: every experiment in the store.")
-def report(stores, output_dir, group_by, metric, pivot, plots, data_root, config_path) -> None:
-    """Tables and figures from the results STORE of 'deepsad sweep', or from several stores
-    reported as one (an experiment held by two is read from the first named).
+              help="Report only the experiments of this sweep configuration's grid; the sources may hold others "
+                   "(other grids, or points since dropped from this one). Default: every experiment in the sources.")
+def report(sources, output_dir, group_by, metric, pivot, plots, data_root, config_path) -> None:
+    """Tables and figures from a results store of 'deepsad sweep', or from several SOURCEs
+    reported as one: stores, and records files (the records.csv an earlier report wrote, such as
+    committed records) for runs whose store is gone. An experiment held by two is read from a
+    store before a records file, else from the first named. Records files have no test scores:
+    their runs are in the tables and the metric figures, not in the ROC or image figures.
 
     Prints the summary table (mean ± std of the metric over the runs of each group, in percent)
     and writes it with the full records and the figures to --output-dir.
@@ -332,7 +335,7 @@ def report(stores, output_dir, group_by, metric, pivot, plots, data_root, config
             from deepsad.experiments.config import expand, read_config
 
             only = {experiment.key for experiment in expand(read_config(config_path))}
-        paths = write_report(list(stores), output_dir, columns, metric, pivot, plots, data_root,
+        paths = write_report(list(sources), output_dir, columns, metric, pivot, plots, data_root,
                              notify=lambda note: click.echo(note, err=True), only=only)
     except (ValueError, OSError) as error:
         _fail(error)

@@ -24,8 +24,10 @@ from deepsad.experiments.plots import (
     metric_vs_setting_figures,
     roc_figures,
 )
+from deepsad.experiments.record_files import is_records_file, read_records_file
 from deepsad.experiments.scenarios import all_curves, line_labels, scenarios_markdown
 from deepsad.experiments.spec import Experiment
+from deepsad.experiments.store import FAILED
 from deepsad.experiments.stores import ReadableStore, StoreUnion
 from deepsad.files import write_atomically
 
@@ -293,7 +295,7 @@ def _describe(experiment: dict) -> str:
 
 
 def write_report(
-    store_path: str | Path | Sequence[str | Path],
+    sources: str | Path | Sequence[str | Path],
     output_dir: str | Path,
     group_by: Sequence[str] = ("dataset", "normal_class", "method"),
     metric: str = "auroc",
@@ -310,18 +312,35 @@ def write_report(
     its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
     ``figures/`` into ``output_dir``, each atomically.
 
-    ``store_path`` may name several stores, reported as one (``StoreUnion``: an experiment in
-    two of them is read from the first). The store is only read. Nothing is written when the
-    store is missing, empty, not a deepsad store or damaged, or the arguments are wrong; a store
-    of failures only gets its ``failures.md`` (and the error).
+    ``sources`` are results stores and records files (a ``.csv`` written as ``records.csv`` by
+    an earlier report, e.g. committed records: ``deepsad.experiments.record_files``), one or
+    several, reported as one. An experiment in two of them is read from a store before a
+    records file, else from the first named (``StoreUnion``). Records files have no test
+    scores: their runs are in the tables and the metric-against-setting figures, not in the
+    ROC, calibration or image figures, and their decision rates are those they carry. The
+    sources are only read. Nothing is written when a store is missing, empty, not a deepsad
+    store or damaged, a records file is malformed, or the arguments are wrong; sources of
+    failures only get their ``failures.md`` (and the error).
     ``notify`` receives notes such as skipped image grids. ``only``: the keys of the experiments
-    to report (e.g. those of one configuration's grid, ``Experiment.key``); the store's others
+    to report (e.g. those of one configuration's grid, ``Experiment.key``); the sources' others
     are left out. Returns the paths written.
     """
-    store = StoreUnion(store_path)
+    source_paths = [sources] if isinstance(sources, str | Path) else list(sources)
+    if not source_paths:
+        raise ValueError("no results store or records file given")
+    files_named = [Path(path) for path in source_paths if is_records_file(path)]
+    store = StoreUnion([path for path in source_paths if not is_records_file(path)]) \
+        if len(files_named) < len(source_paths) else None
     only = None if only is None else set(only)
-    frame, failures = results_frame(store, keys=only), store.failures(keys=only)
-    holds = f"results store {store.name} holds" if len(store.stores) == 1 else f"results stores {store.name} hold"
+    scored = results_frame(store, keys=only) if store is not None else pd.DataFrame(columns=list(FRAME_COLUMNS))
+    scored = scored.join(decision_rates(scored, store)) if store is not None else scored
+    recorded = _records_files_frame(files_named, exclude=set(scored["key"]), only=only)
+    failed_keys = None if store is None else (store.keys(status=FAILED) - set(recorded["key"]))
+    if failed_keys is not None and only is not None:
+        failed_keys &= only
+    failures = [] if store is None else store.failures(keys=failed_keys)
+    holds = _holds(store, files_named)
+    frame = pd.concat([part for part in (scored, recorded) if not part.empty] or [scored], ignore_index=True)
     if only is not None and frame.empty and not failures:
         raise ValueError(f"{holds} none of the {len(only)} experiment(s) to report")
     if frame.empty:
@@ -332,15 +351,16 @@ def write_report(
                      f"{_first_line(failures[0][1])}"
         chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
         raise ValueError(f"{holds} no successful experiments{chosen}{detail}")
+    frame["normal_class"] = frame["normal_class"].astype("Int64")
     summary = summary_table(frame, group_by, metric, pivot)
-    frame = frame.join(decision_rates(frame, store))
 
     output_dir = Path(output_dir)
     counts = f"{len(frame)} successful experiments" + (
         f", {len(failures)} failed (see failures.md)" if failures else ""
-    )
+    ) + (f", {len(recorded)} of them from records files" if files_named else "")
+    title = " + ".join([*([store.title] if store is not None else []), *(path.name for path in files_named)])
     files: dict[str, bytes | str] = {
-        "summary.md": f"# {metric.upper()} of {store.title}\n\n{counts}.\n\n{summary.to_markdown()}",
+        "summary.md": f"# {metric.upper()} of {title}\n\n{counts}.\n\n{summary.to_markdown()}",
         "summary.csv": summary.to_csv(),
         "records.csv": frame.to_csv(index=False),
     }
@@ -348,7 +368,11 @@ def write_report(
         files["failures.md"] = failures_markdown(failures)
     else:
         (output_dir / "failures.md").unlink(missing_ok=True)
-    files["decisions.md"] = decisions_markdown(decisions_table(frame))
+    decided = frame.dropna(subset=list(DECISION_COLUMNS), how="all")
+    if decided.empty:  # records files of reports older than the decision rates
+        (output_dir / "decisions.md").unlink(missing_ok=True)
+    else:
+        files["decisions.md"] = decisions_markdown(decisions_table(decided))
     curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
@@ -361,12 +385,16 @@ def write_report(
                "Report a store of one version, or remove the older runs (or, from several stores, "
                "the store that holds them)")
     if plots:
-        figures = {
-            **metric_vs_setting_figures(frame, metric),
-            **roc_figures(frame, store),
-            **false_alarm_calibration_figures(frame, store),
-            **image_grids(frame, store, data_root, notify),
-        }
+        figures = metric_vs_setting_figures(frame, metric)
+        if store is not None and not scored.empty:  # the figures of test scores: only stores hold them
+            figures.update({
+                **roc_figures(scored, store),
+                **false_alarm_calibration_figures(scored, store),
+                **image_grids(scored, store, data_root, notify),
+            })
+        if not recorded.empty:
+            notify(f"{len(recorded)} run(s) from records files have no test scores: they are in the tables and the "
+                   "metric figures, not in the ROC, calibration or image figures")
         files.update({f"figures/{name}": png for name, png in figures.items()})
     written = [write_atomically(output_dir / name, payload) for name, payload in files.items()]
     # figures/ is the report's own: a figure of an earlier report that this one did not draw goes
@@ -375,6 +403,31 @@ def write_report(
         if stale.resolve() not in kept:
             stale.unlink()
     return written
+
+
+def _holds(store: StoreUnion | None, files_named: Sequence[Path]) -> str:
+    """The sources as the subject of a message: "results store X holds", "X + Y hold"."""
+    stores = [] if store is None else store.paths
+    kind = "results store" if not files_named else "records file" if not stores else "source"
+    named = [*map(str, stores), *map(str, files_named)]
+    return f"{kind}s {' + '.join(named)} hold" if len(named) > 1 else f"{kind} {named[0]} holds"
+
+
+def _records_files_frame(paths: Sequence[Path], exclude: set[str], only: set[str] | None) -> pd.DataFrame:
+    """The rows of the records files at ``paths`` (``read_records_file``) in the columns of a
+    report's records, without the keys in ``exclude`` (read from a store) or given by an
+    earlier file, and only the keys in ``only`` when given."""
+    parts = []
+    seen = set(exclude)
+    for path in paths:
+        part = read_records_file(path)
+        part = part[~part["key"].isin(seen) & (part["key"].isin(only) if only is not None else True)]
+        seen.update(part["key"])
+        parts.append(part)
+    columns = [*FRAME_COLUMNS, *DECISION_COLUMNS]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns]
 
 
 def _repeated_definitions(frame: pd.DataFrame) -> int:

@@ -1,0 +1,170 @@
+"""Reports from committed records files (the records.csv of an earlier report), alone and beside stores."""
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from deepsad.cli import main
+from deepsad.experiments.record_files import RECORD_COLUMNS, is_records_file, read_records_file
+from deepsad.experiments.report import DECISION_COLUMNS, FRAME_COLUMNS, results_frame, write_report
+from deepsad.experiments.spec import Experiment
+from deepsad.experiments.store import ResultsStore
+from tests.experiments.test_report import add, odds_results
+
+
+@pytest.fixture
+def odds_store(tmp_path):
+    return odds_results(tmp_path)
+
+
+@pytest.fixture
+def records_file(odds_store, tmp_path):
+    """The records.csv of a report of odds_store (cardio deepsad 0.9/0.8, deepsvdd 0.7; thyroid 0.6)."""
+    write_report(odds_store.path, tmp_path / "first", ["dataset", "method"], plots=False)
+    return tmp_path / "first" / "records.csv"
+
+
+def test_a_report_of_its_own_records_repeats_them_byte_for_byte(records_file, tmp_path):
+    paths = write_report(records_file, tmp_path / "again", ["dataset", "method"])
+    again = tmp_path / "again"
+    assert (again / "records.csv").read_bytes() == records_file.read_bytes()
+    assert (again / "summary.csv").read_bytes() == (records_file.parent / "summary.csv").read_bytes()
+    assert (again / "decisions.md").read_text() == (records_file.parent / "decisions.md").read_text()
+    # only the figures that need no test scores
+    assert sorted(p.name for p in paths if p.parent.name == "figures") == ["auroc_vs_ratio_known_anomaly.png"]
+    assert "4 successful experiments, 4 of them from records files." in (again / "summary.md").read_text()
+
+
+def test_the_frame_is_typed_as_a_stores(odds_store, records_file):
+    frame = read_records_file(records_file)
+    from_store = results_frame(odds_store)
+    assert list(frame.columns) == list(RECORD_COLUMNS) == [*FRAME_COLUMNS, *DECISION_COLUMNS]
+    pd.testing.assert_frame_equal(frame[list(FRAME_COLUMNS)], from_store, check_dtype=False)
+    assert str(frame["normal_class"].dtype) == "Int64" and frame["normal_class"].isna().all()
+    assert frame["known_anomaly_classes"].tolist() == ["1", "1", "", "1"]
+    assert frame["seed"].dtype == "int64" and frame["params"].tolist() == ["{}"] * 4
+
+
+def test_text_columns_stay_text(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    add(store, dataset="digits", normal_class=3, known=(1, 2), ratio_known_anomaly=0.05)
+    write_report(store.path, tmp_path / "out", ["dataset", "method"], plots=False)
+    text = (tmp_path / "out" / "records.csv").read_text()
+    key = Experiment("digits", "deepsad", normal_class=3, ratio_known_anomaly=0.05).key
+    digits_only = "0123456789012345"
+    (tmp_path / "digits.csv").write_text(text.replace(key, digits_only))
+    frame = read_records_file(tmp_path / "digits.csv")
+    assert frame["key"].tolist() == [digits_only] and frame["known_anomaly_classes"].tolist() == ["1,2"]
+    assert frame["normal_class"].tolist() == [3]
+
+
+def test_a_store_comes_before_a_records_file_and_lends_its_scores(odds_store, records_file, tmp_path):
+    newer = ResultsStore(tmp_path / "newer.sqlite")
+    add(newer, auroc=0.5, seed=0, ratio_known_anomaly=0.01)  # the key of the file's cardio seed 0 (0.9)
+    notes = []
+    paths = write_report([records_file, newer.path], tmp_path / "both", ["dataset", "method"], notify=notes.append)
+    records = pd.read_csv(tmp_path / "both" / "records.csv")
+    assert records.auroc.tolist() == [0.5, 0.8, 0.7, 0.6]  # the store's run first, then the file's others
+    figures = sorted(p.name for p in paths if p.parent.name == "figures")
+    # ROC and calibration from the store's scores (cardio, γl = .01, its one setting); thyroid is only in the file
+    assert figures == ["auroc_vs_ratio_known_anomaly.png", "false_alarm_calibration_cardio.png", "roc_cardio.png"]
+    assert notes == ["3 run(s) from records files have no test scores: they are in the tables and the metric "
+                     "figures, not in the ROC, calibration or image figures"]
+    summary = (tmp_path / "both" / "summary.md").read_text()
+    assert summary.startswith("# AUROC of newer.sqlite + records.csv")
+    assert "4 successful experiments, 3 of them from records files." in summary
+
+
+def test_the_first_records_file_holding_a_key_is_read(records_file, tmp_path):
+    changed = tmp_path / "changed.csv"
+    frame = pd.read_csv(records_file, dtype=str, keep_default_na=False)
+    frame.loc[0, "auroc"] = "0.1"
+    frame.iloc[[0]].to_csv(changed, index=False)
+    write_report([changed, records_file], tmp_path / "out", ["dataset", "method"], plots=False)
+    assert pd.read_csv(tmp_path / "out" / "records.csv").auroc.tolist() == [0.1, 0.8, 0.7, 0.6]
+    write_report([records_file, changed], tmp_path / "out", ["dataset", "method"], plots=False)
+    assert pd.read_csv(tmp_path / "out" / "records.csv").auroc.tolist() == [0.9, 0.8, 0.7, 0.6]
+
+
+def test_a_failure_that_a_records_file_holds_as_a_success_is_not_listed(records_file, tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    done = Experiment("thyroid", "deepsad", ratio_known_anomaly=0.01)
+    store.add_failure(done.key, done.to_dict(), "RuntimeError: out of memory")
+    other = Experiment("thyroid", "deepsvdd")
+    store.add_failure(other.key, other.to_dict(), "ValueError: boom")
+    write_report([store.path, records_file], tmp_path / "out", ["dataset", "method"], plots=False)
+    failures = (tmp_path / "out" / "failures.md").read_text()
+    assert failures.startswith("# Failed experiments (1)") and "boom" in failures and "memory" not in failures
+
+
+def test_chosen_keys_apply_to_records_files(records_file, tmp_path):
+    chosen = Experiment("thyroid", "deepsad", ratio_known_anomaly=0.01).key
+    write_report(records_file, tmp_path / "out", ["dataset", "method"], plots=False, only={chosen})
+    assert pd.read_csv(tmp_path / "out" / "records.csv", dtype=str).key.tolist() == [chosen]
+    with pytest.raises(ValueError, match=r"records file .*records.csv holds none of the 1 experiment\(s\)"):
+        write_report(records_file, tmp_path / "none", plots=False, only={"0123456789abcdef"})
+
+
+def test_older_records_without_thresholds_or_decisions_still_report(records_file, tmp_path):
+    older = tmp_path / "older.csv"
+    pd.read_csv(records_file, dtype=str, keep_default_na=False).drop(
+        columns=["threshold", *DECISION_COLUMNS]).to_csv(older, index=False)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "decisions.md").write_text("stale")
+    paths = write_report(older, tmp_path / "out", ["dataset", "method"], plots=False)
+    assert "decisions.md" not in {p.name for p in paths} and not (tmp_path / "out" / "decisions.md").exists()
+    records = pd.read_csv(tmp_path / "out" / "records.csv")
+    assert records.threshold.isna().all() and records.auroc.tolist() == [0.9, 0.8, 0.7, 0.6]
+
+
+def _broken(records_file, tmp_path, change) -> str:
+    frame = pd.read_csv(records_file, dtype=str, keep_default_na=False)
+    frame = change(frame)
+    path = tmp_path / "broken.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda f: f.drop(columns=["auroc", "method"]), r"lacks the column\(s\) \['method', 'auroc'\]"),
+        (lambda f: f.assign(auroc=["0.9", "high", "0.7", "0.6"]), r"column 'auroc', row 3: 'high' is not a number"),
+        (lambda f: f.assign(auroc=["0.9", "", "0.7", "0.6"]), r"column 'auroc', row 3 is empty"),
+        (lambda f: f.assign(seed=["0", "1.5", "0", "0"]), r"column 'seed', row 3: 1.5 is not a whole number"),
+        (lambda f: f.assign(params=["{}", "{}", "[1]", "{}"]), r"column 'params', row 4: '\[1\]' is not a JSON object"),
+        (lambda f: f.assign(key=[f.key[0]] * 4), r"key '\w+' is given twice \(rows 2, 3, 4, 5\)"),
+        (lambda f: f.assign(key=["a", "", "b", "c"]), r"row 3 has no key"),
+        (lambda f: f.iloc[:0], r"holds no records"),
+    ],
+)
+def test_a_malformed_records_file_is_refused_with_its_place(records_file, tmp_path, change, message):
+    path = _broken(records_file, tmp_path, change)
+    with pytest.raises(ValueError, match=message):
+        write_report(path, tmp_path / "out", ["dataset", "method"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_that_is_not_text_or_csv_is_refused(tmp_path):
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00key")
+    with pytest.raises(ValueError, match="binary.csv is not a records file: it is not UTF-8 text"):
+        read_records_file(tmp_path / "binary.csv")
+    (tmp_path / "other.csv").write_text("name,age\nada,36\n")
+    with pytest.raises(ValueError, match=r"other.csv is not a records file of 'deepsad report': it lacks the column"):
+        read_records_file(tmp_path / "other.csv")
+
+
+def test_is_records_file_goes_by_the_suffix():
+    assert is_records_file("docs/runs/odds.csv") and is_records_file("RECORDS.CSV")
+    assert not is_records_file("results.sqlite") and not is_records_file("results")
+
+
+def test_cli_reports_records_files_and_refuses_a_broken_one_in_one_line(records_file, tmp_path):
+    result = CliRunner().invoke(main, ["report", str(records_file), "--output-dir", str(tmp_path / "out"),
+                                       "--group-by", "dataset,method", "--pivot", "method", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "| cardio | 85.0 ± 7.1 (n=2) | 70.0 ± – (n=1) |" in result.stdout
+    broken = _broken(records_file, tmp_path, lambda f: f.assign(auroc=["x"] * 4))
+    result = CliRunner().invoke(main, ["report", str(broken), "--output-dir", str(tmp_path / "bad")])
+    assert result.exit_code != 0 and "'x' is not a number" in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
