@@ -310,6 +310,8 @@ def test_repository_configurations_expand():
     assert sizes["images/scenario_i_subset_deepsvdd.toml"] == 10 * 2  # Deep SVDD and the autoencoder
     assert sizes["images/eta.toml"] == 3 * 10 * 9 * 5
     assert sizes["images/scenario_i_known_class_1.toml"] == 4 * 2
+    # Deep SAD and the supervised classifier, four normal classes, their next class known
+    assert sizes["images/scenario_i_cifar10_known_next.toml"] == 4 * 2
     for path in paths:
         name = str(path.relative_to(root))
         assert count_experiments(read_config(path)) == sizes[name], name
