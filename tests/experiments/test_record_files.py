@@ -1,5 +1,7 @@
 """Reports from committed records files (the records.csv of an earlier report), alone and beside stores."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -71,7 +73,7 @@ def test_a_store_comes_before_a_records_file_and_lends_its_scores(odds_store, re
     assert notes == ["3 run(s) from records files have no test scores: they are in the tables and the metric "
                      "figures, not in the ROC, calibration or image figures"]
     summary = (tmp_path / "both" / "summary.md").read_text()
-    assert summary.startswith("# AUROC of newer.sqlite + records.csv")
+    assert summary.startswith("# AUROC of records.csv + newer.sqlite")  # in the order given
     assert "4 successful experiments, 3 of them from records files." in summary
 
 
@@ -117,7 +119,7 @@ def test_older_records_without_thresholds_or_decisions_still_report(records_file
     assert records.threshold.isna().all() and records.auroc.tolist() == [0.9, 0.8, 0.7, 0.6]
 
 
-def _broken(records_file, tmp_path, change) -> str:
+def _broken(records_file, tmp_path, change) -> Path:
     frame = pd.read_csv(records_file, dtype=str, keep_default_na=False)
     frame = change(frame)
     path = tmp_path / "broken.csv"
@@ -125,16 +127,38 @@ def _broken(records_file, tmp_path, change) -> str:
     return path
 
 
+def _cell(row: int, **values):
+    """A change of the records' frame: ``values`` in its row ``row`` (file line row + 2)."""
+    def change(frame):
+        for column, value in values.items():
+            frame.loc[row, column] = value
+        return frame
+    return change
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
         (lambda f: f.drop(columns=["auroc", "method"]), r"lacks the column\(s\) \['method', 'auroc'\]"),
-        (lambda f: f.assign(auroc=["0.9", "high", "0.7", "0.6"]), r"column 'auroc', row 3: 'high' is not a number"),
-        (lambda f: f.assign(auroc=["0.9", "", "0.7", "0.6"]), r"column 'auroc', row 3 is empty"),
-        (lambda f: f.assign(seed=["0", "1.5", "0", "0"]), r"column 'seed', row 3: 1.5 is not a whole number"),
-        (lambda f: f.assign(params=["{}", "{}", "[1]", "{}"]), r"column 'params', row 4: '\[1\]' is not a JSON object"),
-        (lambda f: f.assign(key=[f.key[0]] * 4), r"key '\w+' is given twice \(rows 2, 3, 4, 5\)"),
-        (lambda f: f.assign(key=["a", "", "b", "c"]), r"row 3 has no key"),
+        (_cell(1, auroc="high"), r"line 3, column 'auroc': 'high' is not a number"),
+        (_cell(1, auroc=""), r"line 3, column 'auroc' is empty"),
+        (_cell(1, method=""), r"line 3, column 'method' is empty"),
+        (_cell(1, auroc="inf"), r"line 3, column 'auroc': 'inf' is not a number from 0 to 1"),
+        (_cell(1, auroc="1e400"), r"line 3, column 'auroc': '1e400' is not a number from 0 to 1"),
+        (_cell(1, auroc="90"), r"line 3, column 'auroc': '90' is not a number from 0 to 1"),
+        (_cell(1, auroc="nan"), r"line 3, column 'auroc': 'nan' is not a number from 0 to 1"),
+        (_cell(1, ratio_known_anomaly="-0.5"), r"column 'ratio_known_anomaly': '-0.5' is not a number from 0 to 1"),
+        (_cell(1, recall="101"), r"column 'recall': '101' is not a number from 0 to 100"),
+        (_cell(1, train_seconds="-1"), r"column 'train_seconds': '-1' is not a number ≥ 0"),
+        (_cell(1, threshold="inf"), r"column 'threshold': 'inf' is not a number finite"),
+        (_cell(1, seed="1.5"), r"line 3, column 'seed': '1.5' is not a whole number"),
+        (_cell(1, seed="1e20"), r"line 3, column 'seed': '1e20' is not a number from 0 to"),
+        (_cell(1, seed="inf"), r"line 3, column 'seed': 'inf' is not a number from 0 to"),
+        (_cell(1, normal_class="-1"), r"line 3, column 'normal_class': '-1' is not a number from 0 to"),
+        (_cell(2, params="[1]"), r"line 4, column 'params': '\[1\]' is not a JSON object"),
+        (_cell(2, params=""), r"line 4, column 'params' is empty"),
+        (lambda f: f.assign(key=[f.key[0]] * 4), r"key '\w+' is given twice \(lines 2 and 3\)"),
+        (_cell(1, key=" "), r"line 3, column 'key' is empty"),
         (lambda f: f.iloc[:0], r"holds no records"),
     ],
 )
@@ -145,6 +169,37 @@ def test_a_malformed_records_file_is_refused_with_its_place(records_file, tmp_pa
     assert not (tmp_path / "out").exists()
 
 
+def test_lines_are_the_files_own_and_a_cut_line_is_refused(records_file, tmp_path):
+    lines = records_file.read_text().splitlines(keepends=True)
+    spaced = tmp_path / "spaced.csv"
+    # header, a blank line, cardio seed 0, a blank line, then cardio seed 1 with its AUROC (0.8) spoilt: line 5
+    spaced.write_text("".join([lines[0], "\n", lines[1], "\n", lines[2].replace(",0.8,", ",x,", 1), *lines[3:]]))
+    with pytest.raises(ValueError, match="spaced.csv, line 5, column 'auroc': 'x' is not a number"):
+        read_records_file(spaced)
+    cut = tmp_path / "cut.csv"
+    cut.write_text(records_file.read_text()[:-40])
+    with pytest.raises(ValueError, match=r"cut.csv, line 5: \d+ cells where the header has 25 \(a cut or damaged"):
+        read_records_file(cut)
+
+
+def test_a_byte_order_mark_crlf_and_extra_or_reordered_columns_are_read(records_file, tmp_path):
+    frame = pd.read_csv(records_file, dtype=str, keep_default_na=False)
+    moved = frame[[*reversed(frame.columns)]].assign(note="from a spreadsheet")
+    path = tmp_path / "spreadsheet.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + moved.to_csv(index=False, lineterminator="\r\n").encode())
+    pd.testing.assert_frame_equal(read_records_file(path), read_records_file(records_file))
+
+
+def test_params_are_made_canonical_and_keys_lose_their_spaces(records_file, tmp_path):
+    frame = pd.read_csv(records_file, dtype=str, keep_default_na=False)
+    frame.loc[0, "params"] = '{"eta": 1.0,  "epochs": 3}'
+    frame.loc[0, "key"] = f" {frame.loc[0, 'key']} "
+    path = tmp_path / "edited.csv"
+    frame.to_csv(path, index=False)
+    read = read_records_file(path)
+    assert read.loc[0, "params"] == '{"epochs":3,"eta":1.0}' and read.loc[0, "key"] == frame.loc[0, "key"].strip()
+
+
 def test_a_file_that_is_not_text_or_csv_is_refused(tmp_path):
     (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00key")
     with pytest.raises(ValueError, match="binary.csv is not a records file: it is not UTF-8 text"):
@@ -152,10 +207,48 @@ def test_a_file_that_is_not_text_or_csv_is_refused(tmp_path):
     (tmp_path / "other.csv").write_text("name,age\nada,36\n")
     with pytest.raises(ValueError, match=r"other.csv is not a records file of 'deepsad report': it lacks the column"):
         read_records_file(tmp_path / "other.csv")
+    (tmp_path / "empty.csv").touch()
+    with pytest.raises(ValueError, match=r"empty.csv is empty, not a records file"):
+        read_records_file(tmp_path / "empty.csv")
+    (tmp_path / "huge-field.csv").write_text("x" * 200_000 + ",key\n")
+    with pytest.raises(ValueError, match=r"huge-field.csv is not a readable records file: field larger"):
+        read_records_file(tmp_path / "huge-field.csv")
 
 
-def test_is_records_file_goes_by_the_suffix():
-    assert is_records_file("docs/runs/odds.csv") and is_records_file("RECORDS.CSV")
+def test_a_store_named_csv_is_read_as_a_store(odds_store, tmp_path):
+    renamed = tmp_path / "results.CSV"
+    renamed.write_bytes(odds_store.path.read_bytes())
+    assert not is_records_file(renamed)
+    write_report(renamed, tmp_path / "out", ["dataset", "method"])
+    assert "roc_thyroid.png" in {p.name for p in (tmp_path / "out" / "figures").iterdir()}
+
+
+def test_a_records_file_named_twice_is_refused_and_namesakes_are_told_apart(records_file, tmp_path):
+    with pytest.raises(ValueError, match=r"records file\(s\) given twice"):
+        write_report([records_file, records_file.parent / "." / records_file.name], tmp_path / "out")
+    (tmp_path / "other").mkdir()
+    namesake = tmp_path / "other" / "records.csv"
+    namesake.write_text(records_file.read_text())
+    write_report([records_file, namesake], tmp_path / "out", ["dataset", "method"], plots=False)
+    assert f"# AUROC of {records_file} + {namesake}" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_a_bad_argument_is_found_before_the_scores_are_read(odds_store, records_file, tmp_path, monkeypatch):
+    import deepsad.experiments.report as report
+
+    def no_scores(*args):
+        raise AssertionError("test scores read before the arguments were checked")
+
+    monkeypatch.setattr(report, "decision_rates", no_scores)
+    with pytest.raises(ValueError, match=r"unknown column\(s\) \['typo'\]"):
+        write_report(odds_store.path, tmp_path / "out", ["typo"])
+    broken = _broken(records_file, tmp_path, _cell(0, auroc="x"))
+    with pytest.raises(ValueError, match="'x' is not a number"):
+        write_report([odds_store.path, broken], tmp_path / "out", ["dataset"])
+
+
+def test_is_records_file_goes_by_the_suffix_and_the_content(tmp_path):
+    assert is_records_file(tmp_path / "missing.csv") and is_records_file(tmp_path / "MISSING.CSV")
     assert not is_records_file("results.sqlite") and not is_records_file("results")
 
 

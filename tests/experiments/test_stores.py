@@ -75,4 +75,4 @@ def test_a_store_named_twice_or_none_is_refused(two_stores, tmp_path):
     write_report([two_stores[0], namesake.path], tmp_path / "out", plots=False)
     assert f"# AUROC of {two_stores[0]} + {namesake.path}" in (tmp_path / "out" / "summary.md").read_text()
     missing = CliRunner().invoke(main, ["report", "--output-dir", str(tmp_path / "out")])
-    assert missing.exit_code != 0 and "STORE" in missing.output
+    assert missing.exit_code != 0 and "SOURCE" in missing.output

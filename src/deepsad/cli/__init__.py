@@ -316,7 +316,8 @@ def report(sources, output_dir, group_by, metric, pivot, plots, data_root, confi
     reported as one: stores, and records files (the records.csv an earlier report wrote, such as
     committed records) for runs whose store is gone. An experiment held by two is read from a
     store before a records file, else from the first named. Records files have no test scores:
-    their runs are in the tables and the metric figures, not in the ROC or image figures.
+    their runs are in the tables and the metric figures, not in the ROC, calibration or
+    image figures.
 
     Prints the summary table (mean ± std of the metric over the runs of each group, in percent)
     and writes it with the full records and the figures to --output-dir.

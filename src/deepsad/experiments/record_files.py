@@ -1,5 +1,5 @@
-"""Reading back the ``records.csv`` that ``deepsad report`` writes, so that a report can be made
-again from committed records when the results store that produced them is gone.
+"""The columns of a report's ``records.csv``, and reading such a file back, so that a report can
+be made again from committed records when the results store that produced them is gone.
 
 A records file holds one row per experiment: its key, its definition, its metrics and, from
 newer reports, its fitted threshold and decision rates. It holds no test scores, so what needs
@@ -11,109 +11,149 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-RECORDS_SUFFIX = ".csv"
-"""A report source with this suffix is read as a records file; any other as a results store."""
+from deepsad.experiments.store import SQLITE_HEADER
 
-RECORD_COLUMNS = (
-    "key", "dataset", "method", "seed", "normal_class", "known_anomaly_classes", "n_known_classes",
-    "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution", "selection", "preprocessing",
-    "auroc", "auprc", "f1", "threshold", "train_seconds", "test_seconds", "n_train", "n_test", "params",
-    "false_alarm_rate", "recall", "conformal_false_alarm_rate", "conformal_recall",
+METRICS = ("auroc", "auprc", "f1")
+DEFINITION_COLUMNS = (
+    "dataset", "method", "seed", "normal_class", "known_anomaly_classes", "n_known_classes",
+    "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution", "selection", "preprocessing", "params",
 )  # fmt: skip
-"""The columns of a report's ``records.csv``, in its order (``report.FRAME_COLUMNS`` and
-``report.DECISION_COLUMNS``)."""
-OPTIONAL_COLUMNS = (
-    "threshold", "train_seconds", "test_seconds", "n_train", "n_test",
-    "false_alarm_rate", "recall", "conformal_false_alarm_rate", "conformal_recall",
+"""The columns that define an experiment: what a summary can group by."""
+FRAME_COLUMNS = (
+    "key", *DEFINITION_COLUMNS[:-1], *METRICS, "threshold", "train_seconds", "test_seconds",
+    "n_train", "n_test", "params",
 )  # fmt: skip
-"""Columns that older records files lack; missing ones read as empty (NaN)."""
-REQUIRED_COLUMNS = tuple(column for column in RECORD_COLUMNS if column not in OPTIONAL_COLUMNS)
-"""What a row must tell: the experiment's key and definition, and its metrics."""
+"""The columns of a report's frame of results (``report.results_frame``)."""
+DECISION_COLUMNS = ("false_alarm_rate", "recall", "conformal_false_alarm_rate", "conformal_recall")
+"""The per-run decision rates in % (``report.decision_rates``), after the frame's columns."""
+RECORD_COLUMNS = (*FRAME_COLUMNS, *DECISION_COLUMNS)
+"""The columns of ``records.csv``, in its order."""
+
+OPTIONAL_COLUMNS = ("threshold", "train_seconds", "test_seconds", "n_train", "n_test", *DECISION_COLUMNS)
+"""Columns that records files of older reports lack; read as empty (NaN) where missing."""
+MAY_BE_EMPTY = ("normal_class", "known_anomaly_classes", "selection", "preprocessing", "auprc", "f1",
+                *OPTIONAL_COLUMNS)  # fmt: skip
+"""Cells that may be empty: no normal class (ODDS sets), no known class, no selection or
+preprocessing, a metric or a measurement a record lacks."""
 TEXT_COLUMNS = ("key", "dataset", "method", "known_anomaly_classes", "selection", "preprocessing", "params")
-INTEGER_COLUMNS = ("seed", "n_known_classes")
+"""Columns kept as text: a key of digits or a known class "1,3" is not a number."""
+WHOLE_COLUMNS = ("seed", "normal_class", "n_known_classes", "n_train", "n_test")
+"""Columns of whole numbers, at least 0."""
+RANGES = {
+    **{column: (0.0, 1.0) for column in (*METRICS, "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution")},
+    **{column: (0.0, 100.0) for column in DECISION_COLUMNS},
+    "train_seconds": (0.0, math.inf),
+    "test_seconds": (0.0, math.inf),
+    **{column: (0.0, float(2**53)) for column in WHOLE_COLUMNS},
+    "threshold": (-math.inf, math.inf),
+}
+"""The closed range of each numeric column; every number must also be finite."""
 
 
 def is_records_file(path: str | Path) -> bool:
-    """Whether a report source at ``path`` is a records file (by its suffix) and not a store."""
-    return Path(path).suffix.lower() == RECORDS_SUFFIX
+    """Whether a report source at ``path`` is a records file: named ``.csv`` and not an SQLite
+    database (a results store may be named anything, ``.csv`` too)."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv":
+        return False
+    try:
+        with path.open("rb") as file:
+            return file.read(len(SQLITE_HEADER)) != SQLITE_HEADER
+    except OSError:
+        return True  # reading it as a records file says what is wrong with it
 
 
 def read_records_file(path: str | Path) -> pd.DataFrame:
-    """The rows of the records file at ``path`` with the columns ``REQUIRED_COLUMNS`` and
-    ``OPTIONAL_COLUMNS``, in the order ``RECORD_COLUMNS``, typed as ``results_frame`` types them (text stays text: a key of digits
-    or a known class "1,3" is not read as a number; ``normal_class`` is ``Int64``, ``<NA>`` for
-    ODDS sets). A file that is not a records file — missing columns, a value that is not a
-    number where one belongs, a key given twice — is refused with a message that names the file,
-    the column and the row.
+    """The rows of the records file at ``path`` in the columns ``RECORD_COLUMNS``, typed as
+    ``report.results_frame`` types them: text columns as text (``params`` as canonical JSON),
+    ``normal_class`` as ``Int64`` (``<NA>`` for ODDS sets), ``seed`` and ``n_known_classes`` as
+    integers, ``n_train`` and ``n_test`` as ``Int64``, the rest as floats (NaN where empty). Columns of ``OPTIONAL_COLUMNS`` that the file
+    lacks are empty; other columns are ignored.
+
+    A file that is not a records file — a missing column, a row with too few or too many
+    cells, an empty cell where one is needed, a value that is not a finite number in its column's
+    range, a key given twice — is refused with a ``ValueError`` that names the file, the
+    column and the line.
     """
     path = Path(path)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), [])
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                raise ValueError(f"{path} is empty, not a records file of 'deepsad report'")
+            missing = [c for c in RECORD_COLUMNS if c not in OPTIONAL_COLUMNS and c not in header]
+            if missing:
+                raise ValueError(f"{path} is not a records file of 'deepsad report': it lacks the column(s) {missing}")
+            where = {column: header.index(column) for column in RECORD_COLUMNS if column in header}
+            rows, lines = [], []
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue  # a blank line
+                if len(cells) != len(header):
+                    raise ValueError(f"{path}, line {reader.line_num}: {len(cells)} cells where the header has "
+                                     f"{len(header)} (a cut or damaged line?)")
+                rows.append({column: cells[index].strip() for column, index in where.items()})
+                lines.append(reader.line_num)
     except UnicodeDecodeError:
         raise ValueError(f"{path} is not a records file: it is not UTF-8 text") from None
-    missing = [column for column in REQUIRED_COLUMNS if column not in header]
-    if missing:
-        raise ValueError(f"{path} is not a records file of 'deepsad report': it lacks the column(s) {missing}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    except (pd.errors.ParserError, ValueError) as error:
+    except csv.Error as error:
         raise ValueError(f"{path} is not a readable records file: {error}") from None
-    for column in OPTIONAL_COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    frame = frame[list(RECORD_COLUMNS)].copy()
-    if frame.empty:
+    if not rows:
         raise ValueError(f"{path} holds no records")
-    blank_keys = frame["key"].str.strip() == ""
-    if blank_keys.any():
-        raise ValueError(f"{path}: row {_row(blank_keys.idxmax())} has no key")
-    repeated = frame["key"].duplicated()
-    if repeated.any():
-        raise ValueError(f"{path}: key {frame['key'][repeated].iloc[0]!r} is given twice "
-                         f"(rows {', '.join(str(_row(i)) for i in frame.index[frame['key'] == frame['key'][repeated].iloc[0]])})")
+    columns = {column: [_cell(path, line, column, row.get(column, "")) for row, line in zip(rows, lines)]
+               for column in RECORD_COLUMNS}  # fmt: skip
+    _refuse_repeated_keys(path, columns["key"], lines)
+    frame = pd.DataFrame({column: columns[column] for column in RECORD_COLUMNS})
     for column in RECORD_COLUMNS:
         if column not in TEXT_COLUMNS:
-            frame[column] = _numbers(frame[column], path, column, required=column in REQUIRED_COLUMNS
-                                     and column not in ("normal_class", "auprc", "f1"))
-    for column in ("normal_class", *INTEGER_COLUMNS):
-        fractional = frame[column].notna() & (frame[column] != frame[column].round())
-        if fractional.any():
-            row = fractional.idxmax()
-            raise ValueError(f"{path}: column {column!r}, row {_row(row)}: {frame[column][row]:g} is not a whole number")
-    frame["normal_class"] = frame["normal_class"].astype("Int64")
-    for column in INTEGER_COLUMNS:
+            frame[column] = frame[column].astype(float)
+    for column in ("normal_class", "n_train", "n_test"):  # Int64: a missing one stays missing
+        frame[column] = frame[column].astype("Int64")
+    for column in ("seed", "n_known_classes"):
         frame[column] = frame[column].astype(np.int64)
-    for index, text in frame["params"].items():
-        if not isinstance(_json_or_none(text), dict):
-            raise ValueError(f"{path}: column 'params', row {_row(index)}: {text!r} is not a JSON object")
-    return frame.reset_index(drop=True)
+    return frame
 
 
-def _json_or_none(text: str):
+def _cell(path: Path, line: int, column: str, text: str):
+    """The value of one cell: text, canonical JSON for ``params``, else a float (NaN when empty)."""
+    place = f"{path}, line {line}, column {column!r}"
+    if text == "":
+        if column not in MAY_BE_EMPTY:
+            raise ValueError(f"{place} is empty")
+        return "" if column in TEXT_COLUMNS else math.nan
+    if column == "params":
+        try:
+            params = json.loads(text)
+        except json.JSONDecodeError:
+            params = None
+        if not isinstance(params, dict):
+            raise ValueError(f"{place}: {text!r} is not a JSON object of parameters")
+        return json.dumps(params, sort_keys=True, separators=(",", ":"))
+    if column in TEXT_COLUMNS:
+        return text
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return None
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"{place}: {text!r} is not a number") from None
+    low, high = RANGES[column]
+    if not (math.isfinite(number) and low <= number <= high):
+        allowed = f"from {low:g} to {high:g}" if math.isfinite(high) else "finite" if low == -math.inf else f"≥ {low:g}"
+        raise ValueError(f"{place}: {text!r} is not a number {allowed}")
+    if column in WHOLE_COLUMNS and number != round(number):
+        raise ValueError(f"{place}: {text!r} is not a whole number")
+    return number
 
 
-def _numbers(values: pd.Series, path: Path, column: str, required: bool) -> pd.Series:
-    """``values`` as floats; empty cells are NaN unless the column is ``required``."""
-    numbers = pd.to_numeric(values.replace("", np.nan), errors="coerce")
-    wrong = numbers.isna() & (values.str.strip() != "")
-    if wrong.any():
-        row = wrong.idxmax()
-        raise ValueError(f"{path}: column {column!r}, row {_row(row)}: {values[row]!r} is not a number")
-    if required and numbers.isna().any():
-        raise ValueError(f"{path}: column {column!r}, row {_row(numbers.isna().idxmax())} is empty")
-    return numbers
-
-
-def _row(index: int) -> int:
-    """The file's line number of the frame's row ``index`` (the header is line 1)."""
-    return int(index) + 2
+def _refuse_repeated_keys(path: Path, keys: list[str], lines: list[int]) -> None:
+    first_line: dict[str, int] = {}
+    for key, line in zip(keys, lines):
+        if key in first_line:
+            raise ValueError(f"{path}: key {key!r} is given twice (lines {first_line[key]} and {line})")
+        first_line[key] = line

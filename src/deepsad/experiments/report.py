@@ -24,7 +24,14 @@ from deepsad.experiments.plots import (
     metric_vs_setting_figures,
     roc_figures,
 )
-from deepsad.experiments.record_files import is_records_file, read_records_file
+from deepsad.experiments.record_files import (
+    DECISION_COLUMNS,
+    DEFINITION_COLUMNS,
+    FRAME_COLUMNS,
+    METRICS,
+    is_records_file,
+    read_records_file,
+)
 from deepsad.experiments.scenarios import all_curves, line_labels, scenarios_markdown
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import FAILED
@@ -32,18 +39,6 @@ from deepsad.experiments.stores import ReadableStore, StoreUnion
 from deepsad.files import write_atomically
 
 logger = logging.getLogger(__name__)
-
-METRICS = ("auroc", "auprc", "f1")
-DEFINITION_COLUMNS = (
-    "dataset", "method", "seed", "normal_class", "known_anomaly_classes", "n_known_classes",
-    "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution", "selection", "preprocessing", "params",
-)  # fmt: skip
-"""The columns that define an experiment: what a summary can group by."""
-FRAME_COLUMNS = (
-    "key", *DEFINITION_COLUMNS[:-1], "auroc", "auprc", "f1", "threshold", "train_seconds", "test_seconds",
-    "n_train", "n_test", "params",
-)  # fmt: skip
-
 
 def results_frame(store: ReadableStore, keys: Collection[str] | None = None) -> pd.DataFrame:
     """One row per successful experiment with flat columns (``FRAME_COLUMNS``).
@@ -220,10 +215,6 @@ CONFORMAL_ALPHA = 0.05
 """The false-alarm rate whose conformal threshold ``decisions.md`` shows beside the fitted one."""
 
 
-DECISION_COLUMNS = ("false_alarm_rate", "recall", "conformal_false_alarm_rate", "conformal_recall")
-"""The per-run columns of ``decision_rates``, in %."""
-
-
 def decision_rates(frame: pd.DataFrame, store: ReadableStore) -> pd.DataFrame:
     """Per run of ``frame`` (same index): the realised false-alarm rate (on the test set's
     normal samples) and recall (on its anomalies) of its fitted threshold, and of a conformal
@@ -256,14 +247,16 @@ def decisions_table(frame: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def decisions_markdown(table: pd.DataFrame) -> str:
+def decisions_markdown(table: pd.DataFrame, calibration_figures: bool = True) -> str:
+    """``decisions_table`` as markdown; ``calibration_figures``: whether the report draws the
+    conformal rate at every α (it needs test scores, which records files lack)."""
+    figures = "figures/false_alarm_calibration_*.png shows the conformal rate at every α; " if calibration_figures else ""
     lines = ["# Decisions at each run's fitted threshold", "",
              "The rate of test normals flagged (false alarms) and of test anomalies flagged (recall) at the",
              "threshold each model set at fit time (its `contamination`, or its own boundary), and at a",
              f"conformal threshold for a false-alarm rate of α = {CONFORMAL_ALPHA:g} calibrated on the normal samples of",
              "a random half of the test set (measured on the other half; 20 halvings), in %, mean ± std",
-             "over runs. figures/false_alarm_calibration_*.png shows the conformal rate at every α;",
-             "docs/thresholds.md explains the strategies.", "",
+             f"over runs. {figures}docs/thresholds.md explains the strategies.", "",
              f"| dataset | method | γl | false-alarm rate | recall | conformal α = {CONFORMAL_ALPHA:g}: false-alarm rate "
              "| conformal recall | runs |", "|---|---|---|---|---|---|---|---|"]
     for row in table.itertuples(index=False):
@@ -312,67 +305,54 @@ def write_report(
     its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
     ``figures/`` into ``output_dir``, each atomically.
 
-    ``sources`` are results stores and records files (a ``.csv`` written as ``records.csv`` by
-    an earlier report, e.g. committed records: ``deepsad.experiments.record_files``), one or
-    several, reported as one. An experiment in two of them is read from a store before a
-    records file, else from the first named (``StoreUnion``). Records files have no test
-    scores: their runs are in the tables and the metric-against-setting figures, not in the
-    ROC, calibration or image figures, and their decision rates are those they carry. The
-    sources are only read. Nothing is written when a store is missing, empty, not a deepsad
-    store or damaged, a records file is malformed, or the arguments are wrong; sources of
-    failures only get their ``failures.md`` (and the error).
+    ``sources`` are results stores and records files (the ``records.csv`` of an earlier report,
+    e.g. committed records; ``deepsad.experiments.record_files``), one or several, reported as
+    one. An experiment in two of them is read from a store before a records file, else from the
+    first named (``StoreUnion``). Records files have no test scores: their runs are in the
+    tables and the metric-against-setting figures, not in the ROC, calibration or image figures,
+    and their decision rates are those they carry. The sources are only read. Nothing is
+    written when a store is missing, empty, not a deepsad store or damaged, a records file is
+    malformed, or the arguments are wrong; sources of failures only get their ``failures.md``
+    (and the error).
     ``notify`` receives notes such as skipped image grids. ``only``: the keys of the experiments
     to report (e.g. those of one configuration's grid, ``Experiment.key``); the sources' others
     are left out. Returns the paths written.
     """
-    source_paths = [sources] if isinstance(sources, str | Path) else list(sources)
-    if not source_paths:
-        raise ValueError("no results store or records file given")
-    files_named = [Path(path) for path in source_paths if is_records_file(path)]
-    store = StoreUnion([path for path in source_paths if not is_records_file(path)]) \
-        if len(files_named) < len(source_paths) else None
-    only = None if only is None else set(only)
-    scored = results_frame(store, keys=only) if store is not None else pd.DataFrame(columns=list(FRAME_COLUMNS))
-    scored = scored.join(decision_rates(scored, store)) if store is not None else scored
-    recorded = _records_files_frame(files_named, exclude=set(scored["key"]), only=only)
-    failed_keys = None if store is None else (store.keys(status=FAILED) - set(recorded["key"]))
-    if failed_keys is not None and only is not None:
-        failed_keys &= only
-    failures = [] if store is None else store.failures(keys=failed_keys)
-    holds = _holds(store, files_named)
-    frame = pd.concat([part for part in (scored, recorded) if not part.empty] or [scored], ignore_index=True)
-    if only is not None and frame.empty and not failures:
-        raise ValueError(f"{holds} none of the {len(only)} experiment(s) to report")
-    if frame.empty:
+    read = _read_sources(sources, None if only is None else set(only))
+    if only is not None and read.frame.empty and not read.failures:
+        raise ValueError(f"{read.subject} none of the {len(set(only))} experiment(s) to report")
+    if read.frame.empty:
         detail = ""
-        if failures:  # what failed is still worth reading
-            write_atomically(Path(output_dir) / "failures.md", failures_markdown(failures))
-            detail = f"; {len(failures)} failed (listed in {Path(output_dir) / 'failures.md'}), e.g. " \
-                     f"{_first_line(failures[0][1])}"
-        chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
-        raise ValueError(f"{holds} no successful experiments{chosen}{detail}")
+        if read.failures:  # what failed is still worth reading
+            write_atomically(Path(output_dir) / "failures.md", failures_markdown(read.failures))
+            detail = f"; {len(read.failures)} failed (listed in {Path(output_dir) / 'failures.md'}), e.g. " \
+                     f"{_first_line(read.failures[0][1])}"
+        chosen = "" if only is None else f" among the {len(set(only))} experiment(s) to report"
+        raise ValueError(f"{read.subject} no successful experiments{chosen}{detail}")
+    summary = summary_table(read.frame, group_by, metric, pivot)  # checks the arguments before scores are read
+    scored = read.scored if read.store is None else read.scored.join(decision_rates(read.scored, read.store))
+    frame = pd.concat([part for part in (scored, read.recorded) if not part.empty], ignore_index=True)
     frame["normal_class"] = frame["normal_class"].astype("Int64")
-    summary = summary_table(frame, group_by, metric, pivot)
 
     output_dir = Path(output_dir)
     counts = f"{len(frame)} successful experiments" + (
-        f", {len(failures)} failed (see failures.md)" if failures else ""
-    ) + (f", {len(recorded)} of them from records files" if files_named else "")
-    title = " + ".join([*([store.title] if store is not None else []), *(path.name for path in files_named)])
+        f", {len(read.failures)} failed (see failures.md)" if read.failures else ""
+    ) + (f", {len(read.recorded)} of them from records files" if not read.recorded.empty else "")
     files: dict[str, bytes | str] = {
-        "summary.md": f"# {metric.upper()} of {title}\n\n{counts}.\n\n{summary.to_markdown()}",
+        "summary.md": f"# {metric.upper()} of {read.title}\n\n{counts}.\n\n{summary.to_markdown()}",
         "summary.csv": summary.to_csv(),
         "records.csv": frame.to_csv(index=False),
     }
-    if failures:
-        files["failures.md"] = failures_markdown(failures)
+    if read.failures:
+        files["failures.md"] = failures_markdown(read.failures)
     else:
         (output_dir / "failures.md").unlink(missing_ok=True)
     decided = frame.dropna(subset=list(DECISION_COLUMNS), how="all")
     if decided.empty:  # records files of reports older than the decision rates
         (output_dir / "decisions.md").unlink(missing_ok=True)
     else:
-        files["decisions.md"] = decisions_markdown(decisions_table(decided))
+        files["decisions.md"] = decisions_markdown(decisions_table(decided), calibration_figures=plots
+                                                   and not scored.empty)
     curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
@@ -386,15 +366,15 @@ def write_report(
                "the store that holds them)")
     if plots:
         figures = metric_vs_setting_figures(frame, metric)
-        if store is not None and not scored.empty:  # the figures of test scores: only stores hold them
+        if not scored.empty:  # the figures of test scores: only stores hold them
             figures.update({
-                **roc_figures(scored, store),
-                **false_alarm_calibration_figures(scored, store),
-                **image_grids(scored, store, data_root, notify),
+                **roc_figures(scored, read.store),
+                **false_alarm_calibration_figures(scored, read.store),
+                **image_grids(scored, read.store, data_root, notify),
             })
-        if not recorded.empty:
-            notify(f"{len(recorded)} run(s) from records files have no test scores: they are in the tables and the "
-                   "metric figures, not in the ROC, calibration or image figures")
+        if not read.recorded.empty:
+            notify(f"{len(read.recorded)} run(s) from records files have no test scores: they are in the tables and "
+                   "the metric figures, not in the ROC, calibration or image figures")
         files.update({f"figures/{name}": png for name, png in figures.items()})
     written = [write_atomically(output_dir / name, payload) for name, payload in files.items()]
     # figures/ is the report's own: a figure of an earlier report that this one did not draw goes
@@ -405,29 +385,58 @@ def write_report(
     return written
 
 
-def _holds(store: StoreUnion | None, files_named: Sequence[Path]) -> str:
-    """The sources as the subject of a message: "results store X holds", "X + Y hold"."""
-    stores = [] if store is None else store.paths
-    kind = "results store" if not files_named else "records file" if not stores else "source"
-    named = [*map(str, stores), *map(str, files_named)]
-    return f"{kind}s {' + '.join(named)} hold" if len(named) > 1 else f"{kind} {named[0]} holds"
+@dataclass(frozen=True, eq=False)
+class _Sources:
+    """What a report reads from its sources: the stores as one (``None`` without stores), their
+    successful runs (``scored``: ``FRAME_COLUMNS``, test scores in the store), the records files'
+    runs that no store holds (``recorded``: ``RECORD_COLUMNS``), both as one ``frame``, the
+    failures that no source holds as a success, and the sources' names for messages."""
+
+    store: StoreUnion | None
+    scored: pd.DataFrame
+    recorded: pd.DataFrame
+    failures: list[tuple[dict, str]]
+    subject: str
+    title: str
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        parts = [part for part in (self.scored, self.recorded) if not part.empty]
+        return pd.concat(parts, ignore_index=True) if parts else self.scored
 
 
-def _records_files_frame(paths: Sequence[Path], exclude: set[str], only: set[str] | None) -> pd.DataFrame:
-    """The rows of the records files at ``paths`` (``read_records_file``) in the columns of a
-    report's records, without the keys in ``exclude`` (read from a store) or given by an
-    earlier file, and only the keys in ``only`` when given."""
-    parts = []
-    seen = set(exclude)
-    for path in paths:
+def _read_sources(sources: str | Path | Sequence[str | Path], only: set[str] | None) -> _Sources:
+    """Open the stores of ``sources`` as one and read the records files (all checked before any
+    test score is read), keeping the keys of ``only`` when given."""
+    paths = [Path(sources)] if isinstance(sources, str | Path) else [Path(source) for source in sources]
+    if not paths:
+        raise ValueError("no results store or records file given")
+    files = [path for path in paths if is_records_file(path)]
+    stores = [path for path in paths if path not in files]
+    resolved = [path.resolve() for path in files]
+    repeated = sorted({str(path) for path, real in zip(files, resolved, strict=True) if resolved.count(real) > 1})
+    if repeated:
+        raise ValueError(f"records file(s) given twice: {repeated}")
+    store = StoreUnion(stores) if stores else None
+    scored = results_frame(store, keys=only) if store is not None else pd.DataFrame(columns=list(FRAME_COLUMNS))
+    held = set(scored["key"])
+    recorded = []
+    for path in files:
         part = read_records_file(path)
-        part = part[~part["key"].isin(seen) & (part["key"].isin(only) if only is not None else True)]
-        seen.update(part["key"])
-        parts.append(part)
-    columns = [*FRAME_COLUMNS, *DECISION_COLUMNS]
-    if not parts:
-        return pd.DataFrame(columns=columns)
-    return pd.concat(parts, ignore_index=True)[columns]
+        part = part[~part["key"].isin(held) & (part["key"].isin(only) if only is not None else True)]
+        held.update(part["key"])
+        recorded.append(part)
+    recorded = pd.concat(recorded, ignore_index=True) if recorded else pd.DataFrame(columns=[*FRAME_COLUMNS,
+                                                                                            *DECISION_COLUMNS])
+    failures = []
+    if store is not None:
+        failed = store.keys(status=FAILED) - held
+        failures = store.failures(keys=failed if only is None else failed & only)
+    names = [path.name for path in paths]
+    shown = names if len(set(names)) == len(names) else [str(path) for path in paths]
+    kind = "results store" if not files else "records file" if not stores else "source"
+    subject = f"{kind}s {' + '.join(map(str, paths))} hold" if len(paths) > 1 else f"{kind} {paths[0]} holds"
+    return _Sources(store, scored, recorded, failures, subject, " + ".join(shown))
 
 
 def _repeated_definitions(frame: pd.DataFrame) -> int:
