@@ -318,16 +318,17 @@ def write_report(
     to report (e.g. those of one configuration's grid, ``Experiment.key``); the sources' others
     are left out. Returns the paths written.
     """
-    read = _read_sources(sources, None if only is None else set(only))
+    only = None if only is None else set(only)
+    read = _read_sources(sources, only)
     if only is not None and read.frame.empty and not read.failures:
-        raise ValueError(f"{read.subject} none of the {len(set(only))} experiment(s) to report")
+        raise ValueError(f"{read.subject} none of the {len(only)} experiment(s) to report")
     if read.frame.empty:
         detail = ""
         if read.failures:  # what failed is still worth reading
             write_atomically(Path(output_dir) / "failures.md", failures_markdown(read.failures))
             detail = f"; {len(read.failures)} failed (listed in {Path(output_dir) / 'failures.md'}), e.g. " \
                      f"{_first_line(read.failures[0][1])}"
-        chosen = "" if only is None else f" among the {len(set(only))} experiment(s) to report"
+        chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
         raise ValueError(f"{read.subject} no successful experiments{chosen}{detail}")
     summary = summary_table(read.frame, group_by, metric, pivot)  # checks the arguments before scores are read
     scored = read.scored if read.store is None else read.scored.join(decision_rates(read.scored, read.store))
