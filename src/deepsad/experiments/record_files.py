@@ -72,9 +72,11 @@ def is_records_file(path: str | Path) -> bool:
 def read_records_file(path: str | Path) -> pd.DataFrame:
     """The rows of the records file at ``path`` in the columns ``RECORD_COLUMNS``, typed as
     ``report.results_frame`` types them: text columns as text (``params`` as canonical JSON),
-    ``normal_class`` as ``Int64`` (``<NA>`` for ODDS sets), ``seed`` and ``n_known_classes`` as
-    integers, ``n_train`` and ``n_test`` as ``Int64``, the rest as floats (NaN where empty). Columns of ``OPTIONAL_COLUMNS`` that the file
-    lacks are empty; other columns are ignored.
+    ``normal_class``, ``n_train`` and ``n_test`` as ``Int64`` (``<NA>`` where empty: no normal
+    class for ODDS sets), ``seed`` and ``n_known_classes`` as integers, the rest as floats (NaN
+    where empty). Columns of ``OPTIONAL_COLUMNS`` that the file lacks are empty; other columns
+    are ignored. Lines are the file's own (blank lines counted; a quoted cell that spans lines
+    is placed at its record's last line).
 
     A file that is not a records file — a missing column, a row with too few or too many
     cells, an empty cell where one is needed, a value that is not a finite number in its column's
