@@ -29,13 +29,14 @@ from deepsad.experiments.record_files import (
     DEFINITION_COLUMNS,
     FRAME_COLUMNS,
     METRICS,
+    RECORD_COLUMNS,
     is_records_file,
     read_records_file,
 )
 from deepsad.experiments.scenarios import all_curves, line_labels, scenarios_markdown
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import FAILED
-from deepsad.experiments.stores import ReadableStore, StoreUnion
+from deepsad.experiments.stores import ReadableStore, StoreUnion, repeated_paths
 from deepsad.files import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -320,9 +321,10 @@ def write_report(
     """
     only = None if only is None else set(only)
     read = _read_sources(sources, only)
-    if only is not None and read.frame.empty and not read.failures:
+    frame = read.frame
+    if only is not None and frame.empty and not read.failures:
         raise ValueError(f"{read.subject} none of the {len(only)} experiment(s) to report")
-    if read.frame.empty:
+    if frame.empty:
         detail = ""
         if read.failures:  # what failed is still worth reading
             write_atomically(Path(output_dir) / "failures.md", failures_markdown(read.failures))
@@ -330,10 +332,9 @@ def write_report(
                      f"{_first_line(read.failures[0][1])}"
         chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
         raise ValueError(f"{read.subject} no successful experiments{chosen}{detail}")
-    summary = summary_table(read.frame, group_by, metric, pivot)  # checks the arguments before scores are read
+    summary = summary_table(frame, group_by, metric, pivot)  # checks the arguments before scores are read
     scored = read.scored if read.store is None else read.scored.join(decision_rates(read.scored, read.store))
-    frame = pd.concat([part for part in (scored, read.recorded) if not part.empty], ignore_index=True)
-    frame["normal_class"] = frame["normal_class"].astype("Int64")
+    frame = _stacked(scored, read.recorded)
 
     output_dir = Path(output_dir)
     counts = f"{len(frame)} successful experiments" + (
@@ -402,8 +403,13 @@ class _Sources:
 
     @property
     def frame(self) -> pd.DataFrame:
-        parts = [part for part in (self.scored, self.recorded) if not part.empty]
-        return pd.concat(parts, ignore_index=True) if parts else self.scored
+        return _stacked(self.scored, self.recorded)
+
+
+def _stacked(scored: pd.DataFrame, recorded: pd.DataFrame) -> pd.DataFrame:
+    """The stores' runs, then the records files' (``scored`` when both are empty)."""
+    parts = [part for part in (scored, recorded) if not part.empty]
+    return pd.concat(parts, ignore_index=True) if parts else scored
 
 
 def _read_sources(sources: str | Path | Sequence[str | Path], only: set[str] | None) -> _Sources:
@@ -414,8 +420,7 @@ def _read_sources(sources: str | Path | Sequence[str | Path], only: set[str] | N
         raise ValueError("no results store or records file given")
     files = [path for path in paths if is_records_file(path)]
     stores = [path for path in paths if path not in files]
-    resolved = [path.resolve() for path in files]
-    repeated = sorted({str(path) for path, real in zip(files, resolved, strict=True) if resolved.count(real) > 1})
+    repeated = repeated_paths(files)
     if repeated:
         raise ValueError(f"records file(s) given twice: {repeated}")
     store = StoreUnion(stores) if stores else None
@@ -427,8 +432,7 @@ def _read_sources(sources: str | Path | Sequence[str | Path], only: set[str] | N
         part = part[~part["key"].isin(held) & (part["key"].isin(only) if only is not None else True)]
         held.update(part["key"])
         recorded.append(part)
-    recorded = pd.concat(recorded, ignore_index=True) if recorded else pd.DataFrame(columns=[*FRAME_COLUMNS,
-                                                                                            *DECISION_COLUMNS])
+    recorded = pd.concat(recorded, ignore_index=True) if recorded else pd.DataFrame(columns=list(RECORD_COLUMNS))
     failures = []
     if store is not None:
         failed = store.keys(status=FAILED) - held

@@ -31,8 +31,7 @@ class StoreUnion:
         if not paths:
             raise ValueError("no results store given")
         self.paths = [Path(path) for path in paths]
-        resolved = [path.resolve() for path in self.paths]
-        repeated = sorted({str(path) for path, real in zip(self.paths, resolved, strict=True) if resolved.count(real) > 1})
+        repeated = repeated_paths(self.paths)
         if repeated:
             raise ValueError(f"results store(s) given twice: {repeated}")
         self.stores = [ResultsStore(path, readonly=True) for path in self.paths]
@@ -86,6 +85,12 @@ class StoreUnion:
         if store is None:
             raise KeyError(f"no successful experiment with key {key!r} in {self.name}")
         return store.outcome(key)
+
+
+def repeated_paths(paths: Sequence[Path]) -> list[str]:
+    """The paths among ``paths`` that name one file with another (``a.csv``, ``./a.csv``), sorted."""
+    resolved = [path.resolve() for path in paths]
+    return sorted({str(path) for path, real in zip(paths, resolved, strict=True) if resolved.count(real) > 1})
 
 
 ReadableStore = ResultsStore | StoreUnion
