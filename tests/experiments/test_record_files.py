@@ -177,9 +177,20 @@ def test_lines_are_the_files_own_and_a_cut_line_is_refused(records_file, tmp_pat
     with pytest.raises(ValueError, match="spaced.csv, line 5, column 'auroc': 'x' is not a number"):
         read_records_file(spaced)
     cut = tmp_path / "cut.csv"
-    cut.write_text(records_file.read_text()[:-40])
+    cut.write_text(records_file.read_text()[:-40] + "\n")
     with pytest.raises(ValueError, match=r"cut.csv, line 5: \d+ cells where the header has 25 \(a cut or damaged"):
         read_records_file(cut)
+
+
+def test_a_file_cut_within_its_last_cell_is_refused(records_file, tmp_path):
+    text = records_file.read_text()
+    assert text.endswith("\n") and text.rstrip("\n")[-1].isdigit()  # the last cell is a number
+    cut = tmp_path / "cut.csv"
+    cut.write_text(text.rstrip("\n")[:-1])  # the last number loses a digit, its line break with it
+    with pytest.raises(ValueError, match=r"cut.csv ends without a line break after its last line, so it may be cut"):
+        read_records_file(cut)
+    cut.write_text(text.rstrip("\n") + "\r")  # a lone carriage return ends a line too
+    pd.testing.assert_frame_equal(read_records_file(cut), read_records_file(records_file))
 
 
 def test_a_byte_order_mark_crlf_and_extra_or_reordered_columns_are_read(records_file, tmp_path):

@@ -10,6 +10,7 @@ from a store. Imports no model and no torch.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -79,34 +80,12 @@ def read_records_file(path: str | Path) -> pd.DataFrame:
     is placed at its record's last line).
 
     A file that is not a records file — a missing column, a row with too few or too many
-    cells, an empty cell where one is needed, a value that is not a finite number in its column's
+    cells, no line break after the last line (a file cut short), an empty cell where one is needed, a value that is not a finite number in its column's
     range, a key given twice — is refused with a ``ValueError`` that names the file, the
     column and the line.
     """
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise ValueError(f"{path} is empty, not a records file of 'deepsad report'")
-            missing = [c for c in RECORD_COLUMNS if c not in OPTIONAL_COLUMNS and c not in header]
-            if missing:
-                raise ValueError(f"{path} is not a records file of 'deepsad report': it lacks the column(s) {missing}")
-            where = {column: header.index(column) for column in RECORD_COLUMNS if column in header}
-            rows, lines = [], []
-            for cells in reader:
-                if not any(cell.strip() for cell in cells):
-                    continue  # a blank line
-                if len(cells) != len(header):
-                    raise ValueError(f"{path}, line {reader.line_num}: {len(cells)} cells where the header has "
-                                     f"{len(header)} (a cut or damaged line?)")
-                rows.append({column: cells[index].strip() for column, index in where.items()})
-                lines.append(reader.line_num)
-    except UnicodeDecodeError:
-        raise ValueError(f"{path} is not a records file: it is not UTF-8 text") from None
-    except csv.Error as error:
-        raise ValueError(f"{path} is not a readable records file: {error}") from None
+    rows, lines = _rows(path, _text(path))
     if not rows:
         raise ValueError(f"{path} holds no records")
     columns = {column: [_cell(path, line, column, row.get(column, "")) for row, line in zip(rows, lines)]
@@ -121,6 +100,46 @@ def read_records_file(path: str | Path) -> pd.DataFrame:
     for column in ("seed", "n_known_classes"):
         frame[column] = frame[column].astype(np.int64)
     return frame
+
+
+def _text(path: Path) -> str:
+    """The whole text of the records file at ``path``, refused when it is not UTF-8 or looks cut."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+            text = handle.read()
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a records file: it is not UTF-8 text") from None
+    if text and not text.endswith(("\n", "\r")):
+        # Every CSV writer ends its last record with a line break; a file without one was most
+        # likely cut while written or copied, and its last cell may be a number cut short.
+        raise ValueError(f"{path} ends without a line break after its last line, so it may be cut short; "
+                         "if it is whole, end it with a line break")
+    return text
+
+
+def _rows(path: Path, text: str) -> tuple[list[dict[str, str]], list[int]]:
+    """The records' cells by column (stripped), and the file's line of each record."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ValueError(f"{path} is empty, not a records file of 'deepsad report'")
+        missing = [c for c in RECORD_COLUMNS if c not in OPTIONAL_COLUMNS and c not in header]
+        if missing:
+            raise ValueError(f"{path} is not a records file of 'deepsad report': it lacks the column(s) {missing}")
+        where = {column: header.index(column) for column in RECORD_COLUMNS if column in header}
+        rows, lines = [], []
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue  # a blank line
+            if len(cells) != len(header):
+                raise ValueError(f"{path}, line {reader.line_num}: {len(cells)} cells where the header has "
+                                 f"{len(header)} (a cut or damaged line?)")
+            rows.append({column: cells[index].strip() for column, index in where.items()})
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        raise ValueError(f"{path} is not a readable records file: {error}") from None
+    return rows, lines
 
 
 def _cell(path: Path, line: int, column: str, text: str):
