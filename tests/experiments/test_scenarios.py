@@ -240,3 +240,27 @@ def test_the_kl_curve_gets_its_figure(tmp_path):
     figures = metric_vs_setting_figures(results_frame(store))
     assert list(figures) == ["auroc_vs_n_known_classes.png"]
     assert figures["auroc_vs_n_known_classes.png"].startswith(PNG_SIGNATURE)
+
+
+def test_a_point_over_fewer_experiments_says_how_many(tmp_path, monkeypatch):
+    import matplotlib.axes
+
+    from deepsad.experiments.plots import metric_vs_setting_figures
+
+    store = ResultsStore(tmp_path / "r.sqlite")
+    scenario_one(store, seeds=(0,), normal_classes=(0, 1, 2), known=(5,))
+    # γl = .2 ran for normal class 0 only: its mean is over one experiment, the others' over three
+    add(store, dataset="mnist", method="deepsad", normal_class=0, n_test=40, auroc=0.95, ratio_known_anomaly=0.2,
+        n_known_classes=1, known_anomaly_classes=(5,), known=(5,))
+    (curves,) = list(scenario_curves(results_frame(store)))
+    markdown = curves_markdown(curves)
+    assert "in brackets the number of experiments of a point with fewer than 3" in markdown
+    assert "| 0.2 | 95.0 ± – (96.9 ± 2.4) [1 experiment] |" in markdown
+    assert markdown.count("experiment]") == 1  # the points over three experiments carry no count
+
+    marks = []
+    original = matplotlib.axes.Axes.annotate
+    monkeypatch.setattr(matplotlib.axes.Axes, "annotate",
+                        lambda self, text, xy, **kw: marks.append((text, xy)) or original(self, text, xy, **kw))
+    metric_vs_setting_figures(results_frame(store))
+    assert marks == [("n = 1", (0.2, pytest.approx(95.0)))]

@@ -48,7 +48,8 @@ def metric_vs_setting_figures(frame: pd.DataFrame, metric: str = "auroc") -> dic
 
     As in the paper, a point is the mean over experiments (normal class × known anomaly
     classes, each averaged over its seeds) and its error bar their standard deviation
-    (``deepsad.experiments.scenarios``); the γl = 0 point is on the curve of every kl.
+    (``deepsad.experiments.scenarios``); the γl = 0 point is on the curve of every kl. A point
+    over fewer experiments than the panel's most is marked with its number, "n = k".
     """
     every_curve = all_curves(frame, metric)
     figures = {}
@@ -68,6 +69,7 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
     figure, panels = _panels(len(datasets), columns=3, size=(4.5, 3.4))
     for panel, dataset in zip(panels, datasets):
         rows = points[points["dataset"] == dataset]
+        most = rows["experiments"].max()
         for line, curve in rows.groupby("line", sort=True):
             curve = curve.sort_values(axis)
             if _same_at_every_gamma(curves, line, curve):
@@ -78,6 +80,10 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
             drawn = panel.errorbar(
                 curve[axis], curve["mean"], yerr=curve["std"].fillna(0.0), marker="o", capsize=3, label=line
             )
+            for point in curve[curve["experiments"] < most].itertuples(index=False):
+                # A mean over fewer experiments than the panel's others is no like for like: say so.
+                panel.annotate(f"n = {point.experiments}", (getattr(point, axis), point.mean), fontsize="x-small",
+                               color=drawn[0].get_color(), xytext=(4, -10), textcoords="offset points")
             paper = curve.dropna(subset=["paper_mean"])
             if len(paper):
                 panel.plot(

@@ -298,13 +298,14 @@ def curves_markdown(curves: Curves, metric: str = "auroc") -> str:
     blocks = [f"### {symbol} varies; {settings_text(curves.settings)}", ""]
     for dataset, rows in points.groupby("dataset", sort=True):
         lines = sorted(rows["line"].unique())
+        most = rows["experiments"].max()
         header = [symbol, *lines, "best two: paired Wilcoxon p"]
         body = []
         for value, at_value in rows.groupby(curves.axis, sort=True):
             cells = [f"{value:g}"]
             for line in lines:
                 point = at_value[at_value["line"] == line]
-                cells.append(_cell(point.iloc[0]) if len(point) else "")
+                cells.append(_cell(point.iloc[0], most) if len(point) else "")
             test = tests[(tests["dataset"] == dataset) & (tests[curves.axis] == value)] if len(tests) else tests
             cells.append(_test_cell(test.iloc[0]) if len(test) else "")
             body.append(cells)
@@ -312,7 +313,9 @@ def curves_markdown(curves: Curves, metric: str = "auroc") -> str:
         blocks += [
             f"**{dataset}** ({metric.upper()} %, mean ± std over {_count_text(experiments)} "
             f"{'experiment' if experiments == [1] else 'experiments'} per point; "
-            "the paper's value in parentheses)",
+            "the paper's value in parentheses"
+            + (f"; in brackets the number of experiments of a point with fewer than {most})"
+               if len(experiments) > 1 else ")"),
             "",
             _table(header, body),
             "",
@@ -334,12 +337,20 @@ def curves_markdown(curves: Curves, metric: str = "auroc") -> str:
     return "\n".join(blocks)
 
 
-def _cell(point) -> str:
+def _cell(point, most: int) -> str:
+    """Mean ± std, the paper's value in parentheses, and the number of experiments in brackets
+    where it is below ``most`` (the table's largest): a mean over fewer is no like for like."""
     std = "–" if pd.isna(point["std"]) else f"{point['std']:.1f}"
     text = f"{point['mean']:.1f} ± {std}"
     if not pd.isna(point["paper_mean"]):
         text += f" ({point['paper_mean']:.1f} ± {point['paper_std']:.1f})"
+    if point["experiments"] < most:
+        text += f" [{_experiments_text(point['experiments'])}]"
     return text
+
+
+def _experiments_text(count: int) -> str:
+    return f"{count} experiment" + ("" if count == 1 else "s")
 
 
 def _effect_line(effect, symbol: str) -> str:
