@@ -80,9 +80,9 @@ def read_records_file(path: str | Path) -> pd.DataFrame:
     is placed at its record's last line).
 
     A file that is not a records file — a missing column, a row with too few or too many
-    cells, no line break after the last line (a file cut short), an empty cell where one is needed, a value that is not a finite number in its column's
-    range, a key given twice — is refused with a ``ValueError`` that names the file, the
-    column and the line.
+    cells, no line break after the last line (a file cut short), an empty cell where one is
+    needed, a value that is not a finite number in its column's range, a key given twice — is
+    refused with a ``ValueError`` that names the file, the column and the line.
     """
     path = Path(path)
     rows, lines = _rows(path, _text(path))
