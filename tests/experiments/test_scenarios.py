@@ -261,6 +261,7 @@ def test_a_point_over_fewer_experiments_says_how_many(tmp_path, monkeypatch):
     marks = []
     original = matplotlib.axes.Axes.annotate
     monkeypatch.setattr(matplotlib.axes.Axes, "annotate",
-                        lambda self, text, xy, **kw: marks.append((text, xy)) or original(self, text, xy, **kw))
+                        lambda self, text, xy, **kw: marks.append((text, xy, kw["ha"])) or original(self, text, xy, **kw))
     metric_vs_setting_figures(results_frame(store))
-    assert marks == [("n = 1", (0.2, pytest.approx(95.0)))]
+    # the axis's last point: its mark goes to the left, inside the axes
+    assert marks == [("n = 1", (0.2, pytest.approx(95.0)), "right")]

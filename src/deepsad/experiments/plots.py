@@ -81,9 +81,12 @@ def _metric_vs_setting(curves: Curves, metric: str) -> bytes:
                 curve[axis], curve["mean"], yerr=curve["std"].fillna(0.0), marker="o", capsize=3, label=line
             )
             for point in curve[curve["experiments"] < most].itertuples(index=False):
-                # A mean over fewer experiments than the panel's others is no like for like: say so.
+                # A mean over fewer experiments than the panel's others is no like for like: say so,
+                # to the left of the panel's last point, whose right is outside the axes.
+                last = getattr(point, axis) == rows[axis].max()
                 panel.annotate(f"n = {point.experiments}", (getattr(point, axis), point.mean), fontsize="x-small",
-                               color=drawn[0].get_color(), xytext=(4, -10), textcoords="offset points")
+                               color=drawn[0].get_color(), xytext=(-4 if last else 4, -10),
+                               textcoords="offset points", ha="right" if last else "left")
             paper = curve.dropna(subset=["paper_mean"])
             if len(paper):
                 panel.plot(
