@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from deepsad.cli import main
-from deepsad.experiments.record_files import RECORD_COLUMNS, is_records_file, read_records_file
+from deepsad.experiments.record_files import NOVELTY_COLUMNS, RECORD_COLUMNS, is_records_file, read_records_file
 from deepsad.experiments.report import DECISION_COLUMNS, FRAME_COLUMNS, results_frame, write_report
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import ResultsStore
@@ -40,7 +40,7 @@ def test_a_report_of_its_own_records_repeats_them_byte_for_byte(records_file, tm
 def test_the_frame_is_typed_as_a_stores(odds_store, records_file):
     frame = read_records_file(records_file)
     from_store = results_frame(odds_store)
-    assert list(frame.columns) == list(RECORD_COLUMNS) == [*FRAME_COLUMNS, *DECISION_COLUMNS]
+    assert list(frame.columns) == list(RECORD_COLUMNS) == [*FRAME_COLUMNS, *DECISION_COLUMNS, *NOVELTY_COLUMNS]
     pd.testing.assert_frame_equal(frame[list(FRAME_COLUMNS)], from_store, check_dtype=False)
     assert str(frame["normal_class"].dtype) == "Int64" and frame["normal_class"].isna().all()
     assert frame["known_anomaly_classes"].tolist() == ["1", "1", "", "1"]
@@ -178,11 +178,16 @@ def test_lines_are_the_files_own_and_a_cut_line_is_refused(records_file, tmp_pat
         read_records_file(spaced)
     cut = tmp_path / "cut.csv"
     cut.write_text(records_file.read_text()[:-40] + "\n")
-    with pytest.raises(ValueError, match=r"cut.csv, line 5: \d+ cells where the header has 25 \(a cut or damaged"):
+    header = len(RECORD_COLUMNS)
+    with pytest.raises(ValueError, match=rf"cut.csv, line 5: \d+ cells where the header has {header} \(a cut or damaged"):
         read_records_file(cut)
 
 
 def test_a_file_cut_within_its_last_cell_is_refused(records_file, tmp_path):
+    # as an older report wrote it, without the novelty columns (empty for ODDS runs)
+    older = pd.read_csv(records_file, dtype=str, keep_default_na=False).drop(columns=list(NOVELTY_COLUMNS))
+    records_file = tmp_path / "older.csv"
+    records_file.write_text(older.to_csv(index=False))
     text = records_file.read_text()
     assert text.endswith("\n") and text.rstrip("\n")[-1].isdigit()  # the last cell is a number
     cut = tmp_path / "cut.csv"

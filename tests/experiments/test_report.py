@@ -150,8 +150,8 @@ def test_decisions_are_the_realised_rates_of_each_runs_threshold(odds_store, tmp
     records = pd.read_csv(tmp_path / "out" / "records.csv")
     cardio = records[(records.dataset == "cardio") & (records.method == "deepsad")]
     assert cardio[["false_alarm_rate", "recall"]].to_numpy() == pytest.approx(np.array(rates))
-    assert list(records.columns[-4:]) == ["false_alarm_rate", "recall", "conformal_false_alarm_rate",
-                                          "conformal_recall"]
+    assert list(records.columns[-6:]) == ["false_alarm_rate", "recall", "conformal_false_alarm_rate",
+                                          "conformal_recall", "auroc_known", "auroc_novel"]
     assert "| thyroid | deepsad | 0.01 |" in text
     # the conformal columns: calibrated on a half of each run's test scores, measured on the other
     from deepsad.decisions.conformal import split_conformal_rates
@@ -186,7 +186,12 @@ def test_image_grids_for_digits_and_skipped_without_mnist_files(tmp_path):
     names = {p.name for p in paths}
     assert "images_digits_class3_deepsad.png" in names
     assert not any(name.startswith("images_mnist") for name in names)
-    assert len(notes) == 1 and notes[0].startswith("skipped the image grids of mnist") and "missing" in notes[0]
+    # add()'s made-up truth is not the digits' classes; the MNIST files are missing
+    assert len(notes) == 3
+    assert notes[0].startswith("left out the known- and novel-class AUROCs of 2 digits run(s): their stored test "
+                               "truth does not match the classes of the digits files found")
+    assert notes[1].startswith("left out the known- and novel-class AUROCs of mnist") and "missing" in notes[1]
+    assert notes[2].startswith("skipped the image grids of mnist") and "missing" in notes[2]
     grid = (tmp_path / "out" / "figures" / "images_digits_class3_deepsad.png").read_bytes()
     assert grid.startswith(PNG_SIGNATURE)
     assert "roc_digits.png" in names and "roc_mnist.png" in names

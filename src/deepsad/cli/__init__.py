@@ -291,7 +291,8 @@ def tqdm_write(message: str) -> None:
 @main.command()
 @click.argument("sources", metavar="SOURCE...", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("--output-dir", type=click.Path(file_okay=False), default="report",
-              help="Folder for summary.md, summary.csv, records.csv, failures.md and figures/ (created if missing).")
+              help="Folder for summary.md, summary.csv, records.csv, decisions.md, novelty.md, scenarios.md, "
+                   "failures.md and figures/ (created if missing).")
 @click.option("--group-by", default="dataset,normal_class,method",
               help="Comma-separated experiment fields that form the groups (dataset, method, seed, normal_class, "
                    "known_anomaly_classes, n_known_classes, ratio_known_normal, ratio_known_anomaly, ratio_pollution, "
@@ -306,8 +307,9 @@ def tqdm_write(message: str) -> None:
               help="Also draw the metric against γl, γp and kl, ROC curves, and image grids of the most normal and "
                    "most anomalous test images.")
 @click.option("--data-root", type=click.Path(file_okay=False), envvar="DEEPSAD_DATA", default=None,
-              help="Folder with the image datasets for the image grids (never downloaded; grids of missing "
-                   "datasets are skipped). Default: $DEEPSAD_DATA, else the user cache folder.")
+              help="Folder with the class datasets, read for the image grids and for each run's AUROC against "
+                   "its known and its novel anomaly classes (never downloaded; what needs a missing dataset is "
+                   "skipped). Default: $DEEPSAD_DATA, else the user cache folder.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Report only the experiments of this sweep configuration's grid; the sources may hold others "
                    "(other grids, or points since dropped from this one). Default: every experiment in the sources.")

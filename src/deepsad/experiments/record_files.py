@@ -33,10 +33,13 @@ FRAME_COLUMNS = (
 """The columns of a report's frame of results (``report.results_frame``)."""
 DECISION_COLUMNS = ("false_alarm_rate", "recall", "conformal_false_alarm_rate", "conformal_recall")
 """The per-run decision rates in % (``report.decision_rates``), after the frame's columns."""
-RECORD_COLUMNS = (*FRAME_COLUMNS, *DECISION_COLUMNS)
+NOVELTY_COLUMNS = ("auroc_known", "auroc_novel")
+"""The per-run AUROCs against the known and the novel anomaly classes (``novelty.novelty_aurocs``)."""
+RECORD_COLUMNS = (*FRAME_COLUMNS, *DECISION_COLUMNS, *NOVELTY_COLUMNS)
 """The columns of ``records.csv``, in its order."""
 
-OPTIONAL_COLUMNS = ("threshold", "train_seconds", "test_seconds", "n_train", "n_test", *DECISION_COLUMNS)
+OPTIONAL_COLUMNS = ("threshold", "train_seconds", "test_seconds", "n_train", "n_test", *DECISION_COLUMNS,
+                    *NOVELTY_COLUMNS)  # fmt: skip
 """Columns that records files of older reports lack; read as empty (NaN) where missing."""
 MAY_BE_EMPTY = ("normal_class", "known_anomaly_classes", "selection", "preprocessing", "auprc", "f1",
                 *OPTIONAL_COLUMNS)  # fmt: skip
@@ -47,7 +50,8 @@ TEXT_COLUMNS = ("key", "dataset", "method", "known_anomaly_classes", "selection"
 WHOLE_COLUMNS = ("seed", "normal_class", "n_known_classes", "n_train", "n_test")
 """Columns of whole numbers, at least 0."""
 RANGES = {
-    **{column: (0.0, 1.0) for column in (*METRICS, "ratio_known_normal", "ratio_known_anomaly", "ratio_pollution")},
+    **{column: (0.0, 1.0) for column in (*METRICS, *NOVELTY_COLUMNS, "ratio_known_normal", "ratio_known_anomaly",
+                                         "ratio_pollution")},
     **{column: (0.0, 100.0) for column in DECISION_COLUMNS},
     "train_seconds": (0.0, math.inf),
     "test_seconds": (0.0, math.inf),

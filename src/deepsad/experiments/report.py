@@ -1,9 +1,9 @@
 """Tables from a results store: one row per experiment, and mean ± std of a metric per group.
 
 ``write_report`` is what ``deepsad report`` runs: it writes ``summary.md``, ``summary.csv``,
-``records.csv``, ``failures.md`` (when experiments failed), ``scenarios.md`` (when a scenario
-setting varies) and the figures of
-``deepsad.experiments.plots``.
+``records.csv``, ``decisions.md``, ``novelty.md`` (when runs had known anomaly classes),
+``failures.md`` (when experiments failed), ``scenarios.md`` (when a scenario setting varies)
+and the figures of ``deepsad.experiments.plots``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from deepsad.decisions.conformal import split_conformal_rates
+from deepsad.experiments.novelty import novelty_aurocs, novelty_markdown, novelty_table
 from deepsad.experiments.plots import (
     false_alarm_calibration_figures,
     image_grids,
@@ -300,8 +301,10 @@ def write_report(
     only: Collection[str] | None = None,
 ) -> list[Path]:
     """Write ``summary.md``, ``summary.csv`` (numeric mean, std, n), ``records.csv`` (the whole
-    ``results_frame`` and each run's ``decision_rates``), ``decisions.md``, ``failures.md``
-    (only when experiments failed; a stale one is removed),
+    ``results_frame``, each run's ``decision_rates`` and its ``novelty_aurocs``, whose test
+    classes are read from ``data_root``), ``decisions.md``, ``novelty.md`` (only when runs have
+    known and novel anomaly classes), ``failures.md`` (only when experiments failed; a stale
+    one is removed),
     ``scenarios.md`` (only when a scenario setting varies: the paper's curves as tables beside
     its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
     ``figures/`` into ``output_dir``, each atomically.
@@ -333,7 +336,11 @@ def write_report(
         chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
         raise ValueError(f"{read.subject} no successful experiments{chosen}{detail}")
     summary = summary_table(frame, group_by, metric, pivot)  # checks the arguments before scores are read
-    scored = read.scored if read.store is None else read.scored.join(decision_rates(read.scored, read.store))
+    if read.store is not None:
+        scored = read.scored.join(decision_rates(read.scored, read.store)).join(
+            novelty_aurocs(read.scored, read.store, data_root, notify))
+    else:
+        scored = read.scored
     frame = _stacked(scored, read.recorded)
 
     output_dir = Path(output_dir)
@@ -355,6 +362,11 @@ def write_report(
     else:
         files["decisions.md"] = decisions_markdown(decisions_table(decided), calibration_figures=plots
                                                    and not scored.empty)
+    with_novel = frame.dropna(subset=["auroc_novel"])
+    if with_novel.empty:
+        (output_dir / "novelty.md").unlink(missing_ok=True)
+    else:
+        files["novelty.md"] = novelty_markdown(novelty_table(with_novel))
     curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
