@@ -45,15 +45,19 @@ def test_known_and_novel_classes_are_scored_apart(tmp_path):
     add(store, method="deepsad", ratio_known_anomaly=0.01)  # an outlier benchmark: one anomaly class
     frame = results_frame(store)
     aurocs = novelty_aurocs(frame, store, notify=pytest.fail)
-    assert list(aurocs.columns) == ["auroc_known", "auroc_novel"] and aurocs.index.equals(frame.index)
+    assert list(aurocs.columns) == ["auroc_known", "auroc_novel", *range(10)] and aurocs.index.equals(frame.index)
 
     normal, known = classes == NORMAL, classes == KNOWN
     novel = ~normal & ~known
     expected_known = roc_auc_score(known[normal | known], scores[normal | known])
     expected_novel = roc_auc_score(novel[normal | novel], scores[normal | novel])
     supervised = aurocs[frame["method"].eq("supervised").to_numpy()].iloc[0]
-    assert supervised.tolist() == pytest.approx([expected_known, expected_novel])
+    assert supervised[["auroc_known", "auroc_novel"]].tolist() == pytest.approx([expected_known, expected_novel])
     assert supervised.auroc_known > 0.99 and 0.6 < supervised.auroc_novel < 0.9  # both parts of its 0.8-ish AUROC
+    # each anomaly class alone: the known one is the known part; the normal class has none
+    assert supervised[KNOWN] == supervised.auroc_known and np.isnan(supervised[NORMAL])
+    seven = classes == 7
+    assert supervised[7] == pytest.approx(roc_auc_score(seven[normal | seven], scores[normal | seven]))
     deepsad = aurocs[frame["method"].eq("deepsad") & frame["dataset"].eq("digits")].iloc[0]
     assert deepsad.auroc_known == pytest.approx(deepsad.auroc_novel, abs=0.1)
     assert aurocs[frame["known_anomaly_classes"].eq("") | frame["dataset"].eq("cardio")].isna().all().all()
@@ -71,10 +75,18 @@ def test_the_report_writes_novelty_md_and_the_records_carry_both(tmp_path):
     row = (f"| digits | supervised | 0.05 | {100 * records.auroc.mean():.1f} ± {100 * records.auroc.std():.1f} | "
            f"{known.mean():.1f} ± {known.std():.1f} | {novel.mean():.1f} ± {novel.std():.1f} | 2 |")
     assert row in text
+    # each run's AUROC per anomaly class, the known class's in bold, no column for the normal class
+    assert "| normal class | method | γl | seed | 0 | 1 | 2 | 4 | 5 | 6 | 7 | 8 | 9 |" in text
+    per_run = [line for line in text.splitlines() if line.startswith("| 3 | supervised | 0.05 |")]
+    assert [line.split(" | ")[3] for line in per_run] == ["0", "1"]
+    assert all(line.split(" | ")[5].startswith("**") and line.count("**") == 2 for line in per_run)
 
-    # the records alone report the same table; a report without such runs drops a stale novelty.md
+    # the records alone report the same table, without the per-class one (no test scores); a
+    # report without such runs drops a stale novelty.md
     write_report(tmp_path / "out" / "records.csv", tmp_path / "again", ["dataset", "method"], plots=False)
-    assert (tmp_path / "again" / "novelty.md").read_text() == text
+    again = (tmp_path / "again" / "novelty.md").read_text()
+    assert again.split("## Each anomaly class")[0] == text.split("## Each anomaly class")[0]
+    assert "needs the runs' test scores: report their results store" in again
     other = ResultsStore(tmp_path / "other.sqlite")
     add(other, ratio_known_anomaly=0.01)
     write_report(other.path, tmp_path / "out", ["dataset", "method"], plots=False)

@@ -4,8 +4,9 @@ The Deep SAD paper's claim that a supervised classifier "fails on novel anomaly 
 statement about the test anomalies of the classes that no labeled sample came from. A run's
 AUROC mixes them with those of its known classes; here they are apart, per run: the AUROC of
 the normal test samples against the known classes' test anomalies (``auroc_known``) and
-against the other classes' (``auroc_novel``). A one-vs-rest data set's test classes are read
-from its files (the stored outcome keeps only the truth and the indices into the test split).
+against the other classes' (``auroc_novel``), and against each anomaly class alone. A
+one-vs-rest data set's test classes are read from its files (the stored outcome keeps only the
+truth and the indices into the test split).
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ logger = logging.getLogger(__name__)
 def novelty_aurocs(
     frame: pd.DataFrame, store: ReadableStore, data_root=None, notify: Callable[[str], None] = logger.warning
 ) -> pd.DataFrame:
-    """Per run of ``frame`` (``results_frame``; same index): the ``NOVELTY_COLUMNS``, AUROCs in
-    [0, 1] like ``auroc``. Empty (NaN) for a run without known anomaly classes, of a data set
-    that is not one-vs-rest (its one anomaly class is the known one), or whose test classes
-    cannot be read: the data set's files are missing from ``data_root`` (nothing is
-    downloaded), or they do not match the stored truth (another copy of the data) —
-    ``notify`` is told which, once per data set."""
-    result = pd.DataFrame(np.nan, index=frame.index, columns=list(NOVELTY_COLUMNS), dtype=float)
+    """Per run of ``frame`` (``results_frame``; same index): the ``NOVELTY_COLUMNS``, then one
+    column per class (named by its number) with the AUROC against that anomaly class's test
+    samples alone — AUROCs in [0, 1] like ``auroc``. Empty (NaN) for a run without known anomaly
+    classes, of a data set that is not one-vs-rest (its one anomaly class is the known one), or
+    whose test classes cannot be read: the data set's files are missing from ``data_root``
+    (nothing is downloaded), or they do not match the stored truth (another copy of the data) —
+    ``notify`` is told which, once per data set; and in a class's column for the run's normal
+    class and the classes its data set lacks."""
+    most_classes = max((len(DATASETS[name].classes) for name in set(frame["dataset"]) if name in DATASETS), default=0)
+    result = pd.DataFrame(np.nan, index=frame.index, columns=[*NOVELTY_COLUMNS, *range(most_classes)], dtype=float)
     known = frame["known_anomaly_classes"].map(known_classes)
     with_known = frame[known.map(len) > 0]
     for dataset, rows in with_known.groupby("dataset", sort=True):
@@ -60,7 +64,11 @@ def novelty_aurocs(
                 continue
             is_known = np.isin(classes, known[index])
             scores = np.asarray(outcome.scores)
-            result.loc[index] = [_auroc(scores, truth, truth & is_known), _auroc(scores, truth, truth & ~is_known)]
+            result.loc[index, list(NOVELTY_COLUMNS)] = [_auroc(scores, truth, truth & is_known),
+                                                        _auroc(scores, truth, truth & ~is_known)]
+            for anomaly_class in range(len(info.classes)):
+                if anomaly_class != int(row["normal_class"]):
+                    result.loc[index, anomaly_class] = _auroc(scores, truth, classes == anomaly_class)
         if mismatched:
             notify(f"left out the known- and novel-class AUROCs of {mismatched} {dataset} run(s): their stored "
                    f"test truth does not match the classes of the {dataset} files found (another copy of the data?)")
@@ -81,8 +89,9 @@ def novelty_table(frame: pd.DataFrame) -> pd.DataFrame:
     return summary.reset_index()
 
 
-def novelty_markdown(table: pd.DataFrame) -> str:
-    """``novelty_table`` as markdown."""
+def novelty_markdown(table: pd.DataFrame, by_class: pd.DataFrame | None = None) -> str:
+    """``novelty_table`` as markdown and, given ``by_class`` (``class_table``), each run's AUROC
+    against each anomaly class."""
     lines = ["# Known and novel anomaly classes", "",
              "AUROC of the normal test samples against all test anomalies, against those of the classes",
              "the labeled anomalies came from (known), and against those of the other classes (novel),",
@@ -94,7 +103,38 @@ def novelty_markdown(table: pd.DataFrame) -> str:
         auroc, known, novel = (row[3 + 2 * i: 5 + 2 * i] for i in range(3))
         lines.append(f"| {dataset} | {method} | {gamma:g} | {_mean_std(*auroc)} | {_mean_std(*known)} | "
                      f"{_mean_std(*novel)} | {int(row[9])} |")
-    return "\n".join(lines) + "\n"
+    lines += ["", "## Each anomaly class", ""]
+    if by_class is None or by_class.empty:
+        lines.append("Each anomaly class's AUROC needs the runs' test scores: report their results store.")
+        return "\n".join(lines) + "\n"
+    lines += ["AUROC of the normal test samples against the test samples of one anomaly class, in %, per run",
+              "whose test scores a results store holds; the known classes' in bold.", ""]
+    for dataset, rows in by_class.groupby("dataset", sort=True):
+        classes = [c for c in rows.columns if isinstance(c, int) and rows[c].notna().any()]
+        names = DATASETS[dataset].classes if dataset in DATASETS else ()
+        header = [f"{c} {names[c]}" if c < len(names) and names[c] != str(c) else str(c) for c in classes]
+        lines += [f"**{dataset}**", "", "| normal class | method | γl | seed | " + " | ".join(header) + " |",
+                  "|" + "---|" * (4 + len(classes))]
+        for _, row in rows.iterrows():
+            known = known_classes(row["known_anomaly_classes"])
+            cells = [_class_cell(row[c], c in known) for c in classes]
+            lines.append(f"| {int(row['normal_class'])} | {row['method']} | {row['ratio_known_anomaly']:g} | "
+                         f"{int(row['seed'])} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def class_table(frame: pd.DataFrame, aurocs: pd.DataFrame) -> pd.DataFrame:
+    """The runs of ``frame`` that have ``auroc_novel`` in ``aurocs`` (``novelty_aurocs``), in
+    order of dataset, normal class, method (a line of ``line_labels``), γl and seed: those
+    columns, ``known_anomaly_classes`` and each class's AUROC (its number as column name)."""
+    measured = aurocs["auroc_novel"].notna()
+    if not measured.any():
+        return pd.DataFrame()
+    classes = aurocs.loc[measured, [c for c in aurocs.columns if c not in NOVELTY_COLUMNS]]
+    runs = frame.loc[measured, ["dataset", "normal_class", "ratio_known_anomaly", "seed", "known_anomaly_classes"]]
+    table = runs.assign(method=line_labels(frame.loc[measured])).join(classes)
+    return table.sort_values(["dataset", "normal_class", "method", "ratio_known_anomaly", "seed"], kind="stable")
 
 
 def known_classes(value) -> tuple[int, ...]:
@@ -118,6 +158,12 @@ def _auroc(scores: np.ndarray, truth: np.ndarray, anomalies: np.ndarray) -> floa
     if not anomalies.any() or not (~truth).any():
         return np.nan
     return float(roc_auc_score(anomalies[chosen], scores[chosen]))
+
+
+def _class_cell(auroc: float, known: bool) -> str:
+    if pd.isna(auroc):
+        return ""
+    return f"**{100 * auroc:.1f}**" if known else f"{100 * auroc:.1f}"
 
 
 def _mean_std(mean: float, std: float) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from deepsad.decisions.conformal import split_conformal_rates
-from deepsad.experiments.novelty import novelty_aurocs, novelty_markdown, novelty_table
+from deepsad.experiments.novelty import class_table, novelty_aurocs, novelty_markdown, novelty_table
 from deepsad.experiments.plots import (
     false_alarm_calibration_figures,
     image_grids,
@@ -30,6 +30,7 @@ from deepsad.experiments.record_files import (
     DEFINITION_COLUMNS,
     FRAME_COLUMNS,
     METRICS,
+    NOVELTY_COLUMNS,
     RECORD_COLUMNS,
     is_records_file,
     read_records_file,
@@ -336,11 +337,11 @@ def write_report(
         chosen = "" if only is None else f" among the {len(only)} experiment(s) to report"
         raise ValueError(f"{read.subject} no successful experiments{chosen}{detail}")
     summary = summary_table(frame, group_by, metric, pivot)  # checks the arguments before scores are read
+    scored, by_class = read.scored, None
     if read.store is not None:
-        scored = read.scored.join(decision_rates(read.scored, read.store)).join(
-            novelty_aurocs(read.scored, read.store, data_root, notify))
-    else:
-        scored = read.scored
+        aurocs = novelty_aurocs(read.scored, read.store, data_root, notify)
+        scored = scored.join(decision_rates(read.scored, read.store)).join(aurocs[list(NOVELTY_COLUMNS)])
+        by_class = class_table(read.scored, aurocs)
     frame = _stacked(scored, read.recorded)
 
     output_dir = Path(output_dir)
@@ -366,7 +367,7 @@ def write_report(
     if with_novel.empty:
         (output_dir / "novelty.md").unlink(missing_ok=True)
     else:
-        files["novelty.md"] = novelty_markdown(novelty_table(with_novel))
+        files["novelty.md"] = novelty_markdown(novelty_table(with_novel), by_class)
     curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
