@@ -168,7 +168,8 @@ def _check_columns_are_numeric(X) -> None:
 
 
 def _clearer_conversion_error(X, error: ValueError) -> ValueError:
-    """A message that names the column holding text, or says that values exceed float32."""
+    """A message that names the column (or, for images, the sample) holding text, or says that
+    values exceed float32."""
     text = str(error)
     if "could not convert" in text and getattr(X, "ndim", 0) == 2:
         array = np.asarray(X, dtype=object)
@@ -179,6 +180,13 @@ def _clearer_conversion_error(X, error: ValueError) -> ValueError:
                 return ValueError(
                     f"X column {column} is not numeric ({cause}); deepsad needs numbers: encode or drop that column"
                 )
+    if "could not convert" in text and getattr(X, "ndim", 0) > 2:
+        flat = np.asarray(X, dtype=object).reshape(len(X), -1)
+        for row, values in enumerate(flat):
+            try:
+                values.astype(np.float64)
+            except (TypeError, ValueError) as cause:
+                return ValueError(f"X holds a non-numeric value in sample {row} ({cause}); deepsad needs numbers")
     if "NaN" not in text and "infinity" not in text:
         return error
     try:
