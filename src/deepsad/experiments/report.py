@@ -1,9 +1,11 @@
 """Tables from a results store: one row per experiment, and mean ± std of a metric per group.
 
 ``write_report`` is what ``deepsad report`` runs: it writes ``summary.md``, ``summary.csv``,
-``records.csv``, ``decisions.md``, ``novelty.md`` (when runs had known anomaly classes),
-``failures.md`` (when experiments failed), ``scenarios.md`` (when a scenario setting varies)
-and the figures of ``deepsad.experiments.plots``.
+``records.csv``, ``decisions.md``, ``novelty.md`` (when runs of a method that learns from
+labels had known anomaly classes of a one-vs-rest data set, also where every anomaly class was
+known; ``deepsad.experiments.novelty``), ``failures.md`` (when experiments failed),
+``scenarios.md`` (when a scenario setting varies) and the figures of
+``deepsad.experiments.plots``.
 """
 
 from __future__ import annotations
@@ -303,12 +305,13 @@ def write_report(
 ) -> list[Path]:
     """Write ``summary.md``, ``summary.csv`` (numeric mean, std, n), ``records.csv`` (the whole
     ``results_frame``, each run's ``decision_rates`` and its ``novelty_aurocs``, whose test
-    classes are read from ``data_root``), ``decisions.md``, ``novelty.md`` (only when runs have
-    known and novel anomaly classes), ``failures.md`` (only when experiments failed; a stale
-    one is removed),
-    ``scenarios.md`` (only when a scenario setting varies: the paper's curves as tables beside
-    its values, ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under
-    ``figures/`` into ``output_dir``, each atomically.
+    classes are read from ``data_root``), ``decisions.md``, ``novelty.md`` (only when runs of a
+    method that learns from labels had known anomaly classes of a one-vs-rest data set, also
+    where every anomaly class was known; ``deepsad.experiments.novelty``), ``failures.md``
+    (only when experiments failed; a stale one is removed), ``scenarios.md`` (only when a
+    scenario setting varies: the paper's curves as tables beside its values,
+    ``deepsad.experiments.scenarios``) and, with ``plots``, the figures under ``figures/`` into
+    ``output_dir``, each atomically.
 
     ``sources`` are results stores and records files (the ``records.csv`` of an earlier report,
     e.g. committed records; ``deepsad.experiments.record_files``), one or several, reported as
@@ -363,11 +366,11 @@ def write_report(
     else:
         files["decisions.md"] = decisions_markdown(decisions_table(decided), calibration_figures=plots
                                                    and not scored.empty)
-    with_novel = frame.dropna(subset=["auroc_novel"])
-    if with_novel.empty:
+    novelty = novelty_table(frame)
+    if novelty.empty:
         (output_dir / "novelty.md").unlink(missing_ok=True)
     else:
-        files["novelty.md"] = novelty_markdown(novelty_table(with_novel), by_class)
+        files["novelty.md"] = novelty_markdown(novelty, by_class)
     curves = all_curves(frame, metric)
     if curves:
         files["scenarios.md"] = scenarios_markdown(curves, metric)
