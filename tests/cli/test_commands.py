@@ -27,7 +27,7 @@ def test_help_explains_every_option_with_its_default(cli, command):
     assert result.exit_code == 0
     if command in (["run"], ["sweep"]):
         assert "--data-root" in result.output and "DEEPSAD_DATA" in result.output
-        assert "[default: 1; x>=1]" in result.output  # --threads
+        assert "--threads auto|N" in result.output and "[default: auto]" in result.output
 
 
 def test_report_help_names_every_column_it_can_group_by(cli):
@@ -115,6 +115,25 @@ def test_sweep_dry_run_then_run_then_resume(tmp_path):
     elsewhere.write_text(config.read_text().replace("[0, 1]", "[2]"))
     none = runner.invoke(main, ["report", store, "--config", str(elsewhere), "--output-dir", str(tmp_path / "none")])
     assert none.exit_code != 0 and "holds none of the 1 experiment(s) to report" in none.output
+
+
+def test_sweep_shares_the_usable_cores_among_its_workers(tmp_path, monkeypatch):
+    import deepsad.experiments.parallelism
+
+    monkeypatch.setattr(deepsad.experiments.parallelism, "usable_cores", lambda: 8)
+    config = tmp_path / "grid.yaml"
+    config.write_text("datasets: [digits]\nmethods: [deepsvdd]\nnormal_classes: [0, 1]\nseeds: 1\n")
+    store = str(tmp_path / "results.sqlite")
+    auto = CliRunner().invoke(main, ["sweep", str(config), "--store", store, "--dry-run"])
+    assert "2 to run in 2 pack(s) on 2 worker(s) × 4 thread(s)" in auto.output, auto.output
+    # a fresh store: the time is estimated from short runs of the one kind (Deep SVDD on digits)
+    assert "estimated time for the 2 of a kind not run yet, from short runs of 1 kind(s)" in auto.output
+    assert ResultsStore(store).keys() == set()
+    given = CliRunner().invoke(main, ["sweep", str(config), "--store", store, "--dry-run", "--workers", "1",
+                                      "--no-calibrate"])
+    assert "on 1 worker(s) × 8 thread(s)" in given.output and "estimated" not in given.output, given.output
+    refused = CliRunner().invoke(main, ["sweep", str(config), "--store", store, "--dry-run", "--threads", "0"])
+    assert refused.exit_code != 0 and "'--threads': 0 is not 'auto' or at least 1" in refused.output
 
 
 def test_sweep_with_failures_exits_nonzero(tmp_path):
@@ -363,8 +382,10 @@ def test_an_unwritable_model_path_fails_before_training(tmp_path):
 def test_a_dry_run_creates_no_store(tmp_path):
     config = tmp_path / "grid.toml"
     config.write_text('datasets = ["digits"]\nmethods = ["deepsad"]\nseeds = 3\nnormal_classes = [0]\n')
-    result = CliRunner().invoke(main, ["sweep", str(config), "--store", str(tmp_path / "new" / "s.sqlite"), "--dry-run"])
+    result = CliRunner().invoke(main, ["sweep", str(config), "--store", str(tmp_path / "new" / "s.sqlite"), "--dry-run",
+                                       "--workers", "1"])
     assert result.exit_code == 0 and "3 to run in 1 pack(s)" in result.output
+    assert "from short runs of 1 kind(s)" in result.output  # the calibration writes nothing either
     assert not (tmp_path / "new").exists()
 
 

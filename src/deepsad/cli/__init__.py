@@ -104,6 +104,37 @@ def demo(normal_classes, seeds, ratio_known_anomaly, device) -> None:
     click.echo(f"total time {time.perf_counter() - started:.1f} s")
 
 
+class AutoOrPositiveInt(click.ParamType):
+    """'auto' or an integer of at least 1."""
+
+    name = "'auto' or integer"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int) and not isinstance(value, bool):
+            return self._checked(value, param, ctx)
+        try:
+            return self._checked(int(value), param, ctx)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is neither 'auto' nor an integer", param, ctx)
+
+    def _checked(self, value, param, ctx):
+        if value != "auto" and value < 1:
+            self.fail(f"{value} is not 'auto' or at least 1", param, ctx)
+        return value
+
+
+AUTO_OR_POSITIVE_INT = AutoOrPositiveInt()
+
+
+def _set_torch_threads(threads) -> None:
+    """``--threads`` of a single process: a number is set; "auto" leaves torch's default (all
+    cores), and fit itself trains small fully connected networks on one thread."""
+    if threads != "auto":
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def _data_options(function):
     """Options shared by every command that reads data and trains models."""
     options = [
@@ -115,8 +146,10 @@ def _data_options(function):
         click.option("--device", default=None,
                      help="Device of the deep methods: 'auto' (CUDA when present), 'cpu', 'cuda[:N]'. "
                           "Default: the method's own setting ('auto')."),
-        click.option("--threads", type=click.IntRange(1), default=1,
-                     help="Torch threads per process; small networks run fastest on one."),
+        click.option("--threads", type=AUTO_OR_POSITIVE_INT, default="auto", show_default=True, metavar="auto|N",
+                     help="Torch threads per process. 'auto': in a sweep, the usable cores shared among its "
+                          "workers; for one run, torch's default (fit trains small fully connected networks "
+                          "on one thread itself)."),
     ]
     for option in reversed(options):
         function = option(function)
@@ -167,8 +200,6 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
     """
     import json
 
-    import torch
-
     from deepsad.cli.single_run import single_experiment
     from deepsad.experiments.runner import run_experiment
     from deepsad.files import check_writable, write_atomically
@@ -176,7 +207,7 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
     flags = dict(dataset=dataset, method=method, normal_class=normal_class, n_known_classes=n_known_classes,
                  ratio_known_normal=ratio_known_normal, ratio_known_anomaly=ratio_known_anomaly,
                  ratio_pollution=ratio_pollution, selection=selection, preprocessing=preprocessing)
-    torch.set_num_threads(threads)
+    _set_torch_threads(threads)
     try:
         experiment = single_experiment(config_path, flags, seed, known_classes, params)
         for destination in (output, model_out):  # before the training, not after it
@@ -205,10 +236,14 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
 @click.argument("config_path", metavar="CONFIG", type=click.Path(dir_okay=False, exists=True))
 @click.option("--store", type=click.Path(dir_okay=False), default="results.sqlite",
               help="SQLite results store; experiments already in it are skipped (resume).")
-@click.option("--workers", type=click.IntRange(1), default=1, help="Experiments run in parallel, one process each.")
+@click.option("--workers", type=AUTO_OR_POSITIVE_INT, default="auto", show_default=True, metavar="auto|N",
+              help="Experiments run in parallel, one process each. 'auto': one per usable CPU core, at most one "
+                   "per experiment left.")
 @click.option("--retry-failed/--skip-failed", default=True,
               help="Run experiments again that failed in an earlier sweep, or leave them failed.")
-@click.option("--dry-run", is_flag=True, help="List how many experiments the grid has and how many are left; run nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="List how many experiments the grid has, how many are left and the estimated time; run none "
+                   "of them (only --calibrate's short runs) and store nothing.")
 @click.option("--share-autoencoders/--no-share-autoencoders", default=True,
               help="Train the autoencoder of the hybrids once per training set, parameters and seed, kept in a "
                    "folder beside the store (STORE with the suffix .pretrained), and load it in the other "
@@ -223,9 +258,13 @@ def run(config_path, dataset, method, seed, normal_class, known_classes, n_known
               help="Experiments that differ only in their seed run in one worker, their models trained together "
                    "as one stacked model (on a GPU, or the CPU for networks without convolutions), in packs of "
                    "at most this many; 1 runs each experiment on its own.")
+@click.option("--calibrate/--no-calibrate", default=True,
+              help="Before a sweep whose store has no timings of an experiment's kind (data set, method, "
+                   "parameters), time two short runs of each such kind of deep method (1 and 3 epochs per "
+                   "training stage) and print the estimated wall time from them; nothing of those runs is stored.")
 @_data_options
 def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders, share_pretraining, pack_size,
-          data_root, download, device, threads) -> None:
+          calibrate, data_root, download, device, threads) -> None:
     """Run the grid of experiments in CONFIG (TOML or YAML) and store every result.
 
     Each finished experiment is committed to the store at once; a killed sweep resumes where
@@ -234,8 +273,18 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     """
     from deepsad.experiments.config import ConfigError, expand, read_config
     from deepsad.experiments.packing import pack
+    from deepsad.experiments.parallelism import split_cores
     from deepsad.experiments.store import ResultsStore
-    from deepsad.experiments.sweep import LEASE_SECONDS, RunSettings, estimate_seconds, on_gpu, pending, run_sweep
+    from deepsad.experiments.sweep import (
+        LEASE_SECONDS,
+        RunSettings,
+        calibrated_estimate,
+        estimate_seconds,
+        on_gpu,
+        pending,
+        run_sweep,
+        untimed,
+    )
 
     try:
         experiments = expand(read_config(config_path))
@@ -247,6 +296,7 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     except (ConfigError, ValueError) as error:
         _fail(error)
     left = experiments if results is None else pending(experiments, results, retry_failed)
+    workers, threads = split_cores(len(left), workers, threads)
     settings = RunSettings(root=data_root, download=download, device=device, threads=threads, pack_size=pack_size,
                            stored_trainings=str(Path(store).with_suffix(".pretrained")),
                            share_pretraining=share_pretraining, share_autoencoders=share_autoencoders)
@@ -256,13 +306,23 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
     click.echo(f"{len(experiments)} experiments in the grid, {len(experiments) - len(left)} already in {store}"
                + (f" ({failed_before} of them failed earlier and are skipped: --retry-failed runs them)"
                   if failed_before else "")
-               + f", {len(left)} to run in {len(packs)} pack(s) on {workers} worker(s)")
+               + f", {len(left)} to run in {len(packs)} pack(s) on {workers} worker(s) × {threads} thread(s)")
     if left:
         seconds, unknown = estimate_seconds(left, results, workers)
         timed = len(left) - unknown
         if timed:
             click.echo(f"estimated time for the {timed} with recorded timings of their kind: {seconds / 60:.1f} min"
                        + (f"; {unknown} of a kind not run yet" if unknown else ""))
+        if unknown and calibrate:
+            started = time.perf_counter()
+            extra, still_unknown, runs = calibrated_estimate(
+                untimed(left, results), settings, workers,
+                on_failure=lambda experiment, error: click.echo(
+                    f"calibration of {experiment.describe()} failed: {one_line(error)}", err=True))
+            if runs:
+                click.echo(f"estimated time for the {unknown - still_unknown} of a kind not run yet, from short runs "
+                           f"of {runs} kind(s) ({time.perf_counter() - started:.0f} s): {extra / 60:.1f} min"
+                           + (f"; {still_unknown} without an estimate" if still_unknown else ""))
     if dry_run:
         return
 
@@ -386,8 +446,9 @@ def _label_options(function):
               help="With --threshold: also calibrate anomaly probabilities on the held-out labeled anomalies "
                    "(Platt scaling; needs at least two -1 labels); 'deepsad score --prevalence P' then writes them.")
 @click.option("--device", default=None, help="'auto' (CUDA when present), 'cpu', 'cuda[:N]'. Default: 'auto'.")
-@click.option("--threads", type=click.IntRange(1), default=1,
-              help="Torch threads; small networks run fastest on one.")
+@click.option("--threads", type=AUTO_OR_POSITIVE_INT, default="auto", show_default=True, metavar="auto|N",
+              help="Torch threads. 'auto': torch's default (all cores); fit trains small fully connected "
+                   "networks on one thread itself.")
 def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, params, seed, threshold,
         calibration_size, probability, device, threads) -> None:
     """Fit a detector on your own DATA file and save it.
@@ -401,15 +462,13 @@ def fit(data_path, model_out, method, label_column, labels_path, anomaly_label, 
 
     Example: deepsad fit sensors.csv --label-column label --model-out sensors.safetensors
     """
-    import torch
-
     from deepsad.cli.single_run import parse_param
     from deepsad.cli.user_data import fit_model, label_summary, read_data_file, semi_supervised_labels
     from deepsad.experiments.config import ConfigError
     from deepsad.files import check_writable
     from deepsad.labels import LabelConventionWarning
 
-    torch.set_num_threads(threads)
+    _set_torch_threads(threads)
     started = time.perf_counter()
     if probability and threshold is None:
         _fail(ValueError("--probability calibrates on held-out data: give --threshold too (e.g. --threshold fpr:0.05)"))

@@ -174,6 +174,48 @@ def estimate_seconds(experiments: Sequence[Experiment], store: ResultsStore | No
     return total / workers, unknown
 
 
+def untimed(experiments: Sequence[Experiment], store: ResultsStore | None) -> list[Experiment]:
+    """The experiments of a kind (``estimate_seconds``) for which ``store`` has no timing."""
+    if store is None:
+        return list(experiments)
+    recorded = {_timing_key(record["experiment"]) for record in store.records()}
+    return [e for e in experiments if _timing_key(e.to_dict()) not in recorded]
+
+
+def calibrated_estimate(experiments: Sequence[Experiment], settings: RunSettings, workers: int,
+                        on_failure: Callable[[Experiment, Exception], None] | None = None) -> tuple[float, int, int]:
+    """The wall time of ``experiments`` on ``workers`` processes from one short run per kind
+    (``deepsad.experiments.calibration``), run here with the workers' threads and device, and
+    nothing stored. Returns the seconds, how many experiments have no estimate (not calibrated,
+    or their calibration failed: ``on_failure`` is told) and how many short runs were made."""
+    from deepsad.experiments.calibration import calibrate, calibrated, calibration_key, estimate_packs
+    from deepsad.models.device import torch_threads
+
+    def record_of(short: Experiment) -> dict:
+        [outcome] = run_experiments([short], root=settings.root, download=settings.download, device=settings.device)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome[0].to_dict()
+
+    calibrations, runs = {}, 0
+    for experiment in experiments:
+        key = calibration_key(experiment)
+        if not calibrated(experiment) or key in calibrations:
+            continue
+        runs += 1
+        try:
+            with torch_threads(settings.threads):
+                calibrations[key] = calibrate(record_of, experiment)
+        except Exception as error:  # noqa: BLE001 - an estimate fewer; the sweep itself reports real failures
+            calibrations[key] = None
+            if on_failure is not None:
+                on_failure(experiment, error)
+    known = {key: value for key, value in calibrations.items() if value is not None}
+    packs = pack(experiments, pack_size=settings.pack_size, workers=workers, on_gpu=on_gpu(settings))
+    seconds, unknown = estimate_packs(packs, known, workers)
+    return seconds, unknown, runs
+
+
 def _timing_key(experiment: dict) -> str:
     """What an experiment's time depends on: data set, method, parameters and selection."""
     fields = {name: experiment.get(name) for name in ("dataset", "method", "params", "selection", "preprocessing")}
