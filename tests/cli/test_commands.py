@@ -213,6 +213,21 @@ def test_fit_with_a_threshold_strategy_calibrates_and_score_writes_p_values(tmp_
     assert (scores["prediction"] == -1).tolist() == (scores["anomaly_score"] > loaded.threshold_).tolist()
 
 
+@pytest.mark.filterwarnings("ignore:DeepSVDD is unsupervised:UserWarning")
+def test_fit_with_the_soft_boundary_threshold_keeps_the_sphere(tmp_path):
+    import deepsad
+
+    _write_sensor_files(tmp_path)
+    model = tmp_path / "sphere.safetensors"
+    fitted = CliRunner().invoke(main, ["fit", str(tmp_path / "train.csv"), "--label-column", "label", "--method",
+                                       "deepsvdd-soft", "--model-out", str(model), "--device", "cpu", *TINY_FLAGS,
+                                       "--threshold", "soft-boundary"])
+    assert fitted.exit_code == 0, fitted.output
+    assert "threshold 0 (soft-boundary); false alarm rate" in fitted.stderr
+    loaded = deepsad.load(model)
+    assert loaded.threshold_ == 0.0 and loaded.detector_.objective == "soft-boundary"
+
+
 def test_fit_with_probability_and_score_with_a_prevalence_write_anomaly_probabilities(tmp_path):
     from io import StringIO
 
@@ -261,6 +276,10 @@ def test_a_prevalence_for_a_model_without_probabilities_is_refused(tmp_path):
      "--param contamination sets the threshold of a model fitted without --threshold"),
     (["--label-column", "label", "--param", "random_state=3"], "--param random_state=... is what --seed sets; use --seed"),
     (["--label-column", "label", "--param", "device=cpu"], "--param device=... is what --device sets"),
+    (["--threshold", "soft-boundary"], "--threshold soft-boundary is the sphere a soft-boundary Deep SVDD learns, and "
+                                       "--method deepsad learns none: use --method deepsvdd-soft"),
+    (["--method", "deepsvdd", "--param", "objective=one-class", "--threshold", "soft-boundary"],
+     "--method deepsvdd with these --param learns none"),
 ])
 def test_fit_errors_are_messages_not_tracebacks(tmp_path, args, message):
     _write_sensor_files(tmp_path)

@@ -195,3 +195,72 @@ def test_a_calibration_set_too_small_is_refused_before_the_training():
         CalibratedDetector(Untrainable(), threshold="fpr:0.01").fit(X)
     with pytest.raises(ValueError, match="needs labeled anomalies"):
         CalibratedDetector(Untrainable(), threshold="f1").fit(X[:50], X_calibration=X[50:])
+
+
+@pytest.mark.filterwarnings("ignore:DeepSVDD is unsupervised:UserWarning")
+def test_the_soft_boundary_threshold_is_the_fitted_sphere_and_survives_a_model_file(tmp_path):
+    import deepsad
+    from deepsad import DeepSVDD
+
+    rng = np.random.default_rng(4)
+    X = np.vstack([rng.normal(size=(300, 4)), rng.normal(3, 1, size=(10, 4))])
+    y = np.r_[np.full(300, UNLABELED), np.full(10, ANOMALY)]
+    model = CalibratedDetector(DeepSVDD(objective="soft-boundary", nu=0.1, epochs=12, ae_epochs=2, random_state=0),
+                               threshold="soft-boundary", random_state=0).fit(X, y)
+    sphere = model.detector_
+    assert sphere.radius_ > 0 and model.threshold_ == sphere.model_.natural_threshold == 0.0
+    # flagged exactly outside the sphere: ‖φ(x) − c‖² > R²
+    distances = ((sphere.encode(X) - sphere.center_.numpy()) ** 2).sum(axis=1)
+    outside = distances - sphere.radius_**2 > 0
+    np.testing.assert_array_equal(model.predict(X) == -1, outside)
+    info = model.threshold_info_
+    assert info.strategy == "soft-boundary" and info.estimates["false_alarm_rate"][0] == pytest.approx(
+        np.mean(model.calibration_scores_ > 0))
+    model.save(tmp_path / "m.safetensors")
+    loaded = deepsad.load(tmp_path / "m.safetensors")
+    assert loaded.get_params()["threshold"] == "soft-boundary" and loaded.threshold_info_ == info
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("detector, name", [
+    ("DeepSAD", "DeepSAD"), ("DeepSVDD", r"DeepSVDD\(objective='one-class'\)"), ("nearest", "NearestNeighbour")])
+def test_a_soft_boundary_threshold_without_a_sphere_is_refused_before_the_training(detector, name, monkeypatch):
+    import deepsad
+
+    def never(self, X, y=None):
+        raise AssertionError("trained although the threshold cannot be taken from this detector")
+
+    detector = NearestNeighbour() if detector == "nearest" else getattr(deepsad, detector)()
+    monkeypatch.setattr(type(detector), "fit", never)
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    with pytest.raises(ValueError, match=f"threshold soft-boundary is the sphere .* {name} learns no such radius"):
+        CalibratedDetector(detector, threshold="soft-boundary").fit(X)
+
+
+@pytest.mark.filterwarnings("ignore:IsolationForest is unsupervised:UserWarning")
+def test_precision_at_recall_is_chosen_on_the_calibration_part():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(400, 3)), rng.normal(2, 1, size=(40, 3))])
+    y = np.r_[np.full(400, UNLABELED), np.full(40, ANOMALY)]
+    model = CalibratedDetector(IsolationForest(random_state=0), threshold="precision@recall:0.75",
+                               random_state=0).fit(X, y)
+    info = model.threshold_info_
+    assert info.strategy == "precision@recall:0.75" and set(info.estimates) == {"false_alarm_rate", "recall", "precision"}
+    assert info.estimates["recall"][0] >= 0.75
+    recall_only = CalibratedDetector(IsolationForest(random_state=0), threshold="recall:0.75", random_state=0).fit(X, y)
+    # on the same calibration part, recall:0.75's cut is one of the candidates: at least its
+    # recall (it is the highest cut with enough) and at least its precision
+    assert model.threshold_ <= recall_only.threshold_
+    for rate in ("recall", "precision"):
+        assert info.estimates[rate][0] >= recall_only.threshold_info_.estimates[rate][0]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_the_thresholds_page_shows_what_each_strategy_reports():
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).parents[2] / "docs" / "thresholds.md"
+    result = doctest.testfile(str(page), module_relative=False, verbose=False,
+                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0, f"{result.failed} examples of {page.name} failed (output above)"

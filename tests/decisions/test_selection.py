@@ -1,9 +1,18 @@
 import numpy as np
 import pytest
+from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV
 
 from deepsad.baselines import IsolationForest
-from deepsad.decisions.selection import AnomalyStratifiedKFold, choice_uncertainty, pu_auroc, pu_auroc_scorer
+from deepsad.decisions import CalibratedDetector
+from deepsad.decisions.selection import (
+    AnomalyStratifiedKFold,
+    choice_uncertainty,
+    pu_auroc,
+    pu_auroc_scorer,
+    pu_balanced_accuracy,
+    pu_balanced_accuracy_scorer,
+)
 from deepsad.labels import ANOMALY, NORMAL, UNLABELED
 
 
@@ -87,3 +96,54 @@ def test_labels_outside_the_convention_are_refused_by_the_folds():
     y[3] = np.nan
     with pytest.raises(ValueError, match=r"y must contain only .* found \[nan\]"):
         list(AnomalyStratifiedKFold(2, random_state=0).split(np.zeros((24, 2)), y))
+
+
+def test_pu_balanced_accuracy_is_a_linear_function_of_the_true_balanced_accuracy():
+    # 20 labeled anomalies, 15 flagged; among the 100 others, 4 hidden anomalies (3 flagged, the
+    # same recall of 3/4) and 96 normal samples (12 flagged)
+    y = np.r_[np.full(20, ANOMALY), np.full(100, UNLABELED)]
+    truth = np.r_[np.ones(24), np.zeros(96)].astype(bool)
+    flagged = np.r_[np.arange(20) < 15, np.arange(4) < 3, np.arange(96) < 12]
+    predictions = np.where(flagged, -1, 1)
+    pi = 4 / 100
+    true_balanced_accuracy = balanced_accuracy_score(truth, flagged)  # (18/24 + 84/96) / 2
+    assert pu_balanced_accuracy(y, predictions) == pytest.approx((1 - pi) * true_balanced_accuracy + pi / 2)
+    assert pu_balanced_accuracy(y, predictions) == pytest.approx((15 / 20 + 1 - 15 / 100) / 2)
+    assert pu_balanced_accuracy(y, np.full(120, -1)) == pu_balanced_accuracy(y, np.ones(120)) == 0.5
+
+
+@pytest.mark.parametrize("y, predictions, message", [
+    (np.zeros(4), [1, 1, -1, 1], "pu_balanced_accuracy needs labeled anomalies .* it has 0 labeled anomalies of 4"),
+    ([-1, 0, 0], [1, -1], r"one decision per label, shape \(3,\); got shape \(2,\)"),
+    ([-1, 0, 0], [0, 1, 1], r"-1 \(anomaly\) or \+1 \(normal\); found \[0, 1\]"),
+    ([-1, 0, 0], [True, True, True], r"predict's decisions, -1 \(anomaly\) or \+1"),
+])
+def test_pu_balanced_accuracy_names_bad_input(y, predictions, message):
+    with pytest.raises(ValueError, match=message):
+        pu_balanced_accuracy(y, predictions)
+
+
+@pytest.mark.filterwarnings("ignore:IsolationForest is unsupervised:UserWarning")
+def test_grid_search_chooses_the_threshold_strategy_from_training_labels_alone():
+    rng = np.random.default_rng(0)
+    # 600 normal and 30 hidden anomalies unlabeled, 30 anomalies labeled
+    X = np.vstack([rng.normal(size=(600, 4)), rng.normal(2, 1, size=(60, 4))])
+    y = np.r_[np.full(630, UNLABELED), np.full(30, ANOMALY)]
+    strategies = ["percentile:10", "fpr:0.1", "percentile:99.9"]  # too low, sensible, too high
+    search = GridSearchCV(CalibratedDetector(IsolationForest(random_state=0), random_state=0),
+                          {"threshold": strategies}, cv=AnomalyStratifiedKFold(3, random_state=0),
+                          scoring={"decisions": pu_balanced_accuracy_scorer, "auroc": pu_auroc_scorer},
+                          refit="decisions").fit(X, y)
+    assert search.best_params_ == {"threshold": "fpr:0.1"}
+    # the AUROC cannot tell the strategies apart: one detector, three cuts of its scores
+    assert np.ptp(search.cv_results_["mean_test_auroc"]) == 0
+    assert np.ptp(search.cv_results_["mean_test_decisions"]) > 0.1
+    # and it ranks the strategies as their true balanced accuracy on fresh labeled data does
+    X_new = np.vstack([rng.normal(size=(2000, 4)), rng.normal(2, 1, size=(200, 4))])
+    truth = np.r_[np.zeros(2000), np.ones(200)].astype(bool)
+    true_balanced_accuracy = [
+        balanced_accuracy_score(truth, CalibratedDetector(IsolationForest(random_state=0), threshold=text,
+                                                          random_state=0).fit(X, y).predict(X_new) == -1)
+        for text in strategies]
+    np.testing.assert_array_equal(np.argsort(search.cv_results_["mean_test_decisions"]),
+                                  np.argsort(true_balanced_accuracy))

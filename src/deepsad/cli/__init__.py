@@ -437,8 +437,9 @@ def _label_options(function):
 @click.option("--seed", type=click.IntRange(0), default=0, help="Seed of the network's initialisation and minibatches.")
 @click.option("--threshold", "threshold", default=None, metavar="STRATEGY",
               help="Choose the threshold on held-out calibration data: fpr:ALPHA (a false-alarm rate of at most "
-                   "ALPHA on new normal data, guaranteed), contamination:F, percentile:Q, mean+std:K, recall:R or "
-                   "f1 (these two need labeled anomalies); 'deepsad score' then also writes conformal p-values. "
+                   "ALPHA on new normal data, guaranteed), contamination:F, percentile:Q, mean+std:K, recall:R, "
+                   "precision@recall:R or f1 (these three need labeled anomalies), or soft-boundary (the sphere of "
+                   "--method deepsvdd-soft); 'deepsad score' then also writes conformal p-values. "
                    "Default: the detector's own threshold (its contamination parameter), no calibration.")
 @click.option("--calibration-size", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
               show_default=True, help="With --threshold: the fraction of the data set aside for calibration.")

@@ -117,7 +117,7 @@ def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: di
     ``calibration_size`` of the data to choose the threshold on (and, with ``probability``,
     to calibrate anomaly probabilities on). It keeps its own scaling
     (``scaler="auto"`` for tables), so the saved model scores raw data of the same kind."""
-    from deepsad.decisions import CalibratedDetector, CalibrationTooSmall, parse_strategy
+    from deepsad.decisions import CalibratedDetector, CalibrationTooSmall, SoftBoundary, parse_strategy
     from deepsad.experiments.estimators import make_estimator
 
     if method not in SAVABLE_METHODS:
@@ -128,6 +128,13 @@ def fit_model(method: str, data: UserData, labels: np.ndarray | None, params: di
         return estimator.fit(data.features, labels)
     # what the calibration needs is checked before the training, in the command's own words
     strategy = parse_strategy(threshold)
+    if isinstance(strategy, SoftBoundary):
+        try:
+            strategy.check_detector(estimator)
+        except ValueError as error:
+            raise ValueError(f"--threshold {threshold} is the sphere a soft-boundary Deep SVDD learns, and --method "
+                             f"{method}{' with these --param' if params else ''} learns none: use --method "
+                             "deepsvdd-soft, or a threshold of the scores such as --threshold fpr:ALPHA") from error
     if "contamination" in params:
         raise ValueError(f"--param contamination sets the threshold of a model fitted without --threshold; with "
                          f"--threshold {threshold} the strategy sets it. Drop one (contamination:F is a strategy too)")

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
         choice_uncertainty,
         pu_auroc,
         pu_auroc_scorer,
+        pu_balanced_accuracy,
+        pu_balanced_accuracy_scorer,
     )
     from deepsad.decisions.strategies import (  # noqa: F401
         BestF1,
@@ -34,7 +36,9 @@ if TYPE_CHECKING:  # what the names below resolve to, for type checkers and IDEs
         FalseAlarmRate,
         MeanStd,
         Percentile,
+        PrecisionAtRecall,
         Recall,
+        SoftBoundary,
         Strategy,
         Threshold,
         conformal_quantile,
@@ -45,9 +49,11 @@ _MODULES = {
     "calibrated": ("CalibratedDetector", "calibration_split"),
     "conformal": ("benjamini_hochberg", "conformal_p_values"),
     "probability": ("PlattScaling",),
-    "selection": ("AnomalyStratifiedKFold", "choice_uncertainty", "pu_auroc", "pu_auroc_scorer"),
-    "strategies": ("BestF1", "CalibrationTooSmall", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile", "Recall", "Strategy",
-                   "Threshold", "conformal_quantile", "parse_strategy"),
+    "selection": ("AnomalyStratifiedKFold", "choice_uncertainty", "pu_auroc", "pu_auroc_scorer", "pu_balanced_accuracy",
+                  "pu_balanced_accuracy_scorer"),
+    "strategies": ("BestF1", "CalibrationTooSmall", "Contamination", "FalseAlarmRate", "MeanStd", "Percentile",
+                   "PrecisionAtRecall", "Recall", "SoftBoundary", "Strategy", "Threshold", "conformal_quantile",
+                   "parse_strategy"),
 }  # fmt: skip
 _LAZY = {name: module for module, names in _MODULES.items() for name in names}
 

@@ -53,7 +53,11 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
     threshold : str or Strategy, default="fpr:0.05"
         How ``predict`` without arguments cuts the scores (``deepsad.decisions.strategies``):
         ``"fpr:ALPHA"``, ``"contamination:F"``, ``"percentile:Q"``, ``"mean+std:K"``,
-        ``"recall:R"``, ``"f1"``. The last two need labeled anomalies in the calibration part.
+        ``"recall:R"``, ``"precision@recall:R"``, ``"f1"``, ``"soft-boundary"``. The recall,
+        precision and F1 strategies need labeled anomalies in the calibration part;
+        ``"soft-boundary"`` is the sphere the fitted detector learned and needs a
+        ``DeepSVDD(objective="soft-boundary")`` (the calibration part then only estimates
+        its rates and gives the p-values).
     calibration_size : float, default=0.2
         The fraction of the unlabeled and labeled-normal samples set aside for calibration
         when ``fit`` is not given ``X_calibration``. Labeled anomalies are split the same way
@@ -124,6 +128,7 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
             The fitted detector (self).
         """
         strategy = parse_strategy(self.threshold)
+        strategy.check_detector(self.detector)
         if not isinstance(self.probability, (bool, np.bool_)):
             raise ValueError(f"probability must be True or False; got {self.probability!r}")
         needs_anomalies = strategy.needs_anomalies or bool(self.probability)
@@ -154,7 +159,7 @@ class CalibratedDetector(AnomalyDetectorMixin, BaseEstimator):
         detector.fit(X_train, y_train)
         scores = np.asarray(detector.anomaly_score(X_cal), dtype=np.float64)
         normal_scores = np.sort(scores[y_cal != ANOMALY])
-        info = strategy.choose(normal_scores, scores[y_cal == ANOMALY])
+        info = strategy.choose(normal_scores, scores[y_cal == ANOMALY], detector=detector)
         self.detector_ = detector
         self.calibration_scores_ = normal_scores
         self.threshold_info_: Threshold = info

@@ -11,6 +11,13 @@ of the true AUROC with a positive slope (it equals (1 − π)·AUROC + π/2 for 
 π among the unlabeled), so it orders candidates as the true AUROC would; it is biased towards
 the known anomaly classes where the labels are not such a draw. No test label is used.
 
+The AUROC ignores the threshold. To choose what the threshold depends on — the threshold
+strategy of a ``CalibratedDetector``, a ``contamination`` — score the decisions of ``predict``
+instead: ``pu_balanced_accuracy_scorer``, the mean of the recall on the fold's labeled
+anomalies and the fraction of its other samples left unflagged. By the same argument it equals
+(1 − π)·BA + π/2, BA the true balanced accuracy of the decisions, so it orders thresholds as BA
+would.
+
 Example
 -------
 >>> from sklearn.model_selection import GridSearchCV
@@ -37,13 +44,7 @@ from deepsad.validation import check_labels
 def pu_auroc(y, scores) -> float:
     """AUROC of the labeled anomalies (y = -1) against every other sample (unlabeled or known
     normal), from anomaly scores (higher = more anomalous)."""
-    y = np.asarray(y)
-    is_anomaly = y == ANOMALY
-    if is_anomaly.all() or not is_anomaly.any():
-        raise ValueError(
-            f"pu_auroc needs labeled anomalies (-1) and other samples in the fold; it has {int(is_anomaly.sum())} "
-            f"labeled anomalies of {len(y)} samples (use AnomalyStratifiedKFold to spread them over the folds)"
-        )
+    is_anomaly = _labeled_anomalies(y, "pu_auroc")
     return float(roc_auc_score(is_anomaly, np.asarray(scores)))
 
 
@@ -51,6 +52,106 @@ def pu_auroc_scorer(estimator, X, y) -> float:
     """A scikit-learn scorer (``scoring=pu_auroc_scorer``): ``pu_auroc`` of the estimator's
     ``anomaly_score`` on a validation fold."""
     return pu_auroc(y, estimator.anomaly_score(X))
+
+
+def pu_balanced_accuracy(y, predictions) -> float:
+    """The balanced accuracy of decisions, measured with positive-unlabeled labels.
+
+    The mean of the recall on the labeled anomalies and the fraction of the other samples left
+    unflagged: with TPR the fraction of the labeled anomalies flagged (``predictions`` -1) and
+    F the fraction of the other samples (unlabeled and known normal) flagged,
+    (TPR + 1 − F) / 2. If the labeled anomalies are flagged as often as the anomalies hidden
+    among the other samples (a random draw of the anomalies), F = π·TPR + (1 − π)·FPR, π the
+    anomaly fraction among the other samples and FPR the false-alarm rate on normal samples,
+    so it equals (1 − π)·BA + π/2, BA = (TPR + 1 − FPR) / 2 the true balanced accuracy: a
+    linear function with positive slope, which orders decisions as BA orders them. BA weighs a
+    missed anomaly against a false alarm by the rates of their classes, not by their counts:
+    it does not depend on how rare anomalies are, and prefers lower thresholds than F1 does
+    where they are rare. Known normals among the other samples only lower π.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Semi-supervised labels: -1 labeled anomaly, 0 unlabeled, +1 known normal. Both the
+        labeled anomalies and the other samples must be present.
+    predictions : array-like of shape (n_samples,)
+        Decisions as ``predict`` returns them: -1 anomaly, +1 normal.
+
+    Returns
+    -------
+    float
+        The positive-unlabeled balanced accuracy, in [0, 1]: 0.5 for decisions that ignore
+        the sample (flagging all or none), 1 − π/2 for correct ones.
+
+    Examples
+    --------
+    >>> from deepsad.decisions import pu_balanced_accuracy
+    >>> y = [-1, -1, -1, -1, 0, 0, 0, 0, 0, 1]
+    >>> predictions = [-1, -1, -1, 1, -1, 1, 1, 1, 1, 1]  # 3 of 4 labeled anomalies, 1 of 6 others
+    >>> round(pu_balanced_accuracy(y, predictions), 4)
+    0.7917
+    """
+    is_anomaly = _labeled_anomalies(y, "pu_balanced_accuracy")
+    predictions = np.asarray(predictions)
+    if predictions.shape != is_anomaly.shape:
+        raise ValueError(f"predictions must have one decision per label, shape {is_anomaly.shape}; got shape "
+                         f"{predictions.shape}")
+    found = set(np.unique(predictions).tolist())
+    if predictions.dtype == bool or not found <= {-1, 1}:
+        raise ValueError(f"predictions must be predict's decisions, -1 (anomaly) or +1 (normal); found {sorted(found)}")
+    flagged = predictions == -1
+    recall = flagged[is_anomaly].mean()
+    flag_rate = flagged[~is_anomaly].mean()
+    return float((recall + 1.0 - flag_rate) / 2.0)
+
+
+def pu_balanced_accuracy_scorer(estimator, X, y) -> float:
+    """A scikit-learn scorer of thresholded decisions: ``pu_balanced_accuracy`` of ``predict``.
+
+    It scores the estimator's ``predict`` on a validation fold. With it, ``GridSearchCV`` can
+    choose what the threshold depends on (a ``CalibratedDetector``'s ``threshold`` strategy, a
+    detector's ``contamination``), which ``pu_auroc_scorer``, a function of the scores alone,
+    cannot tell apart. It uses no label
+    beyond the training labels: ``GridSearchCV`` fits the estimator on the other folds (a
+    ``CalibratedDetector`` chooses its threshold on a calibration part of those) and passes
+    this fold's semi-supervised labels y, the same -1/0/+1 that training sees; the true class
+    of the unlabeled samples is never read.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted detector with ``predict`` (-1 anomaly, +1 normal).
+    X : array-like
+        The validation fold's samples.
+    y : array-like of shape (n_samples,)
+        Their semi-supervised labels (-1 labeled anomaly, 0 unlabeled, +1 known normal).
+
+    Returns
+    -------
+    float
+        ``pu_balanced_accuracy(y, estimator.predict(X))``; higher is better.
+
+    Examples
+    --------
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from deepsad.baselines import IsolationForest
+    >>> from deepsad.decisions import AnomalyStratifiedKFold, CalibratedDetector, pu_balanced_accuracy_scorer
+    >>> search = GridSearchCV(CalibratedDetector(IsolationForest(random_state=0), random_state=0),
+    ...                       {"threshold": ["fpr:0.01", "fpr:0.05", "f1"]}, scoring=pu_balanced_accuracy_scorer,
+    ...                       cv=AnomalyStratifiedKFold(3, random_state=0))  # then search.fit(X, y)
+    """
+    return pu_balanced_accuracy(y, estimator.predict(X))
+
+
+def _labeled_anomalies(y, metric: str) -> np.ndarray:
+    """Where y marks a labeled anomaly; refused unless both they and other samples are there."""
+    is_anomaly = np.asarray(y) == ANOMALY
+    if is_anomaly.all() or not is_anomaly.any():
+        raise ValueError(
+            f"{metric} needs labeled anomalies (-1) and other samples in the fold; it has {int(is_anomaly.sum())} "
+            f"labeled anomalies of {len(is_anomaly)} samples (use AnomalyStratifiedKFold to spread them over the folds)"
+        )
+    return is_anomaly
 
 
 class AnomalyStratifiedKFold(BaseCrossValidator):

@@ -14,13 +14,17 @@ strategy (text form)        threshold                                           
                             a false-alarm rate ≤ α on new normal samples, guaranteed
 ``recall:0.9``              the highest threshold that flags 90% of the labeled          anomalies
                             anomalies
+``precision@recall:0.9``    the threshold of highest precision among those that flag     anomalies
+                            at least 90% of the labeled anomalies
 ``f1``                      the threshold of best F1 between normal and anomalous        anomalies
                             scores (a labeled validation set)
+``soft-boundary``           the sphere of radius R a soft-boundary Deep SVDD learned     the fitted
+                            (its score ‖φ(x) − c‖² − R² is above 0 outside)              detector
 ==========================  ===========================================================  =========
 
 Each returns a ``Threshold`` with what the scores say about the cut: the realised false-alarm
-rate on the normal scores and, with labeled anomalies, the recall, each with a Clopper–Pearson
-95% interval, because a handful of labels estimate little.
+rate on the normal scores and, with labeled anomalies, the recall and precision, each with a
+Clopper–Pearson 95% interval, because a handful of labels estimate little.
 """
 
 from __future__ import annotations
@@ -64,7 +68,30 @@ class Strategy:
     needs_anomalies = False
     text = ""
 
-    def choose(self, normal_scores, anomaly_scores=None) -> Threshold:
+    def choose(self, normal_scores, anomaly_scores=None, *, detector=None) -> Threshold:
+        """The threshold of this strategy, with the rates it realises on the scores given.
+
+        Parameters
+        ----------
+        normal_scores : array-like of shape (n_normal,)
+            Anomaly scores of unlabeled and labeled-normal samples.
+        anomaly_scores : array-like of shape (n_anomalies,), default=None
+            Anomaly scores of labeled anomalies; the strategies of labeled anomalies need them.
+        detector : estimator, default=None
+            The fitted detector that gave the scores; only ``soft-boundary`` reads it (its
+            sphere), the others cut the scores alone.
+
+        Returns
+        -------
+        Threshold
+            The value (flag where score > value), the strategy's text and the estimated rates.
+
+        Examples
+        --------
+        >>> from deepsad.decisions import parse_strategy
+        >>> parse_strategy("percentile:90").choose([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0]).value
+        9.1
+        """
         normal, anomalous = _checked_scores(normal_scores, anomaly_scores, self)
         value = float(self._value(normal, anomalous))
         return Threshold(value, self.text, _estimates(value, normal, anomalous))
@@ -80,6 +107,10 @@ class Strategy:
             )
         if self.needs_anomalies and n_anomalies == 0:
             _checked_scores(np.zeros(max(n_normal, 1)), None, self)
+
+    def check_detector(self, detector) -> None:
+        """Refuse, before any training, a detector the strategy cannot take its threshold from
+        (every strategy but ``soft-boundary`` works with any detector's scores)."""
 
     def _value(self, normal: np.ndarray, anomalous: np.ndarray) -> float:
         raise NotImplementedError
@@ -157,20 +188,65 @@ class FalseAlarmRate(Strategy):
 
 
 class Recall(Strategy):
-    """The highest threshold that flags at least a fraction r of the labeled anomalies."""
+    """The highest threshold that flags at least a fraction r of the labeled anomalies: just
+    below the k-th highest of n, k = ⌈r·n⌉. On new anomalies like the labeled ones it flags a
+    fraction k/(n + 1) on average, at most r/(n + 1) short of r (an empirical quantile)."""
 
     needs_anomalies = True
 
     def __init__(self, recall: float):
-        if not (_is_number(recall) and 0 < recall <= 1):
-            raise ValueError(f"the recall target must be a number in (0, 1]; got {recall!r}")
-        self.recall = float(recall)
+        self.recall = _recall_target(recall)
         self.text = f"recall:{_exact(recall)}"
 
     def _value(self, normal, anomalous):
-        flagged = max(1, math.ceil(self.recall * len(anomalous) - 1e-9))  # r > 0 flags at least one
+        flagged = _anomalies_to_flag(self.recall, len(anomalous))
         highest_first = np.sort(anomalous)[::-1]
         return np.nextafter(highest_first[flagged - 1], -np.inf)
+
+
+class PrecisionAtRecall(Strategy):
+    """The most precise threshold among those that flag a fraction r of the labeled anomalies.
+
+    Of the thresholds that flag at least a fraction r of them, the one of highest precision
+    (ties: the one that flags the most of them). Precision is TP / (TP + FP), the labeled
+    anomalies the positives and the normal and unlabeled samples the negatives. Maximising it
+    minimises the false-alarm rate per unit of recall, FPR / recall, so the chosen cut does not
+    depend on how many anomalies the calibration data hold against normal samples; the
+    precision it reports does: it is the precision at the calibration data's own mix, and
+    unlabeled anomalies among the negatives count as false alarms (the estimate is low where
+    they are many).
+
+    Parameters
+    ----------
+    recall : float in (0, 1]
+        The smallest fraction of the labeled anomalies the threshold must flag.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepsad.decisions import PrecisionAtRecall
+    >>> normal = np.arange(1.0, 101.0)
+    >>> anomalies = np.array([50.0, 99.5, 150.0, 160.0])
+    >>> threshold = PrecisionAtRecall(0.75).choose(normal, anomalies)  # flags 99.5, 100, 150, 160
+    >>> bool(99.0 < threshold.value < 99.5), threshold.estimates["precision"][0]
+    (True, 0.75)
+    """
+
+    needs_anomalies = True
+
+    def __init__(self, recall: float):
+        self.recall = _recall_target(recall)
+        self.text = f"precision@recall:{_exact(recall)}"
+
+    def _value(self, normal, anomalous):
+        scores, true_positives, cut = _ranked(normal, anomalous)
+        flagged = np.arange(1, len(scores) + 1)
+        enough = cut & (true_positives >= _anomalies_to_flag(self.recall, len(anomalous)))
+        candidates = np.flatnonzero(enough)  # never empty: flagging every score flags every anomaly
+        # integer ratios: equal precisions are equal floats, so the tie goes to the most recall
+        precision = true_positives[candidates] / flagged[candidates]
+        best = int(candidates[np.flatnonzero(precision == precision.max())[-1]])
+        return np.nextafter(scores[best], -np.inf)
 
 
 class BestF1(Strategy):
@@ -180,17 +256,81 @@ class BestF1(Strategy):
     text = "f1"
 
     def _value(self, normal, anomalous):
-        scores = np.concatenate([normal, anomalous])
-        is_anomaly = np.r_[np.zeros(len(normal), bool), np.ones(len(anomalous), bool)]
-        order = np.argsort(-scores, kind="stable")
-        scores, is_anomaly = scores[order], is_anomaly[order]
-        # Flag the k highest scores, k = 1..n; only cuts between distinct scores are possible.
-        true_positives = np.cumsum(is_anomaly)
+        scores, true_positives, cut = _ranked(normal, anomalous)
         flagged = np.arange(1, len(scores) + 1)
         f1 = 2 * true_positives / (flagged + len(anomalous))
-        cut = np.r_[scores[:-1] != scores[1:], True]
         best = int(np.flatnonzero(cut)[np.argmax(f1[cut])])
         return np.nextafter(scores[best], -np.inf)
+
+
+class SoftBoundary(Strategy):
+    """The sphere a soft-boundary Deep SVDD learned: flag the samples outside its radius R.
+
+    For ``DeepSVDD(objective="soft-boundary")``, whose score ‖φ(x) − c‖² − R² is above 0
+    outside the sphere. The radius is fitted with the network, so that at most a fraction ν
+    of the training data lie outside (Ruff et al., ICML 2018); the threshold is the model's
+    own boundary, read from the fitted detector (its objective's ``natural_threshold``), not
+    a cut of the scores. The scores given to ``choose`` only estimate the rates it realises
+    there. A detector that learns no such radius (Deep SAD, a one-class Deep SVDD, whose R is
+    0) is refused.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from deepsad import DeepSAD, DeepSVDD
+    >>> from deepsad.decisions import SoftBoundary
+    >>> X = np.random.default_rng(0).normal(size=(200, 4))
+    >>> detector = DeepSVDD(objective="soft-boundary", nu=0.1, epochs=5, ae_epochs=5, random_state=0).fit(X[:150])
+    >>> SoftBoundary().choose(detector.anomaly_score(X[150:]), detector=detector).value
+    0.0
+    >>> SoftBoundary().check_detector(DeepSAD())
+    Traceback (most recent call last):
+    ...
+    ValueError: threshold soft-boundary is the sphere a soft-boundary Deep SVDD learns ...
+    """
+
+    text = "soft-boundary"
+
+    def check_detector(self, detector) -> None:
+        if getattr(detector, "objective", None) == "soft-boundary":
+            return
+        name = type(detector).__name__
+        if hasattr(detector, "objective"):
+            name += f"(objective={detector.objective!r})"
+        raise ValueError(
+            f"threshold soft-boundary is the sphere a soft-boundary Deep SVDD learns "
+            f"(DeepSVDD(objective='soft-boundary')); {name} learns no such radius. Fit a soft-boundary Deep SVDD, or "
+            "use a strategy of the scores (fpr:ALPHA, contamination:F)"
+        )
+
+    def choose(self, normal_scores, anomaly_scores=None, *, detector=None) -> Threshold:
+        if detector is None:
+            raise ValueError("threshold soft-boundary is the fitted detector's sphere, not a cut of the scores: pass the "
+                             "fitted soft-boundary DeepSVDD as detector=")
+        self.check_detector(detector)
+        boundary = getattr(getattr(detector, "model_", None), "natural_threshold", None)
+        if boundary is None:
+            raise ValueError(f"threshold soft-boundary reads the sphere of a fitted detector; this "
+                             f"{type(detector).__name__} is not fitted: call fit first")
+        normal, anomalous = _checked_scores(normal_scores, anomaly_scores, self)
+        value = float(boundary)
+        return Threshold(value, self.text, _estimates(value, normal, anomalous))
+
+
+def _ranked(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All scores highest first, the true positives among the k highest (k = 1..n), and where
+    a cut below the k-th is possible (only between distinct scores)."""
+    scores = np.concatenate([normal, anomalous])
+    is_anomaly = np.r_[np.zeros(len(normal), bool), np.ones(len(anomalous), bool)]
+    order = np.argsort(-scores, kind="stable")
+    scores = scores[order]
+    cut = np.r_[scores[:-1] != scores[1:], True]
+    return scores, np.cumsum(is_anomaly[order]), cut
+
+
+def _anomalies_to_flag(recall: float, n_anomalies: int) -> int:
+    """How many of n labeled anomalies a recall target needs flagged: r > 0 flags at least one."""
+    return max(1, math.ceil(recall * n_anomalies - 1e-9))
 
 
 def _exact(value) -> str:
@@ -226,13 +366,14 @@ def parse_strategy(text) -> Strategy:
         raise ValueError(f"threshold must be a strategy such as 'fpr:0.01' or a Strategy; got {text!r}")
     name, _, argument = text.strip().partition(":")
     makers = {"contamination": Contamination, "percentile": Percentile, "mean+std": MeanStd, "fpr": FalseAlarmRate,
-              "recall": Recall}  # fmt: skip
-    if name == "f1" and not argument:
-        return BestF1()
+              "recall": Recall, "precision@recall": PrecisionAtRecall}  # fmt: skip
+    without_argument = {"f1": BestF1, "soft-boundary": SoftBoundary}
+    if name in without_argument and not argument:
+        return without_argument[name]()
     if name not in makers or not argument:
         raise ValueError(
             f"unknown threshold strategy {text!r}; use one of contamination:F, percentile:Q, mean+std:K, fpr:ALPHA, "
-            "recall:R, f1 (e.g. fpr:0.01)"
+            "recall:R, precision@recall:R, f1, soft-boundary (e.g. fpr:0.01)"
         )
     try:
         value = float(argument)
@@ -243,6 +384,12 @@ def parse_strategy(text) -> Strategy:
 
 def _is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _recall_target(recall) -> float:
+    if not (_is_number(recall) and 0 < recall <= 1):
+        raise ValueError(f"the recall target must be a number in (0, 1]; got {recall!r}")
+    return float(recall)
 
 
 def _open_unit(value, what: str) -> float:
