@@ -135,6 +135,17 @@ def test_write_report_files_round_trip(odds_store, tmp_path):
     assert "- cardio ocsvm γl=0 γp=0 seed=0: ValueError: boom\n" in failures and "Traceback" not in failures
 
 
+def test_decisions_keep_runs_of_other_scenario_settings_apart(tmp_path):
+    store = ResultsStore(tmp_path / "results.sqlite")
+    add(store, seed=0, ratio_known_anomaly=0.05)
+    add(store, seed=0, ratio_known_anomaly=0.05, ratio_pollution=0.1)
+    write_report(store.path, tmp_path / "out", ["dataset", "method"], plots=False)
+    text = (tmp_path / "out" / "decisions.md").read_text()
+    assert "Every run here has known normals = 0, γl = 0.05, kl = 1." in text
+    assert "| dataset | method | γp | false-alarm rate |" in text
+    assert "| cardio | deepsad | 0 | " in text and "| cardio | deepsad | 0.1 | " in text
+
+
 def test_decisions_are_the_realised_rates_of_each_runs_threshold(odds_store, tmp_path):
     write_report(odds_store.path, tmp_path / "out", ["dataset", "method"], plots=False)
     text = (tmp_path / "out" / "decisions.md").read_text()
@@ -191,7 +202,8 @@ def test_image_grids_for_digits_and_skipped_without_mnist_files(tmp_path):
     assert notes[0].startswith("left out the known- and novel-class AUROCs of 2 digits run(s): their stored test "
                                "truth does not match the classes of the digits files found")
     assert notes[1].startswith("left out the known- and novel-class AUROCs of mnist") and "missing" in notes[1]
-    assert notes[2].startswith("skipped the image grids of mnist") and "missing" in notes[2]
+    assert notes[2].startswith("skipped the image grids of mnist") and "--data-root" in notes[2]
+    assert "--download" not in notes[2]
     grid = (tmp_path / "out" / "figures" / "images_digits_class3_deepsad.png").read_bytes()
     assert grid.startswith(PNG_SIGNATURE)
     assert "roc_digits.png" in names and "roc_mnist.png" in names

@@ -55,13 +55,9 @@ def novelty_aurocs(
         info = DATASETS.get(dataset)
         if info is None or not info.one_vs_rest:
             continue
-        root = resolved_data_root(data_root)
-        missing = [remote.relative_path for remote in info.files.values() if not (root / remote.relative_path).is_file()]
+        missing = missing_data(dataset, data_root)
         if missing:
-            notify(f"left out the known- and novel-class AUROCs of {dataset}: {', '.join(missing)} missing under "
-                   f"{root}, and the report never downloads; point 'deepsad report --data-root' at the folder "
-                   f"that holds {dataset}, or download it there with 'deepsad run' or 'deepsad sweep' and the "
-                   f"same --data-root")
+            notify(f"left out the known- and novel-class AUROCs of {dataset}: {missing}")
             continue
         try:
             labels = _test_labels(dataset, data_root)
@@ -101,6 +97,18 @@ def novelty_aurocs(
             notify(f"left out the known- and novel-class AUROCs of {mismatched} {dataset} run(s): their stored "
                    f"test truth does not match the classes of the {dataset} files found (another copy of the data?)")
     return result
+
+
+def missing_data(dataset: str, data_root) -> str | None:
+    """What the report lacks to read ``dataset`` from ``data_root`` and how to get it, or None
+    when its files are there (a report reads data, it never downloads)."""
+    info, root = DATASETS[dataset], resolved_data_root(data_root)
+    missing = [remote.relative_path for remote in info.files.values() if not (root / remote.relative_path).is_file()]
+    if not missing:
+        return None
+    return (f"{', '.join(missing)} missing under {root}, and the report never downloads; point 'deepsad report "
+            f"--data-root' at the folder that holds {dataset}, or download it there with 'deepsad run' or "
+            f"'deepsad sweep' and the same --data-root")
 
 
 def _learns_from_labels(frame: pd.DataFrame) -> pd.Series:

@@ -25,6 +25,7 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from deepsad.data.datasets import DATASETS, load_dataset
 from deepsad.decisions.conformal import split_conformal_rates
 from deepsad.experiments.methods import METHODS
+from deepsad.experiments.novelty import missing_data
 from deepsad.experiments.scenarios import (
     SETTING_AXES,
     SETTING_COLUMNS,
@@ -216,6 +217,10 @@ def image_grids(
     figures = {}
     image_datasets = {name for name, info in DATASETS.items() if info.image_shape is not None}
     for dataset in sorted(set(frame["dataset"]) & image_datasets):
+        missing = missing_data(dataset, data_root)
+        if missing:
+            notify(f"skipped the image grids of {dataset}: {missing}")
+            continue
         try:
             images = _test_images(dataset, data_root)
         except (OSError, ValueError) as error:

@@ -37,7 +37,14 @@ from deepsad.experiments.record_files import (
     is_records_file,
     read_records_file,
 )
-from deepsad.experiments.scenarios import all_curves, line_labels, scenarios_markdown
+from deepsad.experiments.scenarios import (
+    SETTING_COLUMNS,
+    SETTING_SYMBOLS,
+    all_curves,
+    line_labels,
+    scenarios_markdown,
+    settings_text,
+)
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import FAILED
 from deepsad.experiments.stores import ReadableStore, StoreUnion, repeated_paths
@@ -241,34 +248,44 @@ def decision_rates(frame: pd.DataFrame, store: ReadableStore) -> pd.DataFrame:
 
 def decisions_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per dataset, method (a line of ``line_labels``: runs with other parameters, selection or
-    preprocessing apart) and γl: the mean and std over runs of the ``DECISION_COLUMNS`` of
-    ``frame`` (``results_frame`` joined with ``decision_rates``) and the number of runs."""
+    preprocessing apart) and scenario setting (``SETTING_COLUMNS``): the mean and std over runs
+    of the ``DECISION_COLUMNS`` of ``frame`` (``results_frame`` joined with
+    ``decision_rates``), as columns ``"<rate> mean"`` and ``"<rate> std"``, and the number of
+    ``runs``."""
+    keys = ["dataset", "method", *SETTING_COLUMNS]
     rates = frame[list(DECISION_COLUMNS)].assign(
-        dataset=frame["dataset"], method=line_labels(frame), ratio_known_anomaly=frame["ratio_known_anomaly"]
+        method=line_labels(frame), **{column: frame[column] for column in ("dataset", *SETTING_COLUMNS)}
     )
-    table = rates.groupby(["dataset", "method", "ratio_known_anomaly"], sort=True)
-    summary = table.agg(["mean", "std"])
-    summary[("runs", "count")] = table.size()  # every run, also one whose test set had no normal sample
+    groups = rates.groupby(keys, sort=True, dropna=False)
+    summary = groups[list(DECISION_COLUMNS)].agg(["mean", "std"])
+    summary.columns = [f"{rate} {stat}" for rate, stat in summary.columns]
+    summary["runs"] = groups.size()  # every run, also one whose test set had no normal sample
     return summary.reset_index()
 
 
 def decisions_markdown(table: pd.DataFrame, calibration_figures: bool = True) -> str:
-    """``decisions_table`` as markdown; ``calibration_figures``: whether the report draws the
-    conformal rate at every α (it needs test scores, which records files lack)."""
+    """``decisions_table`` as markdown, the scenario settings that vary as columns and the
+    others named once; ``calibration_figures``: whether the report draws the conformal rate at
+    every α (it needs test scores, which records files lack)."""
     figures = "figures/false_alarm_calibration_*.png shows the conformal rate at every α; " if calibration_figures else ""
+    varying = [c for c in SETTING_COLUMNS if table[c].nunique(dropna=False) > 1]
+    fixed = {c: table[c].iloc[0] for c in SETTING_COLUMNS if c not in varying and len(table)}
     lines = ["# Decisions at each run's fitted threshold", "",
              "The rate of test normals flagged (false alarms) and of test anomalies flagged (recall) at the",
              "threshold each model set at fit time (its `contamination`, or its own boundary), and at a",
              f"conformal threshold for a false-alarm rate of α = {CONFORMAL_ALPHA:g} calibrated on the normal samples of",
              "a random half of the test set (measured on the other half; 20 halvings), in %, mean ± std",
-             f"over runs. {figures}docs/thresholds.md explains the strategies.", "",
-             f"| dataset | method | γl | false-alarm rate | recall | conformal α = {CONFORMAL_ALPHA:g}: false-alarm rate "
-             "| conformal recall | runs |", "|---|---|---|---|---|---|---|---|"]
-    for row in table.itertuples(index=False):
-        dataset, method, gamma = row[:3]
-        far, recall, conformal_far, conformal_recall = (row[3 + 2 * i: 5 + 2 * i] for i in range(4))
-        lines.append(f"| {dataset} | {method} | {gamma:g} | {_mean_std(*far)} | {_mean_std(*recall)} | "
-                     f"{_mean_std(*conformal_far)} | {_mean_std(*conformal_recall)} | {int(row[11])} |")
+             f"over runs. {figures}docs/thresholds.md explains the strategies. Each run's threshold is",
+             "the `threshold` column of records.csv (on its own model's score scale).", ""]
+    if fixed and all(pd.notna(v) for v in fixed.values()):
+        lines += [f"Every run here has {settings_text(fixed)}.", ""]
+    header = ["dataset", "method", *(SETTING_SYMBOLS[c] for c in varying), "false-alarm rate", "recall",
+              f"conformal α = {CONFORMAL_ALPHA:g}: false-alarm rate", "conformal recall", "runs"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in table.iterrows():
+        cells = [row["dataset"], row["method"], *("" if pd.isna(row[c]) else f"{row[c]:g}" for c in varying)]
+        cells += [_mean_std(row[f"{rate} mean"], row[f"{rate} std"]) for rate in DECISION_COLUMNS]
+        lines.append("| " + " | ".join([*cells, str(int(row["runs"]))]) + " |")
     return "\n".join(lines) + "\n"
 
 
