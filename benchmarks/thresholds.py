@@ -37,6 +37,7 @@ STRATEGIES = [
     ("calibration", "fpr:0.05"),
     ("calibration", "fpr:0.01"),
     ("calibration", "recall:0.8"),
+    ("calibration", "precision@recall:0.8"),
     ("calibration", "f1"),
 ]
 
