@@ -110,17 +110,15 @@ class AutoOrPositiveInt(click.ParamType):
     name = "'auto' or integer"
 
     def convert(self, value, param, ctx):
-        if value == "auto" or isinstance(value, int) and not isinstance(value, bool):
-            return self._checked(value, param, ctx)
+        if value == "auto":
+            return value
         try:
-            return self._checked(int(value), param, ctx)
+            number = int(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is neither 'auto' nor an integer", param, ctx)
-
-    def _checked(self, value, param, ctx):
-        if value != "auto" and value < 1:
-            self.fail(f"{value} is not 'auto' or at least 1", param, ctx)
-        return value
+        if number < 1:
+            self.fail(f"{number} is not 'auto' or at least 1", param, ctx)
+        return number
 
 
 AUTO_OR_POSITIVE_INT = AutoOrPositiveInt()
@@ -279,11 +277,10 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
         LEASE_SECONDS,
         RunSettings,
         calibrated_estimate,
-        estimate_seconds,
         on_gpu,
         pending,
         run_sweep,
-        untimed,
+        stored_estimate,
     )
 
     try:
@@ -308,20 +305,21 @@ def sweep(config_path, store, workers, retry_failed, dry_run, share_autoencoders
                   if failed_before else "")
                + f", {len(left)} to run in {len(packs)} pack(s) on {workers} worker(s) × {threads} thread(s)")
     if left:
-        seconds, unknown = estimate_seconds(left, results, workers)
+        seconds, untimed = stored_estimate(left, results, workers)
+        unknown = len(untimed)
         timed = len(left) - unknown
         if timed:
             click.echo(f"estimated time for the {timed} with recorded timings of their kind: {seconds / 60:.1f} min"
                        + (f"; {unknown} of a kind not run yet" if unknown else ""))
         if unknown and calibrate:
             started = time.perf_counter()
-            extra, still_unknown, runs = calibrated_estimate(
-                untimed(left, results), settings, workers,
+            extra, still_unknown, kinds = calibrated_estimate(
+                untimed, settings, workers,
                 on_failure=lambda experiment, error: click.echo(
                     f"calibration of {experiment.describe()} failed: {one_line(error)}", err=True))
-            if runs:
+            if kinds:
                 click.echo(f"estimated time for the {unknown - still_unknown} of a kind not run yet, from short runs "
-                           f"of {runs} kind(s) ({time.perf_counter() - started:.0f} s): {extra / 60:.1f} min"
+                           f"of {kinds} kind(s) ({time.perf_counter() - started:.0f} s): {extra / 60:.1f} min"
                            + (f"; {still_unknown} without an estimate" if still_unknown else ""))
     if dry_run:
         return

@@ -93,7 +93,7 @@ class Strategy:
         9.1
         """
         normal, anomalous = _checked_scores(normal_scores, anomaly_scores, self)
-        value = float(self._value(normal, anomalous))
+        value = float(self._threshold(normal, anomalous, detector))
         return Threshold(value, self.text, _estimates(value, normal, anomalous))
 
     min_normal = 1
@@ -111,6 +111,10 @@ class Strategy:
     def check_detector(self, detector) -> None:
         """Refuse, before any training, a detector the strategy cannot take its threshold from
         (every strategy but ``soft-boundary`` works with any detector's scores)."""
+
+    def _threshold(self, normal: np.ndarray, anomalous: np.ndarray, detector) -> float:
+        """The cut; a cut of the scores by default (``_value``), whatever the detector."""
+        return self._value(normal, anomalous)
 
     def _value(self, normal: np.ndarray, anomalous: np.ndarray) -> float:
         raise NotImplementedError
@@ -303,7 +307,7 @@ class SoftBoundary(Strategy):
             "use a strategy of the scores (fpr:ALPHA, contamination:F)"
         )
 
-    def choose(self, normal_scores, anomaly_scores=None, *, detector=None) -> Threshold:
+    def _threshold(self, normal, anomalous, detector) -> float:
         if detector is None:
             raise ValueError("threshold soft-boundary is the fitted detector's sphere, not a cut of the scores: pass the "
                              "fitted soft-boundary DeepSVDD as detector=")
@@ -312,9 +316,7 @@ class SoftBoundary(Strategy):
         if boundary is None:
             raise ValueError(f"threshold soft-boundary reads the sphere of a fitted detector; this "
                              f"{type(detector).__name__} is not fitted: call fit first")
-        normal, anomalous = _checked_scores(normal_scores, anomaly_scores, self)
-        value = float(boundary)
-        return Threshold(value, self.text, _estimates(value, normal, anomalous))
+        return boundary
 
 
 def _ranked(normal: np.ndarray, anomalous: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Sequence
 
-from deepsad.experiments.estimators import make_estimator
+from deepsad.experiments.estimators import accepted_params
 from deepsad.experiments.methods import METHODS
 from deepsad.experiments.packing import pretrains_alike
 from deepsad.experiments.spec import Experiment
@@ -28,7 +28,8 @@ from deepsad.experiments.spec import Experiment
 SHORT_EPOCHS = (1, 3)
 """Epochs per stage of a kind's two calibration runs."""
 EPOCH_PARAMETERS = ("epochs", "ae_epochs")
-SCHEDULE_PARAMETERS = frozenset({*EPOCH_PARAMETERS, "lr_milestones", "ae_lr_milestones"})
+MILESTONE_PARAMETERS = ("lr_milestones", "ae_lr_milestones")
+SCHEDULE_PARAMETERS = frozenset({*EPOCH_PARAMETERS, *MILESTONE_PARAMETERS})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +70,7 @@ def calibration_key(experiment: Experiment) -> str:
 def stage_epochs(experiment: Experiment) -> dict[str, int]:
     """The epochs of each training stage the experiment's estimator runs with its parameters:
     ``"pretrain"`` (the autoencoder's, where the method pretrains) and ``"train"``."""
-    params = make_estimator(experiment.method, experiment.params, experiment.seed).get_params(deep=False)
+    params = {**accepted_params(experiment.method), **experiment.params}
     if "epochs" not in params:  # the autoencoder detector: its one stage is its ae_epochs
         return {"train": int(params["ae_epochs"])}
     stages = {"train": int(params["epochs"])}
@@ -80,9 +81,9 @@ def stage_epochs(experiment: Experiment) -> dict[str, int]:
 
 def short_run(experiment: Experiment, epochs: int) -> Experiment:
     """The experiment with each training stage cut to ``epochs`` epochs."""
-    accepted = make_estimator(experiment.method, {}, experiment.seed).get_params(deep=False)
+    accepted = accepted_params(experiment.method)
     short = {name: epochs for name in EPOCH_PARAMETERS if name in accepted}
-    milestones = {name: () for name in ("lr_milestones", "ae_lr_milestones") if name in accepted}
+    milestones = {name: () for name in MILESTONE_PARAMETERS if name in accepted}
     return dataclasses.replace(experiment, params={**experiment.params, **short, **milestones})
 
 

@@ -24,7 +24,14 @@ from deepsad.data.datasets import DATASETS, load_dataset
 from deepsad.data.downloads import data_root as resolved_data_root
 from deepsad.experiments.methods import METHODS
 from deepsad.experiments.record_files import NOVELTY_COLUMNS
-from deepsad.experiments.scenarios import SETTING_COLUMNS, SETTING_SYMBOLS, line_labels, settings_text
+from deepsad.experiments.scenarios import (
+    SETTING_COLUMNS,
+    SETTING_SYMBOLS,
+    line_labels,
+    setting_cell,
+    settings_text,
+    split_settings,
+)
 from deepsad.experiments.stores import ReadableStore
 
 logger = logging.getLogger(__name__)
@@ -144,8 +151,7 @@ def novelty_markdown(table: pd.DataFrame, by_class: pd.DataFrame | None = None) 
     """``novelty_table`` as markdown and, given ``by_class`` (``class_table``), each run's AUROC
     against each anomaly class. The scenario settings that vary are columns; the others are
     named once above the tables."""
-    varying = [c for c in SETTING_COLUMNS if table[c].nunique(dropna=False) > 1]
-    fixed = {c: table[c].iloc[0] for c in SETTING_COLUMNS if c not in varying}
+    varying, fixed = split_settings(table)
     unsupervised = ", ".join(name for name, method in METHODS.items() if method.ignores_labels)
     lines = ["# Known and novel anomaly classes", "",
              "AUROC of the normal test samples against all test anomalies, against those of the classes",
@@ -162,7 +168,7 @@ def novelty_markdown(table: pd.DataFrame, by_class: pd.DataFrame | None = None) 
     header = ["dataset", "method", *symbols, *(_HEADERS[m] for m in NOVELTY_METRICS), "runs"]
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in table.iterrows():
-        cells = [row["dataset"], row["method"], *(_setting_cell(row[c]) for c in varying)]
+        cells = [row["dataset"], row["method"], *(setting_cell(row[c]) for c in varying)]
         cells += [_stat_cell(row, metric) for metric in NOVELTY_METRICS]
         lines.append("| " + " | ".join([*cells, str(int(row["runs"]))]) + " |")
     lines += ["", "## Each anomaly class", ""]
@@ -179,7 +185,7 @@ def novelty_markdown(table: pd.DataFrame, by_class: pd.DataFrame | None = None) 
         lines += [f"**{dataset}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for _, row in rows.iterrows():
             known = known_classes(row["known_anomaly_classes"])
-            cells = [str(int(row["normal_class"])), row["method"], *(_setting_cell(row[c]) for c in varying),
+            cells = [str(int(row["normal_class"])), row["method"], *(setting_cell(row[c]) for c in varying),
                      str(int(row["seed"])), *(_class_cell(row[c], c in known) for c in classes)]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
@@ -236,10 +242,6 @@ def _stat_cell(row: pd.Series, metric: str) -> str:
     std = row[f"{metric} std"]
     text = f"{row[f'{metric} mean']:.1f} ± {'–' if pd.isna(std) else f'{std:.1f}'}"
     return text if n == row["runs"] else f"{text} (n={n})"
-
-
-def _setting_cell(value) -> str:
-    return "" if pd.isna(value) else f"{value:g}"
 
 
 def _class_cell(auroc: float, known: bool) -> str:

@@ -43,7 +43,9 @@ from deepsad.experiments.scenarios import (
     all_curves,
     line_labels,
     scenarios_markdown,
+    setting_cell,
     settings_text,
+    split_settings,
 )
 from deepsad.experiments.spec import Experiment
 from deepsad.experiments.store import FAILED
@@ -268,8 +270,7 @@ def decisions_markdown(table: pd.DataFrame, calibration_figures: bool = True) ->
     others named once; ``calibration_figures``: whether the report draws the conformal rate at
     every α (it needs test scores, which records files lack)."""
     figures = "figures/false_alarm_calibration_*.png shows the conformal rate at every α; " if calibration_figures else ""
-    varying = [c for c in SETTING_COLUMNS if table[c].nunique(dropna=False) > 1]
-    fixed = {c: table[c].iloc[0] for c in SETTING_COLUMNS if c not in varying and len(table)}
+    varying, fixed = split_settings(table)
     lines = ["# Decisions at each run's fitted threshold", "",
              "The rate of test normals flagged (false alarms) and of test anomalies flagged (recall) at the",
              "threshold each model set at fit time (its `contamination`, or its own boundary), and at a",
@@ -277,13 +278,13 @@ def decisions_markdown(table: pd.DataFrame, calibration_figures: bool = True) ->
              "a random half of the test set (measured on the other half; 20 halvings), in %, mean ± std",
              f"over runs. {figures}docs/thresholds.md explains the strategies. Each run's threshold is",
              "the `threshold` column of records.csv (on its own model's score scale).", ""]
-    if fixed and all(pd.notna(v) for v in fixed.values()):
+    if fixed:
         lines += [f"Every run here has {settings_text(fixed)}.", ""]
     header = ["dataset", "method", *(SETTING_SYMBOLS[c] for c in varying), "false-alarm rate", "recall",
               f"conformal α = {CONFORMAL_ALPHA:g}: false-alarm rate", "conformal recall", "runs"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in table.iterrows():
-        cells = [row["dataset"], row["method"], *("" if pd.isna(row[c]) else f"{row[c]:g}" for c in varying)]
+        cells = [row["dataset"], row["method"], *(setting_cell(row[c]) for c in varying)]
         cells += [_mean_std(row[f"{rate} mean"], row[f"{rate} std"]) for rate in DECISION_COLUMNS]
         lines.append("| " + " | ".join([*cells, str(int(row["runs"]))]) + " |")
     return "\n".join(lines) + "\n"

@@ -268,6 +268,20 @@ def settings_text(settings: dict) -> str:
     return ", ".join(f"{SETTING_SYMBOLS[c]} = {v:g}" for c, v in settings.items())
 
 
+def split_settings(table: pd.DataFrame) -> tuple[list[str], dict]:
+    """The ``SETTING_COLUMNS`` that vary over the rows of ``table`` (a table shows them as
+    columns), and the value of each of the others (named once above it; missing ones left out)."""
+    varying = [c for c in SETTING_COLUMNS if table[c].nunique(dropna=False) > 1]
+    fixed = {c: table[c].iloc[0] for c in SETTING_COLUMNS
+             if c not in varying and len(table) and pd.notna(table[c].iloc[0])}
+    return varying, fixed
+
+
+def setting_cell(value) -> str:
+    """A scenario setting in a table cell: empty where it is missing."""
+    return "" if pd.isna(value) else f"{value:g}"
+
+
 def scenarios_markdown(all_curves: list[Curves], metric: str = "auroc") -> str:
     """``curves_markdown`` of every curve under one heading, with how to read the tables."""
     intro = [

@@ -159,35 +159,33 @@ def estimate_seconds(experiments: Sequence[Experiment], store: ResultsStore | No
     seconds the store recorded for finished experiments of the same data set, method and
     parameters (the median; packed runs record their share of their pack), and how many
     experiments have no such timing (left out of the estimate)."""
-    if store is None:
-        return 0.0, len(experiments)
+    seconds, untimed = stored_estimate(experiments, store, workers)
+    return seconds, len(untimed)
+
+
+def stored_estimate(experiments: Sequence[Experiment], store: ResultsStore | None,
+                    workers: int) -> tuple[float, list[Experiment]]:
+    """``estimate_seconds``, with the experiments that have no timing of their kind in ``store``
+    themselves instead of their number."""
     recorded: dict[str, list[float]] = {}
-    for record in store.records():
+    for record in store.records() if store is not None else ():
         recorded.setdefault(_timing_key(record["experiment"]), []).append(sum(record.get("seconds", {}).values()))
-    total, unknown = 0.0, 0
+    total, untimed = 0.0, []
     for experiment in experiments:
         seconds = recorded.get(_timing_key(experiment.to_dict()))
         if seconds:
             total += float(np.median(seconds))
         else:
-            unknown += 1
-    return total / workers, unknown
-
-
-def untimed(experiments: Sequence[Experiment], store: ResultsStore | None) -> list[Experiment]:
-    """The experiments of a kind (``estimate_seconds``) for which ``store`` has no timing."""
-    if store is None:
-        return list(experiments)
-    recorded = {_timing_key(record["experiment"]) for record in store.records()}
-    return [e for e in experiments if _timing_key(e.to_dict()) not in recorded]
+            untimed.append(experiment)
+    return total / workers, untimed
 
 
 def calibrated_estimate(experiments: Sequence[Experiment], settings: RunSettings, workers: int,
                         on_failure: Callable[[Experiment, Exception], None] | None = None) -> tuple[float, int, int]:
-    """The wall time of ``experiments`` on ``workers`` processes from one short run per kind
+    """The wall time of ``experiments`` on ``workers`` processes from short runs of each kind
     (``deepsad.experiments.calibration``), run here with the workers' threads and device, and
     nothing stored. Returns the seconds, how many experiments have no estimate (not calibrated,
-    or their calibration failed: ``on_failure`` is told) and how many short runs were made."""
+    or their calibration failed: ``on_failure`` is told) and how many kinds were timed."""
     from deepsad.experiments.calibration import calibrate, calibrated, calibration_key, estimate_packs
     from deepsad.models.device import torch_threads
 
@@ -197,12 +195,11 @@ def calibrated_estimate(experiments: Sequence[Experiment], settings: RunSettings
             raise outcome
         return outcome[0].to_dict()
 
-    calibrations, runs = {}, 0
+    calibrations = {}
     for experiment in experiments:
         key = calibration_key(experiment)
         if not calibrated(experiment) or key in calibrations:
             continue
-        runs += 1
         try:
             with torch_threads(settings.threads):
                 calibrations[key] = calibrate(record_of, experiment)
@@ -213,7 +210,7 @@ def calibrated_estimate(experiments: Sequence[Experiment], settings: RunSettings
     known = {key: value for key, value in calibrations.items() if value is not None}
     packs = pack(experiments, pack_size=settings.pack_size, workers=workers, on_gpu=on_gpu(settings))
     seconds, unknown = estimate_packs(packs, known, workers)
-    return seconds, unknown, runs
+    return seconds, unknown, len(calibrations)
 
 
 def _timing_key(experiment: dict) -> str:
